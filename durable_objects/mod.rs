@@ -1,0 +1,4 @@
+//! Durable Object classes. Each is exported to the Workers runtime by its `#[durable_object]`
+//! attribute and bound in wrangler.toml.
+
+mod ad_account_gate;

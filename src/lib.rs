@@ -1,0 +1,24 @@
+//! adgate: a governed edge gateway for the Meta Marketing API.
+//!
+//! The modules at the top are pure (plain Rust values in and out) and are tested natively with
+//! `cargo test`. Everything that touches `worker` types lives in `runtime` and in the Durable Object
+//! classes under `durable_objects/`, and is compiled only for wasm32.
+
+pub mod account_gate;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod correlation;
+pub mod cron;
+pub mod problem;
+pub mod records;
+pub mod routes;
+pub mod sync_message;
+pub mod timefmt;
+
+#[cfg(target_arch = "wasm32")]
+mod runtime;
+
+#[cfg(target_arch = "wasm32")]
+#[path = "../durable_objects/mod.rs"]
+mod durable_objects;

@@ -1,0 +1,148 @@
+//! The HTTP route table: method and path in, a route with its path parameters out.
+//! Pure, so 404 and 405 decisions are tested natively.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    CreateWorkspace,
+    GetWorkspace,
+    BindAdAccount,
+    ListAdAccounts,
+    GateState,
+    GateAdmit,
+    ListCronRuns,
+    ListSyncRuns,
+    ListDeadLetters,
+    /// Local development only: put a raw message on the sync queue.
+    DevQueueSend,
+    /// Local development only: fail inside the handler, to exercise the 500 path.
+    DevFail,
+    /// Local development only: panic inside the handler, to exercise the wasm-trap path.
+    DevPanic,
+}
+
+impl Route {
+    /// Routes that exist only when `ADGATE_ENV` is `local`.
+    pub fn is_dev_only(self) -> bool {
+        matches!(self, Route::DevQueueSend | Route::DevFail | Route::DevPanic)
+    }
+}
+
+const TABLE: &[(&str, &str, Route)] = &[
+    ("GET", "/health", Route::Health),
+    ("POST", "/v1/workspaces", Route::CreateWorkspace),
+    ("GET", "/v1/workspaces/{}", Route::GetWorkspace),
+    ("POST", "/v1/workspaces/{}/ad-accounts", Route::BindAdAccount),
+    ("GET", "/v1/workspaces/{}/ad-accounts", Route::ListAdAccounts),
+    ("GET", "/v1/ad-accounts/{}/gate", Route::GateState),
+    ("POST", "/v1/ad-accounts/{}/gate/admit", Route::GateAdmit),
+    ("GET", "/v1/cron-runs", Route::ListCronRuns),
+    ("GET", "/v1/sync-runs", Route::ListSyncRuns),
+    ("GET", "/v1/dead-letters", Route::ListDeadLetters),
+    ("POST", "/__dev/queue/sync", Route::DevQueueSend),
+    ("GET", "/__dev/fail", Route::DevFail),
+    ("GET", "/__dev/panic", Route::DevPanic),
+];
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    Found { route: Route, params: Vec<String> },
+    MethodNotAllowed { allowed: Vec<&'static str> },
+    NotFound,
+}
+
+fn match_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some("{}"), Some(seg)) if !seg.is_empty() => params.push(seg.to_string()),
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Resolves a request. `dev_routes` says whether local-only routes exist in this deployment.
+pub fn resolve(method: &str, path: &str, dev_routes: bool) -> RouteMatch {
+    // A trailing slash names the same resource.
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let mut allowed = Vec::new();
+    for &(m, pattern, route) in TABLE {
+        if route.is_dev_only() && !dev_routes {
+            continue;
+        }
+        if let Some(params) = match_pattern(pattern, path) {
+            if m == method || (method == "HEAD" && m == "GET") {
+                return RouteMatch::Found { route, params };
+            }
+            allowed.push(m);
+        }
+    }
+    if allowed.is_empty() {
+        RouteMatch::NotFound
+    } else {
+        RouteMatch::MethodNotAllowed { allowed }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(method: &str, path: &str) -> (Route, Vec<String>) {
+        match resolve(method, path, false) {
+            RouteMatch::Found { route, params } => (route, params),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn matches_static_and_parameterised_paths() {
+        assert_eq!(found("GET", "/health"), (Route::Health, vec![]));
+        assert_eq!(found("GET", "/health/"), (Route::Health, vec![]));
+        assert_eq!(
+            found("POST", "/v1/workspaces/ws_1/ad-accounts"),
+            (Route::BindAdAccount, vec!["ws_1".to_string()])
+        );
+        assert_eq!(
+            found("POST", "/v1/ad-accounts/act_9/gate/admit"),
+            (Route::GateAdmit, vec!["act_9".to_string()])
+        );
+    }
+
+    #[test]
+    fn head_is_served_by_get() {
+        assert_eq!(found("HEAD", "/health").0, Route::Health);
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found_and_empty_segments_do_not_match() {
+        assert_eq!(resolve("GET", "/nope", false), RouteMatch::NotFound);
+        assert_eq!(resolve("GET", "/v1/workspaces//ad-accounts", false), RouteMatch::NotFound);
+        assert_eq!(resolve("GET", "/v1/workspaces/a/b/c", false), RouteMatch::NotFound);
+    }
+
+    #[test]
+    fn wrong_method_lists_the_allowed_ones() {
+        assert_eq!(
+            resolve("DELETE", "/v1/workspaces/ws_1/ad-accounts", false),
+            RouteMatch::MethodNotAllowed { allowed: vec!["POST", "GET"] }
+        );
+        assert_eq!(
+            resolve("PUT", "/v1/workspaces", false),
+            RouteMatch::MethodNotAllowed { allowed: vec!["POST"] }
+        );
+    }
+
+    #[test]
+    fn dev_routes_exist_only_when_enabled() {
+        assert_eq!(resolve("GET", "/__dev/fail", false), RouteMatch::NotFound);
+        assert!(matches!(
+            resolve("GET", "/__dev/fail", true),
+            RouteMatch::Found { route: Route::DevFail, .. }
+        ));
+    }
+}

@@ -1,0 +1,45 @@
+//! Reaching an ad account's `AdAccountGate` Durable Object: one instance per account,
+//! addressed by `id_from_name(account_id)`.
+
+use crate::problem::Problem;
+use crate::records::normalise_account_id;
+use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
+use serde_json::Value;
+use worker::{Env, Method, Request, RequestInit, Response};
+
+pub async fn gate_stub_fetch(env: &Env, name: &str, op: &str, method: &str) -> worker::Result<Response> {
+    let stub = env.durable_object("ACCOUNT_GATE")?.id_from_name(name)?.get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(if method == "POST" { Method::Post } else { Method::Get });
+    let req = Request::new_with_init(&format!("https://gate/{name}/{op}"), &init)?;
+    stub.fetch_with_request(req).await
+}
+
+fn account_param(raw: &str) -> Result<String, HandlerError> {
+    normalise_account_id(raw).ok_or_else(|| {
+        Problem::invalid_field("account_id", format!("{raw:?} is not a Meta ad account id such as act_1234567890")).into()
+    })
+}
+
+pub async fn state(ctx: &RequestContext, raw_account: &str) -> HandlerResult {
+    let account = account_param(raw_account)?;
+    Ok(gate_stub_fetch(&ctx.env, &account, "state", "GET").await?)
+}
+
+/// Asks the gate to admit one call. The gate answers with its decision; a refusal becomes a 429
+/// problem with `Retry-After`.
+pub async fn admit(ctx: &RequestContext, raw_account: &str) -> HandlerResult {
+    let account = account_param(raw_account)?;
+    let mut resp = gate_stub_fetch(&ctx.env, &account, "admit", "POST").await?;
+    let decision: Value = resp.json().await?;
+    if decision["admitted"] == true {
+        return json_response(200, &decision);
+    }
+    let retry_after_ms = decision["retry_after_ms"].as_i64().unwrap_or(1_000).max(0);
+    let problem = Problem::rate_limited(
+        format!("ad account {account} has used its call budget for this window"),
+        (retry_after_ms as u64).div_ceil(1_000).max(1),
+    )
+    .with_extension("gate", decision["state"].clone());
+    Err(problem.into())
+}

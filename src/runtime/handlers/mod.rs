@@ -1,0 +1,108 @@
+//! Request handling: correlation id, routing, authentication, dispatch, and turning every
+//! failure into problem+json.
+
+mod dev;
+mod gate;
+mod health;
+mod ledgers;
+mod workspaces;
+
+use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
+use crate::auth;
+use crate::correlation;
+use crate::problem::Problem;
+use crate::routes::{self, Route, RouteMatch};
+use worker::{console_error, Env, Request, Response};
+
+/// Serves one request. Never fails: every error becomes a problem+json response, and every
+/// response carries the correlation id.
+pub async fn serve(req: Request, env: Env) -> Response {
+    let correlation_id = correlation::resolve(req.headers().get(correlation::HEADER).ok().flatten().as_deref());
+    let path = req.path();
+    let method = req.method().to_string();
+    let dev_routes = env_text(&env, "ADGATE_ENV").as_deref() == Some("local");
+    let ctx = RequestContext { env, correlation_id, path, dev_routes };
+
+    let outcome = match routes::resolve(&method, &ctx.path, ctx.dev_routes) {
+        RouteMatch::NotFound => Err(Problem::not_found(&ctx.path).into()),
+        RouteMatch::MethodNotAllowed { allowed } => {
+            Err(Problem::method_not_allowed(&method, &ctx.path, &allowed).into())
+        }
+        RouteMatch::Found { route, params } => dispatch(route, &params, req, &ctx).await,
+    };
+    let response = match outcome {
+        Ok(resp) => Ok(resp),
+        Err(HandlerError::Problem(p)) => problem_response(&p.with_context(&ctx.path, &ctx.correlation_id)),
+        Err(HandlerError::Internal(cause)) => {
+            console_error!("internal error [{}] {} {}: {}", ctx.correlation_id, method, ctx.path, cause);
+            problem_response(&Problem::internal().with_context(&ctx.path, &ctx.correlation_id))
+        }
+    };
+    with_correlation(response, &ctx.correlation_id)
+}
+
+fn with_correlation(response: worker::Result<Response>, correlation_id: &str) -> Response {
+    let mut resp = response.unwrap_or_else(|e| {
+        console_error!("could not build a response [{correlation_id}]: {e}");
+        Response::error("internal error", 500).expect("a plain response always builds")
+    });
+    // Responses passed through from a Durable Object have immutable headers: copy them first.
+    if resp.headers_mut().set(correlation::HEADER, correlation_id).is_err() {
+        let headers = resp.headers().clone();
+        let _ = headers.set(correlation::HEADER, correlation_id);
+        resp = resp.with_headers(headers);
+    }
+    resp
+}
+
+async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestContext) -> HandlerResult {
+    let actor = match route {
+        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend => None,
+        _ => Some(authenticate(&req, ctx)?),
+    };
+    let actor = actor.as_deref().unwrap_or("anonymous");
+    let param = |i: usize| params.get(i).map(String::as_str).unwrap_or_default();
+    match route {
+        Route::Health => health::health(ctx).await,
+        Route::CreateWorkspace => workspaces::create_workspace(req, ctx, actor).await,
+        Route::GetWorkspace => workspaces::get_workspace(ctx, param(0)).await,
+        Route::BindAdAccount => workspaces::bind_ad_account(req, ctx, actor, param(0)).await,
+        Route::ListAdAccounts => workspaces::list_ad_accounts(ctx, param(0)).await,
+        Route::GateState => gate::state(ctx, param(0)).await,
+        Route::GateAdmit => gate::admit(ctx, param(0)).await,
+        Route::ListCronRuns => ledgers::cron_runs(&req, ctx).await,
+        Route::ListSyncRuns => ledgers::sync_runs(&req, ctx).await,
+        Route::ListDeadLetters => ledgers::dead_letters(&req, ctx).await,
+        Route::DevQueueSend => dev::queue_send(req, ctx).await,
+        Route::DevFail => dev::fail(),
+        Route::DevPanic => dev::panic(),
+    }
+}
+
+/// Checks the bearer key and returns the actor id for audit rows. Until per-workspace API keys
+/// exist, the one key is the bootstrap admin key from the `ADGATE_BOOTSTRAP_KEY` secret.
+fn authenticate(req: &Request, ctx: &RequestContext) -> Result<String, HandlerError> {
+    let expected = ctx.var("ADGATE_BOOTSTRAP_KEY").filter(|k| k.len() >= auth::MIN_KEY_LEN).ok_or_else(|| {
+        Problem::new(
+            "auth-not-configured",
+            "Authentication Not Configured",
+            503,
+            format!(
+                "the ADGATE_BOOTSTRAP_KEY secret is not set (or shorter than {} characters)",
+                auth::MIN_KEY_LEN
+            ),
+        )
+    })?;
+    let header = req.headers().get("Authorization").ok().flatten();
+    match auth::bearer_token(header.as_deref()) {
+        Some(presented) if auth::key_matches(presented, &expected) => Ok("bootstrap".to_string()),
+        _ => Err(Problem::unauthorized().into()),
+    }
+}
+
+/// Reads a JSON request body, answering 400 (not 500) when it is not JSON.
+async fn json_body(mut req: Request) -> Result<serde_json::Value, HandlerError> {
+    let text = req.text().await?;
+    serde_json::from_str(&text)
+        .map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
+}

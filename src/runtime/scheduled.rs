@@ -1,0 +1,95 @@
+//! Cron ticks: each tick is a `cron_runs` row and one queue message per active ad account.
+
+use super::d1::{int, new_id, now_iso, opt_text, text};
+use crate::cron::{self, TickKind};
+use crate::sync_message::{SyncMessage, Trigger, SCHEMA_VERSION};
+use crate::timefmt::iso_from_millis;
+use serde::Deserialize;
+use worker::{console_error, console_log, D1Database, Env};
+
+/// Cloudflare Queues accept at most 100 messages per sendBatch call.
+const SEND_BATCH_MAX: usize = 100;
+
+#[derive(Deserialize)]
+struct ActiveAccount {
+    id: String,
+    workspace_id: String,
+}
+
+pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
+    let run_id = new_id("cron");
+    let db = match env.d1("DB") {
+        Ok(db) => db,
+        Err(e) => return console_error!("cron {cron_expr}: no D1 binding: {e}"),
+    };
+    let tick = cron::classify(cron_expr);
+    let started = now_iso();
+    let opened = db
+        .prepare(
+            "INSERT INTO cron_runs (id, cron, tick_kind, scheduled_at, started_at, status, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?5, ?5)",
+        )
+        .bind(&[
+            text(&run_id),
+            text(cron_expr),
+            opt_text(tick.as_ref().ok().map(|t| t.as_str())),
+            text(&iso_from_millis(scheduled_ms as i64)),
+            text(&started),
+        ]);
+    if let Err(e) = async { opened?.run().await }.await {
+        return console_error!("cron {cron_expr}: could not open run {run_id}: {e}");
+    }
+    let outcome = match tick {
+        Ok(kind) => fan_out(&db, env, &run_id, kind).await.map_err(|e| e.to_string()),
+        Err(reason) => Err(reason),
+    };
+    if let Err(e) = close_run(&db, &run_id, &outcome).await {
+        console_error!("cron {cron_expr}: could not close run {run_id}: {e}");
+    }
+    match outcome {
+        Ok(n) => console_log!("cron {cron_expr}: run {run_id} enqueued {n} accounts"),
+        Err(reason) => console_error!("cron {cron_expr}: run {run_id} failed: {reason}"),
+    }
+}
+
+async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> worker::Result<usize> {
+    let accounts = db
+        .prepare("SELECT id, workspace_id FROM ad_accounts WHERE status = 'active' ORDER BY id")
+        .all()
+        .await?
+        .results::<ActiveAccount>()?;
+    let queue = env.queue("SYNC_QUEUE")?;
+    let enqueued_at = now_iso();
+    let messages: Vec<SyncMessage> = accounts
+        .into_iter()
+        .map(|a| SyncMessage {
+            v: SCHEMA_VERSION,
+            kind: kind.sync_kind(),
+            trigger: Trigger::Cron,
+            ad_account_id: a.id,
+            workspace_id: a.workspace_id,
+            cron_run_id: Some(run_id.to_string()),
+            enqueued_at: enqueued_at.clone(),
+        })
+        .collect();
+    for chunk in messages.chunks(SEND_BATCH_MAX) {
+        queue.send_batch(chunk.to_vec()).await?;
+    }
+    Ok(messages.len())
+}
+
+async fn close_run(db: &D1Database, run_id: &str, outcome: &Result<usize, String>) -> worker::Result<()> {
+    let now = now_iso();
+    let (status, count, error) = match outcome {
+        Ok(n) => ("succeeded", *n as i64, None),
+        Err(reason) => ("failed", 0, Some(reason.as_str())),
+    };
+    db.prepare(
+        "UPDATE cron_runs SET status = ?2, accounts_enqueued = ?3, error = ?4, finished_at = ?5, updated_at = ?5 \
+         WHERE id = ?1",
+    )
+    .bind(&[text(run_id), text(status), int(count), opt_text(error), text(&now)])?
+    .run()
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! UTC timestamps as ISO-8601 text, the one form every D1 `*_at` column holds.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Formats Unix milliseconds as `2026-11-23T11:30:00.123Z`.
+pub fn iso_from_millis(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_millis_as_utc_iso8601() {
+        assert_eq!(iso_from_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_from_millis(1_795_433_400_123), "2026-11-23T11:30:00.123Z");
+    }
+
+    #[test]
+    fn iso_text_sorts_like_time() {
+        let a = iso_from_millis(999);
+        let b = iso_from_millis(1_000);
+        let c = iso_from_millis(86_400_000 * 365 * 40);
+        assert!(a < b && b < c);
+    }
+}
