@@ -8,8 +8,8 @@ use crate::runtime::d1::now_millis;
 use serde_json::{json, Value};
 
 pub async fn health(ctx: &RequestContext) -> HandlerResult {
-    let d1 = check_d1(ctx).await;
-    let durable_object = check_durable_object(ctx).await;
+    // Independent checks, run concurrently so /health costs the slower of the two, not the sum.
+    let (d1, durable_object) = futures::join!(check_d1(ctx), check_durable_object(ctx));
     let healthy = d1["ok"] == true && durable_object["ok"] == true;
     let meta_api_version = ctx.var("META_API_VERSION").unwrap_or_else(|| config::DEFAULT_META_API_VERSION.into());
     let body = json!({

@@ -1,1 +1,292 @@
-//! filled below
+//! End-to-end harness: starts `wrangler dev` (workerd with local D1, Durable Objects, Queues and
+//! cron) on free ports with its own state folder, drives it over HTTP, reads D1 straight from the
+//! local SQLite file, and always stops what it started. A failed test keeps its logs and state
+//! under `target/e2e-runs/<name>/` and prints where.
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub use serde_json::{json, Value};
+
+pub const BOOTSTRAP_KEY: &str = "e2e-bootstrap-key-4f0c1a9e2b7d5c3a";
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+fn wrangler() -> PathBuf {
+    repo_root().join("node_modules/.bin/wrangler")
+}
+
+/// Builds the worker once per test process (a no-op when the build is current).
+fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        assert!(wrangler().exists(), "wrangler is not installed: run scripts/setup");
+        let status = Command::new("bash")
+            .arg(repo_root().join("scripts/build-worker"))
+            .current_dir(repo_root())
+            .status()
+            .expect("run scripts/build-worker");
+        assert!(status.success(), "scripts/build-worker failed");
+    });
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+/// An HTTP response: status, headers we care about, and the body as JSON (or Null).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn into_resp(r: ureq::Response) -> Resp {
+    let status = r.status();
+    let content_type = r.header("content-type").unwrap_or_default().to_string();
+    let headers = r.headers_names().into_iter().map(|n| {
+        let v = r.header(&n).unwrap_or_default().to_string();
+        (n, v)
+    });
+    let headers: Vec<_> = headers.collect();
+    let text = r.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, content_type, headers, body, text }
+}
+
+pub struct Gateway {
+    pub name: String,
+    pub base: String,
+    run_dir: PathBuf,
+    vars: Vec<(String, String)>,
+    child: Option<Child>,
+    agent: ureq::Agent,
+}
+
+impl Gateway {
+    /// Starts a gateway with fresh local state, migrations applied.
+    pub fn start(name: &str) -> Gateway {
+        Self::start_with(name, &[])
+    }
+
+    /// Starts a gateway with extra `--var NAME:VALUE` settings.
+    pub fn start_with(name: &str, vars: &[(&str, &str)]) -> Gateway {
+        ensure_built();
+        let run_dir = repo_root().join("target/e2e-runs").join(name);
+        let _ = fs::remove_dir_all(&run_dir);
+        fs::create_dir_all(&run_dir).expect("create run dir");
+        // Defaults first: wrangler keeps the last --var of a name, so the caller's win.
+        let mut all = vec![("ADGATE_ENV".to_string(), "local".to_string()), ("ADGATE_BOOTSTRAP_KEY".into(), BOOTSTRAP_KEY.into())];
+        all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let vars = all;
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        let mut gw = Gateway { name: name.to_string(), base: String::new(), run_dir, vars, child: None, agent };
+        gw.apply_migrations();
+        gw.spawn();
+        gw
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.run_dir.join("state")
+    }
+
+    fn apply_migrations(&self) {
+        let out = Command::new(wrangler())
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(self.state_dir())
+            .current_dir(repo_root())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            out.status.success(),
+            "migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn spawn(&mut self) {
+        let port = free_port();
+        let inspector = free_port();
+        self.base = format!("http://127.0.0.1:{port}");
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.run_dir.join("wrangler.log"))
+            .expect("open log");
+        let mut cmd = Command::new(wrangler());
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .args(["--test-scheduled", "--show-interactive-dev-session=false", "--persist-to"])
+            .arg(self.state_dir());
+        for (k, v) in &self.vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        use std::os::unix::process::CommandExt;
+        cmd.current_dir(repo_root())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0);
+        self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("wrangler dev exited early ({status}); log: {}", self.log_tail());
+            }
+            if let Ok(r) = self.agent.get(&format!("{}/health", self.base)).timeout(Duration::from_secs(5)).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "gateway not ready in {READY_TIMEOUT:?}; log: {}", self.log_tail());
+            sleep(Duration::from_millis(250));
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let log = fs::read_to_string(self.run_dir.join("wrangler.log")).unwrap_or_default();
+        let start = log.len().saturating_sub(4_000);
+        log[log.floor_char_boundary(start)..].to_string()
+    }
+
+    /// Stops the whole process group (wrangler and its workerd), waiting for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pgid = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                sleep(Duration::from_millis(100));
+            }
+            let _ = Command::new("kill").args(["-KILL", "--", &pgid]).stderr(Stdio::null()).status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops and starts again on the same state folder (a new port).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.set("Content-Type", "application/json").send_string(b),
+            None => req.call(),
+        };
+        match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => into_resp(r),
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], None)
+    }
+
+    /// An authenticated call with the bootstrap admin key.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        let auth = format!("Bearer {BOOTSTRAP_KEY}");
+        let text = body.map(Value::to_string);
+        self.request(method, path, &[("Authorization", &auth)], text.as_deref())
+    }
+
+    /// A read-only connection to the local D1 database file.
+    pub fn d1(&self) -> rusqlite::Connection {
+        let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
+        let file = fs::read_dir(&dir)
+            .expect("D1 state folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
+            .expect("D1 database file");
+        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open D1")
+    }
+
+    /// Runs a query against D1 and returns each row as a JSON object.
+    pub fn query(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
+        let conn = self.d1();
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+        let rows = stmt
+            .query_map(params, |row| {
+                let mut obj = serde_json::Map::new();
+                for (i, n) in names.iter().enumerate() {
+                    let v = match row.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => Value::Null,
+                        rusqlite::types::ValueRef::Integer(n) => json!(n),
+                        rusqlite::types::ValueRef::Real(f) => json!(f),
+                        rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                        rusqlite::types::ValueRef::Blob(b) => json!(b.len()),
+                    };
+                    obj.insert(n.clone(), v);
+                }
+                Ok(Value::Object(obj))
+            })
+            .expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    }
+
+    /// The Durable Object SQLite files of one class, for checks that storage really persisted.
+    pub fn durable_object_files(&self, class: &str) -> Vec<PathBuf> {
+        let dir = self.state_dir().join(format!("v3/do/adgate-{class}"));
+        fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Polls `check` until it returns Some, or fails after `timeout` with `what`.
+    pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; log: {}", self.log_tail());
+            sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop();
+        if std::thread::panicking() {
+            eprintln!("[e2e] {} failed: logs and state kept in {}", self.name, self.run_dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.run_dir);
+        }
+    }
+}
