@@ -4,21 +4,21 @@
 pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The Graph API version used when `META_API_VERSION` is not configured.
-pub const DEFAULT_META_API_VERSION: &str = "v24.0";
+pub const DEFAULT_META_API_VERSION: &str = "v26.0";
 
-/// Checks a Graph API version string such as `v24.0`; Meta's paths take exactly this shape.
+/// Checks a Graph API version string such as `v26.0`; Meta's paths take exactly this shape.
 pub fn parse_meta_api_version(raw: &str) -> Result<&str, String> {
     let digits = raw
         .strip_prefix('v')
-        .ok_or_else(|| format!("META_API_VERSION must look like v24.0, got {raw:?}"))?;
+        .ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
     let (major, minor) = digits
         .split_once('.')
-        .ok_or_else(|| format!("META_API_VERSION must look like v24.0, got {raw:?}"))?;
+        .ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
     let numeric = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
     if numeric(major) && numeric(minor) {
         Ok(raw)
     } else {
-        Err(format!("META_API_VERSION must look like v24.0, got {raw:?}"))
+        Err(format!("META_API_VERSION must look like v26.0, got {raw:?}"))
     }
 }
 
@@ -39,11 +39,11 @@ mod tests {
 
     #[test]
     fn accepts_graph_versions_and_rejects_others() {
-        assert_eq!(parse_meta_api_version("v24.0"), Ok("v24.0"));
+        assert_eq!(parse_meta_api_version("v26.0"), Ok("v26.0"));
         assert!(parse_meta_api_version("24.0").is_err());
-        assert!(parse_meta_api_version("v24").is_err());
+        assert!(parse_meta_api_version("v26").is_err());
         assert!(parse_meta_api_version("vX.0").is_err());
-        assert!(parse_meta_api_version("v24.0/").is_err());
+        assert!(parse_meta_api_version("v26.0/").is_err());
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn health_reports_build_graph_version_and_live_checks() {
     let cargo = std::fs::read_to_string(adgate_e2e::repo_root().join("Cargo.toml")).unwrap();
     let version = cargo.lines().find_map(|l| l.strip_prefix("version = ")).unwrap().trim_matches('"');
     assert_eq!(r.body["version"], version);
-    assert_eq!(r.body["meta_api_version"], "v24.0");
+    assert_eq!(r.body["meta_api_version"], "v26.0");
     assert_eq!(r.body["checks"]["d1"]["ok"], true);
     assert_eq!(r.body["checks"]["d1"]["migrations_applied"], 1);
     assert_eq!(r.body["checks"]["durable_object"]["storage"], "sqlite");
