@@ -19,3 +19,19 @@ die() { printf '[adgate] error: %s\n' "$*" >&2; exit 1; }
 locked_wasm_bindgen_version() {
     awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
+
+# start_simulator LOG [ARGS...]: starts the Graph API simulator on a free port, waits until it
+# listens, and sets SIM_URL and SIM_PID. The binary must be built (cargo build -p graph-sim).
+start_simulator() {
+    local log="$1"; shift
+    "$ROOT/target/debug/graph-sim" --port 0 "$@" >"$log" 2>&1 &
+    SIM_PID=$!
+    SIM_URL=""
+    for _ in $(seq 1 100); do
+        SIM_URL="$(sed -n 's/^listening on //p' "$log" | head -n1)"
+        [ -n "$SIM_URL" ] && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || { cat "$log" >&2; die "the Graph API simulator exited"; }
+        sleep 0.1
+    done
+    die "the Graph API simulator did not start: see $log"
+}

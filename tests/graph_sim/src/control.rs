@@ -1,0 +1,438 @@
+//! The control API (`/__control/...`), for tests and the demo: seed accounts, mint tokens,
+//! move the clock, inject faults, and read what "Meta" received.
+
+use crate::error::GraphError;
+use crate::insights::{self, Level, Query};
+use crate::params::Params;
+use crate::server::Shared;
+use crate::store::{Fault, FaultKind, Kind, Node, Store, Subscription, Token};
+use axum::extract::{Path, Query as UrlQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/reset", post(reset))
+        .route("/accounts", post(seed_account))
+        .route("/tokens", post(create_token))
+        .route("/tokens/expire", post(expire_token))
+        .route("/tokens/revoke", post(revoke_token))
+        .route("/time", get(time))
+        .route("/time/advance", post(advance))
+        .route("/faults", post(add_fault).delete(clear_faults).get(list_faults))
+        .route("/ledger", get(ledger).delete(clear_ledger))
+        .route("/counters", get(counters))
+        .route("/truth", get(truth))
+        .route("/objects/{id}/delivery", post(set_delivery))
+        .route("/config", post(config))
+        .route("/leadgen_forms", post(create_form))
+        .route("/leads", post(create_lead))
+        .route("/webhooks/deliveries", get(deliveries))
+}
+
+fn bad(msg: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+async fn reset(State(s): State<Shared>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    let cfg = st.cfg.clone();
+    *st = Store::new(cfg, None);
+    Json(json!({ "reset": true }))
+}
+
+#[derive(Deserialize)]
+struct SeedSpec {
+    account_id: Option<String>,
+    name: Option<String>,
+    currency: Option<String>,
+    timezone_name: Option<String>,
+    #[serde(default = "d2")]
+    campaigns: usize,
+    #[serde(default = "d2")]
+    adsets_per_campaign: usize,
+    #[serde(default = "d2")]
+    ads_per_adset: usize,
+    #[serde(default = "d30")]
+    days: i64,
+    access_token: Option<String>,
+    scopes: Option<Vec<String>>,
+    call_budget: Option<u32>,
+    special_ad_categories: Option<Vec<String>>,
+}
+fn d2() -> usize {
+    2
+}
+fn d30() -> i64 {
+    30
+}
+
+fn node(store: &mut Store, kind: Kind, account: &str, campaign: Option<&str>, adset: Option<&str>, fields: Value, created: i64) -> String {
+    let id = store.new_id();
+    let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
+    store.nodes.insert(
+        id.clone(),
+        Node { id: id.clone(), kind, account_id: account.into(), campaign_id: campaign.map(Into::into), adset_id: adset.map(Into::into), fields, created, updated: created, delivery_override: None },
+    );
+    id
+}
+
+/// Seeds an ad account of a given shape with `days` of history, and a token that can see it.
+async fn seed_account(State(s): State<Shared>, Json(spec): Json<SeedSpec>) -> Response {
+    if spec.campaigns * spec.adsets_per_campaign * spec.ads_per_adset > 20_000 {
+        return bad("at most 20,000 ads per seeded account");
+    }
+    let tz = spec.timezone_name.clone().unwrap_or_else(|| "America/Los_Angeles".into());
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        return bad(format!("unknown time zone {tz}"));
+    }
+    let mut st = s.lock().unwrap();
+    let id = spec.account_id.clone().map(|a| a.trim_start_matches("act_").to_string()).unwrap_or_else(|| format!("{}", 100_000_000 + st.accounts.len() as u64 * 7 + 1));
+    if st.accounts.contains_key(&id) {
+        return bad(format!("account {id} exists"));
+    }
+    let created = st.now() - spec.days.max(0) * 86_400 - 3_600;
+    st.add_account(&id, spec.name.as_deref().unwrap_or("Sim ad account"), spec.currency.as_deref().unwrap_or("USD"), &tz, created);
+    if let Some(b) = spec.call_budget {
+        st.accounts.get_mut(&id).unwrap().call_budget = b;
+    }
+    let cats = spec.special_ad_categories.clone().unwrap_or_else(|| vec!["EMPLOYMENT".into()]);
+    let creative = node(&mut st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }), created);
+    let (mut n_sets, mut n_ads) = (0, 0);
+    for c in 0..spec.campaigns {
+        let cid = node(&mut st, Kind::Campaign, &id, None, None, json!({ "name": format!("Campaign {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }), created);
+        for a in 0..spec.adsets_per_campaign {
+            let sid = node(&mut st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("Ad set {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
+            n_sets += 1;
+            for d in 0..spec.ads_per_adset {
+                node(&mut st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("Ad {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
+                n_ads += 1;
+            }
+        }
+    }
+    let token = spec.access_token.clone().unwrap_or_else(|| format!("sim-token-{id}"));
+    let scopes = spec.scopes.clone().unwrap_or_else(|| vec!["ads_management".into(), "ads_read".into(), "business_management".into()]);
+    let now = st.now();
+    match st.tokens.get_mut(&token) {
+        Some(t) => t.accounts.push(id.clone()),
+        None => st.add_token(&token, Token { user_id: "10000000000001".into(), kind: "USER", scopes, expires_at: Some(now + 60 * 86_400), data_access_expires_at: now + 90 * 86_400, revoked: false, accounts: vec![id.clone()] }),
+    }
+    Json(json!({ "account_id": id, "access_token": token, "campaigns": spec.campaigns, "adsets": n_sets, "ads": n_ads, "creative_id": creative })).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenSpec {
+    access_token: String,
+    #[serde(default)]
+    accounts: Vec<String>,
+    scopes: Option<Vec<String>>,
+    expires_in: Option<i64>,
+    #[serde(default)]
+    system_user: bool,
+}
+
+async fn create_token(State(s): State<Shared>, Json(t): Json<TokenSpec>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    let now = st.now();
+    let accounts = t.accounts.iter().map(|a| a.trim_start_matches("act_").to_string()).collect();
+    st.add_token(&t.access_token, Token {
+        user_id: if t.system_user { "20000000000002".into() } else { "10000000000001".into() },
+        kind: if t.system_user { "SYSTEM_USER" } else { "USER" },
+        scopes: t.scopes.unwrap_or_else(|| vec!["ads_management".into(), "ads_read".into()]),
+        expires_at: t.expires_in.map(|e| now + e).or(if t.system_user { None } else { Some(now + 60 * 86_400) }),
+        data_access_expires_at: now + 90 * 86_400,
+        revoked: false,
+        accounts,
+    });
+    Json(json!({ "access_token": t.access_token }))
+}
+
+#[derive(Deserialize)]
+struct TokenRef {
+    access_token: String,
+}
+
+async fn expire_token(State(s): State<Shared>, Json(t): Json<TokenRef>) -> Response {
+    let mut st = s.lock().unwrap();
+    let now = st.now();
+    match st.tokens.get_mut(&t.access_token) {
+        Some(tok) => {
+            tok.expires_at = Some(now - 1);
+            Json(json!({ "expired": true })).into_response()
+        }
+        None => bad("no such token"),
+    }
+}
+
+async fn revoke_token(State(s): State<Shared>, Json(t): Json<TokenRef>) -> Response {
+    let mut st = s.lock().unwrap();
+    match st.tokens.get_mut(&t.access_token) {
+        Some(tok) => {
+            tok.revoked = true;
+            Json(json!({ "revoked": true })).into_response()
+        }
+        None => bad("no such token"),
+    }
+}
+
+async fn time(State(s): State<Shared>) -> Json<Value> {
+    let st = s.lock().unwrap();
+    Json(json!({ "now": st.now(), "iso": Store::iso(st.now()) }))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    #[serde(default)]
+    seconds: i64,
+    #[serde(default)]
+    days: i64,
+}
+
+async fn advance(State(s): State<Shared>, Json(a): Json<Advance>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    st.advanced_secs += a.seconds + a.days * 86_400;
+    Json(json!({ "now": st.now(), "iso": Store::iso(st.now()) }))
+}
+
+#[derive(Deserialize)]
+struct FaultSpec {
+    kind: String,
+    #[serde(default = "one")]
+    count: u32,
+    status: Option<u16>,
+    code: Option<i64>,
+    ms: Option<u64>,
+    path_contains: Option<String>,
+}
+fn one() -> u32 {
+    1
+}
+
+async fn add_fault(State(s): State<Shared>, Json(f): Json<FaultSpec>) -> Response {
+    let kind = match f.kind.as_str() {
+        "status" => FaultKind::Status(f.status.unwrap_or(500)),
+        "transient" => FaultKind::Transient,
+        "throttle" => FaultKind::Throttle(f.code.unwrap_or(17)),
+        "latency" => FaultKind::LatencyMs(f.ms.unwrap_or(200)),
+        "drop" => FaultKind::DropConnection,
+        "token_expired" => FaultKind::TokenExpired,
+        other => return bad(format!("unknown fault kind {other}: use status, transient, throttle, latency, drop or token_expired")),
+    };
+    if f.count == 0 {
+        return bad("count must be at least 1");
+    }
+    let mut st = s.lock().unwrap();
+    st.faults.push_back(Fault { kind, remaining: f.count, path_contains: f.path_contains });
+    Json(json!({ "queued": st.faults.len() })).into_response()
+}
+
+async fn clear_faults(State(s): State<Shared>) -> Json<Value> {
+    s.lock().unwrap().faults.clear();
+    Json(json!({ "cleared": true }))
+}
+
+async fn list_faults(State(s): State<Shared>) -> Json<Value> {
+    let st = s.lock().unwrap();
+    Json(json!({ "pending": st.faults.iter().map(|f| json!({ "kind": format!("{:?}", f.kind), "remaining": f.remaining })).collect::<Vec<_>>() }))
+}
+
+async fn ledger(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Json<Value> {
+    let st = s.lock().unwrap();
+    let since: u64 = q.get("since").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let entries: Vec<&crate::store::LedgerEntry> = st.ledger.iter().filter(|e| e.seq > since).collect();
+    Json(json!({ "entries": entries }))
+}
+
+async fn clear_ledger(State(s): State<Shared>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    st.ledger.clear();
+    st.counters.clear();
+    Json(json!({ "cleared": true }))
+}
+
+async fn counters(State(s): State<Shared>) -> Json<Value> {
+    let st = s.lock().unwrap();
+    let total: u64 = st.counters.values().sum();
+    Json(json!({ "total": total, "by_endpoint": st.counters }))
+}
+
+/// Ground truth: ad-level daily totals as the generator defines them, for tests to compare with.
+async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
+    let st = s.lock().unwrap();
+    let Some(account) = q.get("account_id").map(|a| a.trim_start_matches("act_").to_string()) else { return bad("account_id is required") };
+    if !st.accounts.contains_key(&account) {
+        return bad("no such account");
+    }
+    let today = insights::account_today(&st, &account);
+    let parse = |k: &str| q.get(k).and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok());
+    let (Some(since), Some(until)) = (parse("since"), parse("until")) else { return bad("since and until (YYYY-MM-DD) are required") };
+    let query = Query { level: Level::Ad, since, until, increment: Some(1), breakdowns: vec![], fields: vec!["impressions".into(), "spend".into(), "clicks".into(), "actions".into()], windows: None, filters: vec![] };
+    let rows = insights::run(&st, &account, None, &query);
+    let mut by_day: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
+    for r in &rows {
+        let day = r["date_start"].as_str().unwrap_or_default().to_string();
+        let e = by_day.entry(day).or_default();
+        e.0 += r["impressions"].as_str().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let spend = r["spend"].as_str().unwrap_or("0.00");
+        let (u, c) = spend.split_once('.').unwrap_or((spend, "0"));
+        e.1 += u.parse::<i64>().unwrap_or(0) * 100 + c.parse::<i64>().unwrap_or(0);
+        e.2 += r["clicks"].as_str().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        e.3 += r["actions"].as_array().and_then(|a| a.iter().find(|x| x["action_type"] == "lead")).and_then(|x| x["value"].as_str()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    }
+    let days: Vec<Value> = by_day.iter().map(|(d, t)| json!({ "date": d, "impressions": t.0, "spend_cents": t.1, "clicks": t.2, "leads": t.3 })).collect();
+    let sum = by_day.values().fold((0, 0, 0, 0), |a, t| (a.0 + t.0, a.1 + t.1, a.2 + t.2, a.3 + t.3));
+    Json(json!({ "account_id": account, "today": today.to_string(), "rows": rows.len(), "days": days, "totals": { "impressions": sum.0, "spend_cents": sum.1, "clicks": sum.2, "leads": sum.3 } })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Delivery {
+    effective_status: Option<String>,
+}
+
+async fn set_delivery(State(s): State<Shared>, Path(id): Path<String>, Json(d): Json<Delivery>) -> Response {
+    let mut st = s.lock().unwrap();
+    let Some(n) = st.nodes.get_mut(&id) else { return bad("no such object") };
+    n.delivery_override = d.effective_status;
+    let account = n.account_id.clone();
+    crate::webhooks::object_changed(&mut st, &account, &id, "updated");
+    Json(json!({ "ok": true })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ConfigSpec {
+    require_proof: Option<bool>,
+    report_polls_to_finish: Option<u32>,
+    attribution_lag_days: Option<i64>,
+    app_call_budget: Option<u32>,
+    usage_window_secs: Option<i64>,
+    account_call_budget: Option<(String, u32)>,
+}
+
+async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    if let Some(v) = c.require_proof {
+        st.cfg.require_proof = v;
+    }
+    if let Some(v) = c.report_polls_to_finish {
+        st.report_polls_to_finish = v.max(1);
+    }
+    if let Some(v) = c.attribution_lag_days {
+        st.attribution_lag_days = v.max(1);
+    }
+    if let Some(v) = c.app_call_budget {
+        st.app_call_budget = v;
+    }
+    if let Some(v) = c.usage_window_secs {
+        st.usage_window_secs = v.max(1);
+    }
+    if let Some((acct, budget)) = c.account_call_budget {
+        if let Some(a) = st.accounts.get_mut(acct.trim_start_matches("act_")) {
+            a.call_budget = budget;
+        }
+    }
+    Json(json!({ "require_proof": st.cfg.require_proof, "report_polls_to_finish": st.report_polls_to_finish, "attribution_lag_days": st.attribution_lag_days }))
+}
+
+#[derive(Deserialize)]
+struct FormSpec {
+    account_id: String,
+    name: String,
+    page_id: Option<String>,
+}
+
+async fn create_form(State(s): State<Shared>, Json(f): Json<FormSpec>) -> Response {
+    let mut st = s.lock().unwrap();
+    let account = f.account_id.trim_start_matches("act_").to_string();
+    if !st.accounts.contains_key(&account) {
+        return bad("no such account");
+    }
+    let now = st.now();
+    let id = node(&mut st, Kind::LeadForm, &account, None, None, json!({ "name": f.name, "page_id": f.page_id.unwrap_or_else(|| "5550001".into()), "status": "ACTIVE" }), now);
+    Json(json!({ "id": id })).into_response()
+}
+
+#[derive(Deserialize)]
+struct LeadSpec {
+    form_id: String,
+    ad_id: Option<String>,
+    field_data: Value,
+}
+
+async fn create_lead(State(s): State<Shared>, Json(l): Json<LeadSpec>) -> Response {
+    let mut st = s.lock().unwrap();
+    let Some(form) = st.nodes.get(&l.form_id).filter(|n| n.kind == Kind::LeadForm).cloned() else { return bad("no such form") };
+    let now = st.now();
+    let id = node(&mut st, Kind::Lead, &form.account_id, Some(&form.id), None, json!({ "form_id": form.id, "ad_id": l.ad_id, "field_data": l.field_data }), now);
+    let page = form.fields.get("page_id").and_then(Value::as_str).unwrap_or("5550001").to_string();
+    crate::webhooks::lead_created(&mut st, &page, json!({ "leadgen_id": id, "form_id": form.id, "ad_id": l.ad_id, "page_id": page, "created_time": now }));
+    Json(json!({ "id": id })).into_response()
+}
+
+async fn deliveries(State(s): State<Shared>) -> Json<Value> {
+    let st = s.lock().unwrap();
+    Json(json!({ "subscriptions": st.subscriptions, "deliveries": st.deliveries }))
+}
+
+/// `POST|GET /{app_id}/subscriptions` with the app token, as Meta's API takes them.
+pub async fn subscriptions(store: Shared, method: &str, path: &str, p: Params) -> Response {
+    let (app_id, secret, token_ok) = {
+        let st = store.lock().unwrap();
+        let app_token = format!("{}|{}", st.cfg.app_id, st.cfg.app_secret);
+        (st.cfg.app_id.clone(), st.cfg.app_secret.clone(), p.str("access_token") == Some(app_token.as_str()))
+    };
+    let _ = secret;
+    let fail = |e: GraphError| (StatusCode::from_u16(e.http_status).unwrap(), Json(e.to_json("Asubscriptions"))).into_response();
+    if path.trim_end_matches("/subscriptions") != app_id {
+        return fail(GraphError::unknown_object(path.trim_end_matches("/subscriptions")));
+    }
+    if !token_ok {
+        return fail(GraphError::new(400, "OAuthException", 15, "(#15) This method must be called with an app access_token."));
+    }
+    if method == "GET" {
+        let st = store.lock().unwrap();
+        let data: Vec<Value> = st.subscriptions.iter().map(|s| json!({ "object": s.object, "callback_url": s.callback_url, "fields": s.fields.iter().map(|f| json!({ "name": f, "version": "v26.0" })).collect::<Vec<_>>(), "active": true })).collect();
+        return Json(json!({ "data": data })).into_response();
+    }
+    let (Some(object), Some(url), Some(verify)) = (p.str("object").map(str::to_string), p.str("callback_url").map(str::to_string), p.str("verify_token").map(str::to_string)) else {
+        return fail(GraphError::invalid_param("(#100) object, callback_url and verify_token are required"));
+    };
+    let fields = p.list("fields").unwrap_or_default();
+    let challenge = format!("{}", store.lock().unwrap().hash(&["challenge", &url]) % 1_000_000_000);
+    let check = tokio::task::spawn_blocking(move || crate::webhooks::verify_callback(&url, &verify, &challenge).map(|_| url)).await;
+    match check {
+        Ok(Ok(url)) => {
+            let mut st = store.lock().unwrap();
+            st.subscriptions.retain(|s| !(s.object == object && s.callback_url == url));
+            st.subscriptions.push(Subscription { object, callback_url: url, fields });
+            Json(json!({ "success": true })).into_response()
+        }
+        Ok(Err(reason)) => fail(GraphError::invalid_param(format!("(#2200) callback verification failed: {reason}")).subcode(2200)),
+        Err(_) => fail(GraphError::new(500, "OAuthException", 1, "An unknown error has occurred.")),
+    }
+}
+
+/// The demo account `scripts/dev` starts with: 3 campaigns x 2 ad sets x 2 ads, 30 days.
+pub fn seed_demo(store: &Shared, token: &str) {
+    let mut st = store.lock().unwrap();
+    let created = st.now() - 30 * 86_400 - 3_600;
+    let id = "100200300".to_string();
+    st.add_account(&id, "Demo drivers", "USD", "America/Los_Angeles", created);
+    let creative = node(&mut st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001" } }), created);
+    for c in 0..3 {
+        let cid = node(&mut st, Kind::Campaign, &id, None, None, json!({ "name": format!("Drivers {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": ["EMPLOYMENT"] }), created);
+        for a in 0..2 {
+            let sid = node(&mut st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("Drivers {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
+            for d in 0..2 {
+                node(&mut st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("Drivers {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
+            }
+        }
+    }
+    let now = st.now();
+    st.add_token(token, Token { user_id: "10000000000001".into(), kind: "SYSTEM_USER", scopes: vec!["ads_management".into(), "ads_read".into(), "business_management".into()], expires_at: None, data_access_expires_at: now + 90 * 86_400, revoked: false, accounts: vec![id] });
+}

@@ -1,0 +1,532 @@
+//! Insights generated deterministically from the seed: every (ad, day) has fixed delivery
+//! numbers, conversions mature over `attribution_lag_days` as simulated time passes, and
+//! breakdowns split each day's integers exactly (largest remainder), so every total adds up.
+
+use crate::error::{GraphError, GraphResult};
+use crate::params::Params;
+use crate::store::{Kind, Node, Store};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub const ACTION_TYPES: [&str; 3] = ["lead", "link_click", "purchase"];
+/// Attribution windows the simulator reports, and the default sum Meta uses.
+pub const WINDOWS: [&str; 4] = ["1d_click", "7d_click", "28d_click", "1d_view"];
+
+/// One ad's numbers for one day (or one breakdown slice of it). Money in minor units.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    pub impressions: i64,
+    pub reach: i64,
+    pub clicks: i64,
+    pub link_clicks: i64,
+    pub spend_cents: i64,
+    /// Conversions per action type and attribution window, as observed now.
+    pub actions: BTreeMap<(String, String), i64>,
+    pub purchase_value_cents: BTreeMap<String, i64>,
+}
+
+impl Metrics {
+    fn add(&mut self, o: &Metrics) {
+        self.impressions += o.impressions;
+        self.reach += o.reach;
+        self.clicks += o.clicks;
+        self.link_clicks += o.link_clicks;
+        self.spend_cents += o.spend_cents;
+        for (k, v) in &o.actions {
+            *self.actions.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.purchase_value_cents {
+            *self.purchase_value_cents.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// The number the default attribution setting reports: 7-day click plus 1-day view.
+    pub fn action_default(&self, action: &str) -> i64 {
+        let get = |w: &str| self.actions.get(&(action.to_string(), w.to_string())).copied().unwrap_or(0);
+        get("7d_click") + get("1d_view")
+    }
+}
+
+fn pct(h: u64, lo: u64, hi: u64) -> i64 {
+    (lo + h % (hi - lo + 1)) as i64
+}
+
+/// The day's numbers for one ad, with conversions matured to `today` (the account's date now).
+pub fn ad_day(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate) -> Metrics {
+    let d = day.to_string();
+    let h = |k: &str| store.hash(&[&ad.id, &d, k]);
+    let impressions = 200 + (h("imp") % 1_800) as i64;
+    let reach = impressions * pct(h("reach"), 55, 90) / 100;
+    let clicks = impressions * pct(h("ctr"), 5, 30) / 1_000;
+    let link_clicks = clicks * pct(h("lc"), 70, 100) / 100;
+    let spend_cents = impressions * pct(h("cpm"), 300, 1_500) / 1_000;
+    let leads_final = clicks * pct(h("cvr"), 5, 25) / 100;
+    let purchases_final = leads_final * pct(h("pr"), 10, 40) / 100;
+    let age = (today - day).num_days();
+    let lag = store.attribution_lag_days.max(1);
+    // Conversions arrive late: a fraction (age+1)/lag has been attributed so far.
+    let matured = |n: i64| if age + 1 >= lag { n } else { n * (age + 1) / lag };
+    let mut m = Metrics { impressions, reach, clicks, link_clicks, spend_cents, ..Default::default() };
+    for (action, fin) in [("lead", leads_final), ("link_click", link_clicks), ("purchase", purchases_final)] {
+        let total = if action == "link_click" { fin } else { matured(fin) };
+        let view = total * pct(h(&format!("{action}v")), 5, 20) / 100;
+        let click7 = total - view;
+        let click1 = click7 * pct(h(&format!("{action}1")), 55, 85) / 100;
+        let click28 = click7 + click7 * pct(h(&format!("{action}28")), 0, 15) / 100;
+        for (w, v) in [("1d_click", click1), ("7d_click", click7), ("28d_click", click28), ("1d_view", view)] {
+            m.actions.insert((action.to_string(), w.to_string()), v);
+        }
+    }
+    let unit = pct(h("aov"), 2_000, 10_000);
+    for w in WINDOWS {
+        let n = m.actions[&("purchase".to_string(), w.to_string())];
+        m.purchase_value_cents.insert(w.to_string(), n * unit);
+    }
+    m
+}
+
+pub const BREAKDOWNS: [(&str, &[&str]); 8] = [
+    ("age", &["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]),
+    ("gender", &["female", "male", "unknown"]),
+    ("country", &["US", "CA", "GB", "IN", "DE"]),
+    ("region", &["California", "Texas", "New York", "Ontario", "Maharashtra"]),
+    ("publisher_platform", &["facebook", "instagram", "audience_network", "messenger"]),
+    ("platform_position", &["feed", "story", "reels", "marketplace"]),
+    ("device_platform", &["mobile_app", "mobile_web", "desktop"]),
+    ("impression_device", &["iphone", "android_smartphone", "ipad", "desktop"]),
+];
+pub const HOURLY: &str = "hourly_stats_aggregated_by_advertiser_time_zone";
+
+/// Combinations Graph accepts (order-insensitive); anything else fails as Graph fails it.
+const VALID_COMBINATIONS: &[&[&str]] = &[
+    &["age"],
+    &["gender"],
+    &["age", "gender"],
+    &["country"],
+    &["region"],
+    &["publisher_platform"],
+    &["publisher_platform", "platform_position"],
+    &["publisher_platform", "platform_position", "device_platform"],
+    &["publisher_platform", "device_platform"],
+    &["device_platform"],
+    &["impression_device"],
+    &["publisher_platform", "impression_device"],
+    &["publisher_platform", "platform_position", "impression_device"],
+    &[HOURLY],
+];
+
+pub fn check_breakdowns(b: &[String]) -> GraphResult<()> {
+    if b.is_empty() {
+        return Ok(());
+    }
+    for name in b {
+        if name != HOURLY && !BREAKDOWNS.iter().any(|(n, _)| n == name) {
+            return Err(GraphError::invalid_param(format!(
+                "(#100) breakdowns[0] must be one of the following values: {}",
+                BREAKDOWNS.iter().map(|(n, _)| *n).chain([HOURLY]).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let mut sorted: Vec<&str> = b.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let ok = VALID_COMBINATIONS.iter().any(|c| {
+        let mut c: Vec<&str> = c.to_vec();
+        c.sort_unstable();
+        c == sorted
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(GraphError::invalid_param(format!(
+            "(#100) Current combination of data breakdown columns (action_type, {}) is invalid ",
+            b.join(", ")
+        )))
+    }
+}
+
+fn bucket_values(name: &str) -> Vec<String> {
+    if name == HOURLY {
+        return (0..24).map(|h| format!("{h:02}:00:00 - {h:02}:59:59")).collect();
+    }
+    BREAKDOWNS.iter().find(|(n, _)| *n == name).map(|(_, v)| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default()
+}
+
+/// Splits `total` over `weights` so the parts sum to `total` exactly (largest remainder).
+pub fn split(total: i64, weights: &[u64]) -> Vec<i64> {
+    let sum: u64 = weights.iter().sum::<u64>().max(1);
+    let mut parts: Vec<i64> = weights.iter().map(|w| (total as i128 * *w as i128 / sum as i128) as i64).collect();
+    let mut rest = total - parts.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse((total as i128 * weights[i] as i128 % sum as i128, std::cmp::Reverse(i))));
+    for i in order {
+        if rest == 0 {
+            break;
+        }
+        parts[i] += 1;
+        rest -= 1;
+    }
+    parts
+}
+
+/// The breakdown slices of one ad-day: each combination of bucket values with its metrics.
+fn slices(store: &Store, ad: &Node, day: &str, m: &Metrics, breakdowns: &[String]) -> Vec<(Vec<String>, Metrics)> {
+    if breakdowns.is_empty() {
+        return vec![(vec![], m.clone())];
+    }
+    let dims: Vec<Vec<String>> = breakdowns.iter().map(|b| bucket_values(b)).collect();
+    let mut combos: Vec<Vec<String>> = vec![vec![]];
+    for d in &dims {
+        combos = combos.iter().flat_map(|c| d.iter().map(move |v| [c.clone(), vec![v.clone()]].concat())).collect();
+    }
+    let weights: Vec<u64> = combos
+        .iter()
+        .map(|c| {
+            c.iter().zip(breakdowns).map(|(v, b)| 1 + store.hash(&[&ad.id, day, b, v]) % 100).product::<u64>()
+        })
+        .collect();
+    let mut out: Vec<(Vec<String>, Metrics)> = combos.into_iter().map(|c| (c, Metrics::default())).collect();
+    let mut apply = |total: i64, set: &mut dyn FnMut(&mut Metrics, i64)| {
+        for (i, p) in split(total, &weights).into_iter().enumerate() {
+            set(&mut out[i].1, p);
+        }
+    };
+    apply(m.impressions, &mut |x, v| x.impressions = v);
+    apply(m.reach, &mut |x, v| x.reach = v);
+    apply(m.clicks, &mut |x, v| x.clicks = v);
+    apply(m.link_clicks, &mut |x, v| x.link_clicks = v);
+    apply(m.spend_cents, &mut |x, v| x.spend_cents = v);
+    for (k, v) in &m.actions {
+        apply(*v, &mut |x, p| {
+            x.actions.insert(k.clone(), p);
+        });
+    }
+    for (k, v) in &m.purchase_value_cents {
+        apply(*v, &mut |x, p| {
+            x.purchase_value_cents.insert(k.clone(), p);
+        });
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Account,
+    Campaign,
+    AdSet,
+    Ad,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> GraphResult<Level> {
+        Ok(match s {
+            "account" => Level::Account,
+            "campaign" => Level::Campaign,
+            "adset" => Level::AdSet,
+            "ad" => Level::Ad,
+            _ => return Err(GraphError::invalid_param("(#100) level must be one of the following values: ad, adset, campaign, account")),
+        })
+    }
+}
+
+pub struct Query {
+    pub level: Level,
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    /// Days per bucket; None means one bucket for the whole range.
+    pub increment: Option<i64>,
+    pub breakdowns: Vec<String>,
+    pub fields: Vec<String>,
+    pub windows: Option<Vec<String>>,
+    pub filters: Vec<(String, Vec<String>)>,
+}
+
+fn parse_date(s: &str, what: &str) -> GraphResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| GraphError::invalid_param(format!("(#100) {what} must be a date in YYYY-MM-DD form, got {s}")))
+}
+
+/// Reads the insights parameters. `default_level` is the level of the object queried.
+pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_created: NaiveDate) -> GraphResult<Query> {
+    let level = match p.str("level") {
+        Some(l) => Level::parse(l)?,
+        None => default_level,
+    };
+    if level < default_level {
+        return Err(GraphError::invalid_param("(#100) level cannot be higher than the object queried"));
+    }
+    let (since, until) = if let Some(tr) = p.get("time_range") {
+        let since = tr.get("since").and_then(Value::as_str).ok_or_else(|| GraphError::invalid_param("(#100) time_range requires since and until"))?;
+        let until = tr.get("until").and_then(Value::as_str).ok_or_else(|| GraphError::invalid_param("(#100) time_range requires since and until"))?;
+        (parse_date(since, "since")?, parse_date(until, "until")?)
+    } else {
+        let preset = p.str("date_preset").unwrap_or("last_30d");
+        let yesterday = today - Duration::days(1);
+        match preset {
+            "today" => (today, today),
+            "yesterday" => (yesterday, yesterday),
+            "maximum" => (account_created, today),
+            "this_month" => (today.with_day(1).unwrap(), today),
+            "last_month" => {
+                let first_this = today.with_day(1).unwrap();
+                let last_prev = first_this - Duration::days(1);
+                (last_prev.with_day(1).unwrap(), last_prev)
+            }
+            p if p.starts_with("last_") && p.ends_with('d') => {
+                let n: i64 = p[5..p.len() - 1].parse().map_err(|_| bad_preset(p))?;
+                if ![3, 7, 14, 28, 30, 90].contains(&n) {
+                    return Err(bad_preset(p));
+                }
+                (today - Duration::days(n), yesterday)
+            }
+            other => return Err(bad_preset(other)),
+        }
+    };
+    if since > until {
+        return Err(GraphError::invalid_param("(#100) since must be on or before until"));
+    }
+    if (today - since).num_days() > 37 * 31 {
+        return Err(GraphError::invalid_param("(#3018) The start date of the time range cannot be beyond 37 months from the current date").subcode(1_487_534));
+    }
+    let increment = match p.get("time_increment") {
+        None => None,
+        Some(Value::String(s)) if s == "all_days" => None,
+        Some(v) => {
+            let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0);
+            if !(1..=90).contains(&n) {
+                return Err(GraphError::invalid_param("(#100) time_increment must be all_days, monthly or an integer from 1 to 90"));
+            }
+            Some(n)
+        }
+    };
+    let breakdowns = p.list("breakdowns").unwrap_or_default();
+    check_breakdowns(&breakdowns)?;
+    let fields = p.list("fields").unwrap_or_else(|| vec!["impressions".into(), "spend".into()]);
+    let windows = p.list("action_attribution_windows");
+    if let Some(ws) = &windows {
+        if let Some(bad) = ws.iter().find(|w| !WINDOWS.contains(&w.as_str()) && w.as_str() != "default") {
+            return Err(GraphError::invalid_param(format!("(#100) action_attribution_windows[0] must be one of the following values: {}, default; got {bad}", WINDOWS.join(", "))));
+        }
+    }
+    let mut filters = Vec::new();
+    if let Some(Value::Array(fs)) = p.get("filtering") {
+        for f in fs {
+            let field = f.get("field").and_then(Value::as_str).unwrap_or_default().to_string();
+            let op = f.get("operator").and_then(Value::as_str).unwrap_or_default();
+            if op != "IN" && op != "EQUAL" {
+                return Err(GraphError::invalid_param(format!("(#100) Filter operator {op} is not supported for {field}")));
+            }
+            let values = match f.get("value") {
+                Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect(),
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(v) => vec![v.to_string()],
+                None => vec![],
+            };
+            filters.push((field, values));
+        }
+    }
+    Ok(Query { level, since, until, increment, breakdowns, fields, windows, filters })
+}
+
+fn bad_preset(p: &str) -> GraphError {
+    GraphError::invalid_param(format!("(#100) date_preset must be one of the following values: today, yesterday, this_month, last_month, maximum, last_3d, last_7d, last_14d, last_28d, last_30d, last_90d; got {p}"))
+}
+
+/// The account's date at simulated now.
+pub fn account_today(store: &Store, account_id: &str) -> NaiveDate {
+    let tz = store.accounts.get(account_id).map(|a| a.tz()).unwrap_or(chrono_tz::UTC);
+    store.now_dt().with_timezone(&tz).date_naive()
+}
+
+fn passes(store: &Store, ad: &Node, filters: &[(String, Vec<String>)]) -> bool {
+    filters.iter().all(|(field, values)| {
+        let actual = match field.as_str() {
+            "ad.effective_status" => store.effective_status(ad),
+            "ad.id" => ad.id.clone(),
+            "adset.id" => ad.adset_id.clone().unwrap_or_default(),
+            "campaign.id" => ad.campaign_id.clone().unwrap_or_default(),
+            "adset.effective_status" => ad.adset_id.as_ref().and_then(|i| store.nodes.get(i)).map(|n| store.effective_status(n)).unwrap_or_default(),
+            "campaign.effective_status" => ad.campaign_id.as_ref().and_then(|i| store.nodes.get(i)).map(|n| store.effective_status(n)).unwrap_or_default(),
+            _ => return true,
+        };
+        values.contains(&actual)
+    })
+}
+
+/// Rows for an account (optionally only under one object), grouped by level, date bucket and
+/// breakdown values, rendered in Graph's shape.
+pub fn run(store: &Store, account_id: &str, under: Option<&Node>, q: &Query) -> Vec<Value> {
+    let today = account_today(store, account_id);
+    let tz = store.accounts.get(account_id).map(|a| a.tz()).unwrap_or(chrono_tz::UTC);
+    let until = q.until.min(today);
+    type Key = (String, NaiveDate, Vec<String>);
+    let mut groups: BTreeMap<Key, (Metrics, NaiveDate, NaiveDate, Option<String>)> = BTreeMap::new();
+    for ad in store.children(account_id, Kind::Ad) {
+        if let Some(u) = under {
+            let inside = match u.kind {
+                Kind::Campaign => ad.campaign_id.as_deref() == Some(&u.id),
+                Kind::AdSet => ad.adset_id.as_deref() == Some(&u.id),
+                Kind::Ad => ad.id == u.id,
+                _ => false,
+            };
+            if !inside {
+                continue;
+            }
+        }
+        if !passes(store, ad, &q.filters) {
+            continue;
+        }
+        let created = chrono::DateTime::from_timestamp(ad.created, 0).unwrap_or_default().with_timezone(&tz).date_naive();
+        let mut day = q.since.max(created);
+        let object = match q.level {
+            Level::Account => account_id.to_string(),
+            Level::Campaign => ad.campaign_id.clone().unwrap_or_default(),
+            Level::AdSet => ad.adset_id.clone().unwrap_or_default(),
+            Level::Ad => ad.id.clone(),
+        };
+        while day <= until {
+            let m = ad_day(store, ad, day, today);
+            let (bucket_start, bucket_end) = match q.increment {
+                None => (q.since, q.until),
+                Some(n) => {
+                    let idx = (day - q.since).num_days() / n;
+                    let s = q.since + Duration::days(idx * n);
+                    (s, (s + Duration::days(n - 1)).min(q.until))
+                }
+            };
+            for (values, slice) in slices(store, ad, &day.to_string(), &m, &q.breakdowns) {
+                let e = groups.entry((object.clone(), bucket_start, values)).or_insert_with(|| (Metrics::default(), bucket_start, bucket_end, Some(ad.id.clone())));
+                e.0.add(&slice);
+            }
+            day += Duration::days(1);
+        }
+    }
+    let mut rows: Vec<(NaiveDate, String, Vec<String>, Value)> = groups
+        .into_iter()
+        .map(|((object, _, values), (m, start, stop, _))| {
+            let row = render(store, account_id, q, &object, &values, &m, start, stop);
+            (start, object, values, row)
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.0, &a.1, &a.2).cmp(&(b.0, &b.1, &b.2)));
+    rows.into_iter().map(|r| r.3).collect()
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn ratio(n: f64, d: f64, scale: f64) -> Option<String> {
+    (d > 0.0).then(|| format!("{:.6}", n / d * scale).trim_end_matches('0').trim_end_matches('.').to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[String], m: &Metrics, start: NaiveDate, stop: NaiveDate) -> Value {
+    let mut row = Map::new();
+    let node = store.nodes.get(object);
+    let name_of = |id: Option<&String>| id.and_then(|i| store.nodes.get(i)).and_then(|n| n.fields.get("name").cloned()).unwrap_or(Value::Null);
+    let (campaign_id, adset_id) = match node {
+        Some(n) if n.kind == Kind::Ad => (n.campaign_id.clone(), n.adset_id.clone()),
+        Some(n) if n.kind == Kind::AdSet => (n.campaign_id.clone(), Some(n.id.clone())),
+        Some(n) if n.kind == Kind::Campaign => (Some(n.id.clone()), None),
+        _ => (None, None),
+    };
+    let windows = q.windows.clone().unwrap_or_default();
+    let action_list = |value_of: &dyn Fn(&str, &str) -> Option<String>| -> Value {
+        let items: Vec<Value> = ACTION_TYPES
+            .iter()
+            .filter_map(|a| {
+                let v = value_of(a, "default")?;
+                let mut item = json!({ "action_type": a, "value": v });
+                for w in &windows {
+                    if w != "default" {
+                        if let Some(x) = value_of(a, w) {
+                            item[w.as_str()] = json!(x);
+                        }
+                    }
+                }
+                Some(item)
+            })
+            .collect();
+        Value::Array(items)
+    };
+    let count = |a: &str, w: &str| -> i64 {
+        if w == "default" { m.action_default(a) } else { m.actions.get(&(a.to_string(), w.to_string())).copied().unwrap_or(0) }
+    };
+    for f in &q.fields {
+        let v = match f.as_str() {
+            "account_id" => json!(account_id),
+            "account_name" => store.accounts.get(account_id).map(|a| json!(a.name)).unwrap_or(Value::Null),
+            "account_currency" => store.accounts.get(account_id).map(|a| json!(a.currency)).unwrap_or(Value::Null),
+            "campaign_id" => campaign_id.clone().map(Value::from).unwrap_or(Value::Null),
+            "campaign_name" => name_of(campaign_id.as_ref()),
+            "adset_id" => adset_id.clone().map(Value::from).unwrap_or(Value::Null),
+            "adset_name" => name_of(adset_id.as_ref()),
+            "ad_id" => node.filter(|n| n.kind == Kind::Ad).map(|n| json!(n.id)).unwrap_or(Value::Null),
+            "ad_name" => node.filter(|n| n.kind == Kind::Ad).and_then(|n| n.fields.get("name").cloned()).unwrap_or(Value::Null),
+            "impressions" => json!(m.impressions.to_string()),
+            "reach" => json!(m.reach.to_string()),
+            "clicks" => json!(m.clicks.to_string()),
+            "inline_link_clicks" => json!(m.link_clicks.to_string()),
+            "spend" => json!(money(m.spend_cents)),
+            "ctr" => ratio(m.clicks as f64, m.impressions as f64, 100.0).map(Value::from).unwrap_or(Value::Null),
+            "cpc" => ratio(m.spend_cents as f64 / 100.0, m.clicks as f64, 1.0).map(Value::from).unwrap_or(Value::Null),
+            "cpm" => ratio(m.spend_cents as f64 / 100.0, m.impressions as f64, 1000.0).map(Value::from).unwrap_or(Value::Null),
+            "frequency" => ratio(m.impressions as f64, m.reach as f64, 1.0).map(Value::from).unwrap_or(Value::Null),
+            "actions" => action_list(&|a, w| {
+                let n = count(a, w);
+                (n > 0).then(|| n.to_string())
+            }),
+            "action_values" => action_list(&|a, w| {
+                if a != "purchase" {
+                    return None;
+                }
+                let cents = if w == "default" {
+                    m.purchase_value_cents.get("7d_click").copied().unwrap_or(0) + m.purchase_value_cents.get("1d_view").copied().unwrap_or(0)
+                } else {
+                    m.purchase_value_cents.get(w).copied().unwrap_or(0)
+                };
+                (cents > 0).then(|| money(cents))
+            }),
+            "cost_per_action_type" => action_list(&|a, w| {
+                let n = count(a, w);
+                (n > 0).then(|| format!("{:.6}", m.spend_cents as f64 / 100.0 / n as f64))
+            }),
+            "date_start" | "date_stop" => continue,
+            _ => continue,
+        };
+        if !v.is_null() && !(v.is_array() && v.as_array().unwrap().is_empty()) {
+            row.insert(f.clone(), v);
+        }
+    }
+    for (b, v) in q.breakdowns.iter().zip(values) {
+        row.insert(b.clone(), json!(v));
+    }
+    row.insert("date_start".into(), json!(start.to_string()));
+    row.insert("date_stop".into(), json!(stop.to_string()));
+    Value::Object(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_is_exact_and_deterministic() {
+        let parts = split(1_001, &[3, 3, 1, 90]);
+        assert_eq!(parts.iter().sum::<i64>(), 1_001);
+        assert_eq!(parts, split(1_001, &[3, 3, 1, 90]));
+        assert_eq!(split(0, &[1, 2]), vec![0, 0]);
+    }
+
+    #[test]
+    fn breakdown_combinations_follow_graph() {
+        assert!(check_breakdowns(&["age".into(), "gender".into()]).is_ok());
+        assert!(check_breakdowns(&["gender".into(), "age".into()]).is_ok());
+        let e = check_breakdowns(&["age".into(), "country".into()]).unwrap_err();
+        assert_eq!(e.code, 100);
+        assert!(e.message.contains("combination"));
+        assert!(check_breakdowns(&[HOURLY.into(), "age".into()]).is_err());
+        assert!(check_breakdowns(&["colour".into()]).is_err());
+    }
+}

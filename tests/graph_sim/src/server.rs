@@ -1,0 +1,219 @@
+//! The HTTP layer: Graph paths (`/v26.0/...`), faults, usage headers, the ledger, and the
+//! control API under `/__control`.
+
+use crate::error::GraphError;
+use crate::graph::{self, Request as GraphRequest};
+use crate::params::Params;
+use crate::store::{FaultKind, LedgerEntry, Store};
+use crate::usage;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub type Shared = Arc<Mutex<Store>>;
+
+pub fn router(store: Shared) -> Router {
+    Router::new().nest("/__control", crate::control::router()).fallback(graph_entry).with_state(store)
+}
+
+/// Serves until the process ends; also runs the webhook deliverer.
+pub async fn serve(listener: tokio::net::TcpListener, store: Shared) -> std::io::Result<()> {
+    tokio::spawn(crate::webhooks::deliver_loop(store.clone()));
+    axum::serve(listener, router(store)).await
+}
+
+pub fn fbtrace(store: &mut Store) -> String {
+    store.seq += 1;
+    let h = store.hash(&["fbtrace", &store.seq.to_string()]);
+    format!("A{}", &hex::encode(h.to_le_bytes())[..11])
+}
+
+/// Replaces ids in a path so counters group by endpoint.
+pub fn endpoint_of(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.starts_with("act_") {
+                "act_{id}"
+            } else if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
+                "{id}"
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn redacted(params: &Params) -> Value {
+    let mut m = params.0.clone();
+    for k in ["access_token", "appsecret_proof", "client_secret", "fb_exchange_token", "input_token", "code"] {
+        if m.contains_key(k) {
+            m.insert(k.into(), json!("<redacted>"));
+        }
+    }
+    Value::Object(m)
+}
+
+pub fn record(store: &mut Store, method: &str, path: &str, params: Value, status: u16, code: Option<i64>, batch: bool) {
+    let endpoint = endpoint_of(path);
+    *store.counters.entry(format!("{method} /{endpoint}")).or_default() += 1;
+    store.seq += 1;
+    let entry = LedgerEntry {
+        seq: store.seq,
+        at: Store::iso(store.now()),
+        method: method.to_string(),
+        path: format!("/{path}"),
+        endpoint: format!("/{endpoint}"),
+        params,
+        status,
+        error_code: code,
+        batch,
+    };
+    store.ledger.push(entry);
+}
+
+fn json_response(status: u16, body: &Value, headers: Vec<(&'static str, String)>) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json; charset=UTF-8"));
+    for (k, v) in headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, tok) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| tok.trim().to_string())
+}
+
+async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let raw_path = uri.path().trim_start_matches('/').to_string();
+    let (version, path) = match raw_path.split_once('/') {
+        Some((v, rest)) if graph::is_version(v) => (v.to_string(), rest.to_string()),
+        _ if graph::is_version(&raw_path) => (raw_path.clone(), String::new()),
+        _ => ("v26.0".to_string(), raw_path.clone()),
+    };
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let params = match Params::parse(uri.query(), content_type.as_deref(), &body) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut s = store.lock().unwrap();
+            let trace = fbtrace(&mut s);
+            return json_response(e.http_status, &e.to_json(&trace), vec![]);
+        }
+    };
+    let method_s = method.as_str().to_string();
+
+    // Webhook subscriptions need an outbound handshake, so they run outside the store lock.
+    if path.ends_with("/subscriptions") {
+        return crate::control::subscriptions(store, &method_s, &path, params).await;
+    }
+
+    // Faults apply to the next matching calls, in the order they were injected.
+    let fault = {
+        let mut s = store.lock().unwrap();
+        let idx = s.faults.iter().position(|f| f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())));
+        idx.map(|i| {
+            let f = &mut s.faults[i];
+            f.remaining -= 1;
+            let kind = f.kind.clone();
+            if f.remaining == 0 {
+                s.faults.remove(i);
+            }
+            kind
+        })
+    };
+    let mut drop_connection = false;
+    match fault {
+        Some(FaultKind::LatencyMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(FaultKind::DropConnection) => drop_connection = true,
+        Some(FaultKind::TokenExpired) => {
+            let mut s = store.lock().unwrap();
+            let tok = params.str("access_token").map(str::to_string).or_else(|| bearer(&headers));
+            let now = s.now();
+            if let Some(t) = tok.and_then(|t| s.tokens.get_mut(&t)) {
+                t.expires_at = Some(now - 1);
+            }
+        }
+        Some(kind) => {
+            let err = match kind {
+                FaultKind::Status(code) => GraphError::new(code, "OAuthException", 1, "An unknown error has occurred.").transient(),
+                FaultKind::Transient => GraphError::new(500, "OAuthException", 2, "An unexpected error has occurred. Please retry your request later.").transient(),
+                FaultKind::Throttle(code) => {
+                    let (sub, msg) = match code {
+                        4 => (None, "(#4) Application request limit reached"),
+                        17 => (Some(2_446_079), "(#17) User request limit reached"),
+                        32 => (None, "(#32) Page request limit reached"),
+                        613 => (Some(1_487_742), "(#613) Calls to this api have exceeded the rate limit."),
+                        _ => (Some(2_446_079), "There have been too many calls from this ad-account. Wait a bit and try again."),
+                    };
+                    let mut e = GraphError::new(400, "OAuthException", code, if code >= 80_000 { format!("(#{code}) {msg}") } else { msg.to_string() }).transient();
+                    e.subcode = sub;
+                    e.regain_access_minutes = Some(1);
+                    e
+                }
+                _ => unreachable!("handled above"),
+            };
+            let mut s = store.lock().unwrap();
+            let trace = fbtrace(&mut s);
+            record(&mut s, &method_s, &path, redacted(&params), err.http_status, Some(err.code), false);
+            let hs = usage::headers(&mut s, None, false);
+            return json_response(err.http_status, &err.to_json(&trace), hs);
+        }
+        None => {}
+    }
+
+    let (outcome, hs, trace) = {
+        let mut s = store.lock().unwrap();
+        let trace = fbtrace(&mut s);
+        let ledger_params = redacted(&params);
+        let req = GraphRequest { method: &method_s, path: &path, params, bearer: bearer(&headers), version };
+        let out = graph::handle(&mut s, req, &trace);
+        if path.is_empty() && method_s == "POST" {
+            // The batch's calls were recorded one by one; record the envelope too.
+            record(&mut s, &method_s, "", json!({ "batch": "<see entries>" }), out.status, out.error_code, false);
+        } else {
+            record(&mut s, &method_s, &path, ledger_params, out.status, out.error_code, false);
+        }
+        let hs = usage::headers(&mut s, out.account.as_deref(), out.insights);
+        (out, hs, trace)
+    };
+    let mut hs = hs;
+    hs.push(("x-fb-trace-id", trace));
+    if outcome.error_code == Some(190) {
+        hs.push(("www-authenticate", "OAuth \"Facebook Platform\" \"invalid_token\"".into()));
+    }
+    if let Some(loc) = &outcome.redirect {
+        hs.push(("location", loc.clone()));
+    }
+    if drop_connection {
+        // Send part of the body, then fail the stream: the client sees the connection drop mid-page.
+        let text = outcome.body.to_string();
+        let half = text.as_bytes()[..text.len() / 2].to_vec();
+        let stream = futures_stream(half);
+        let mut resp = Response::new(Body::from_stream(stream));
+        *resp.status_mut() = StatusCode::OK;
+        resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=UTF-8"));
+        resp.headers_mut().insert("content-length", HeaderValue::from(text.len()));
+        return resp;
+    }
+    json_response(outcome.status, &outcome.body, hs)
+}
+
+fn futures_stream(first: Vec<u8>) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures::stream::iter(vec![
+        Ok(Bytes::from(first)),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated dropped connection")),
+    ])
+}
