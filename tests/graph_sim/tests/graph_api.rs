@@ -1,0 +1,207 @@
+//! The simulator behaves like the Graph API: objects and edges, fields, cursors, filtering,
+//! Meta's validation rules, the batch API, usage headers and throttling, tokens and proofs.
+
+mod common;
+
+use common::Sim;
+use serde_json::{json, Value};
+
+#[test]
+fn edges_select_fields_expand_children_and_page_with_cursors() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let path = format!("/v26.0/act_{acct}/campaigns");
+    let first = sim.call("GET", &path, &[("access_token", &tok), ("fields", "name,adsets{name,effective_status}"), ("limit", "2")]);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let data = first.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["adsets"]["data"].as_array().unwrap().len(), 2);
+    assert!(data[0]["adsets"]["data"][0]["effective_status"].is_string());
+    assert!(data[0].get("status").is_none(), "only the selected fields");
+    let after = first.body["paging"]["cursors"]["after"].as_str().unwrap();
+    assert!(first.body["paging"]["next"].as_str().unwrap().contains("after="));
+    let second = sim.call("GET", &path, &[("access_token", &tok), ("fields", "name"), ("limit", "2"), ("after", after)]);
+    assert_eq!(second.body["data"].as_array().unwrap().len(), 1);
+    assert!(second.body["paging"].get("next").is_none(), "last page has no next");
+    let before = second.body["paging"]["cursors"]["before"].as_str().unwrap();
+    let back = sim.call("GET", &path, &[("access_token", &tok), ("limit", "2"), ("before", before)]);
+    assert_eq!(back.body["data"][0]["id"], data[0]["id"]);
+    let with_summary = sim.call("GET", &path, &[("access_token", &tok), ("summary", "true")]);
+    assert_eq!(with_summary.body["summary"]["total_count"], 3);
+    let ad = sim.call("GET", &format!("/v26.0/act_{acct}/ads"), &[("access_token", &tok), ("fields", "name,adset{name},campaign{objective},creative{name}"), ("limit", "1")]);
+    let ad = &ad.body["data"][0];
+    assert!(ad["adset"]["name"].is_string() && ad["campaign"]["objective"] == "OUTCOME_LEADS" && ad["creative"]["name"] == "Drive with us", "{ad}");
+}
+
+#[test]
+fn status_effective_status_deletion_and_filters() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let list = |extra: &[(&str, &str)]| {
+        let mut q = vec![("access_token", tok.as_str()), ("fields", "name,status,effective_status"), ("limit", "100")];
+        q.extend_from_slice(extra);
+        sim.call("GET", &format!("/v26.0/act_{acct}/campaigns"), &q).body["data"].as_array().unwrap().clone()
+    };
+    let campaigns = list(&[]);
+    let (c0, c1) = (campaigns[0]["id"].as_str().unwrap().to_string(), campaigns[1]["id"].as_str().unwrap().to_string());
+    let t0 = sim.control("GET", "/time", json!(null))["now"].as_i64().unwrap();
+    sim.control("POST", "/time/advance", json!({"seconds": 1}));
+    assert_eq!(sim.call("POST", &format!("/v26.0/{c0}"), &[("access_token", &tok), ("status", "PAUSED")]).body, json!({"success": true}));
+    let sets = sim.call("GET", &format!("/v26.0/{c0}/adsets"), &[("access_token", &tok), ("fields", "status,effective_status")]);
+    for s in sets.body["data"].as_array().unwrap() {
+        assert_eq!((s["status"].as_str(), s["effective_status"].as_str()), (Some("ACTIVE"), Some("CAMPAIGN_PAUSED")));
+    }
+    sim.control("POST", "/time/advance", json!({"seconds": 10}));
+    assert_eq!(sim.call("DELETE", &format!("/v26.0/{c1}"), &[("access_token", &tok)]).status, 200);
+    assert_eq!(list(&[]).len(), 2, "deleted objects are left out by default");
+    let deleted = list(&[("effective_status", "[\"DELETED\"]")]);
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["id"], c1.as_str());
+    let changed = list(&[("filtering", &format!("[{{\"field\":\"updated_time\",\"operator\":\"GREATER_THAN\",\"value\":{}}}]", t0 + 5))]);
+    assert!(changed.is_empty(), "deleted objects need an explicit status filter");
+    let changed = list(&[
+        ("filtering", &format!("[{{\"field\":\"updated_time\",\"operator\":\"GREATER_THAN\",\"value\":{t0}}},{{\"field\":\"effective_status\",\"operator\":\"IN\",\"value\":[\"ACTIVE\",\"PAUSED\",\"DELETED\"]}}]")),
+    ]);
+    assert_eq!(changed.len(), 2, "the paused and the deleted campaign changed after t0");
+    let again = sim.call("POST", &format!("/v26.0/{c1}"), &[("access_token", &tok), ("name", "x")]);
+    assert_eq!((again.status, again.code()), (400, 100), "{}", again.body);
+}
+
+#[test]
+fn creation_rules_validate_only_and_special_category_targeting() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 0, "days": 1 }));
+    let path = format!("/v26.0/act_{acct}/campaigns");
+    let missing = sim.call("POST", &path, &[("access_token", &tok), ("name", "x"), ("objective", "OUTCOME_LEADS")]);
+    assert_eq!((missing.status, missing.code()), (400, 100));
+    assert_eq!(missing.body["error"]["error_user_title"], "Special Ad Categories Required");
+    let bad_objective = sim.call("POST", &path, &[("access_token", &tok), ("name", "x"), ("objective", "SELL"), ("special_ad_categories", "[]")]);
+    assert!(bad_objective.body["error"]["message"].as_str().unwrap().contains("objective"));
+    let dry = sim.call("POST", &path, &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("execution_options", "[\"validate_only\"]")]);
+    assert_eq!(dry.body, json!({"success": true}));
+    assert_eq!(sim.call("GET", &path, &[("access_token", &tok)]).body["data"].as_array().unwrap().len(), 0, "validate_only creates nothing");
+    let created = sim.call("POST", &path, &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("status", "PAUSED")]);
+    let cid = created.body["id"].as_str().unwrap().to_string();
+    let adsets = format!("/v26.0/act_{acct}/adsets");
+    let base = |targeting: &str| {
+        sim.call("POST", &adsets, &[("access_token", &tok), ("name", "Drivers"), ("campaign_id", &cid), ("billing_event", "IMPRESSIONS"), ("optimization_goal", "LEAD_GENERATION"), ("daily_budget", "5000"), ("targeting", targeting)])
+    };
+    let narrowed = base(r#"{"geo_locations":{"countries":["US"]},"age_min":25,"genders":[1]}"#);
+    assert_eq!(narrowed.code(), 100);
+    let msg = narrowed.body["error"]["error_user_msg"].as_str().unwrap();
+    assert!(msg.contains("EMPLOYMENT") && msg.contains("age_min") && msg.contains("genders"), "{msg}");
+    let zips = base(r#"{"geo_locations":{"zips":[{"key":"US:94107"}]}}"#);
+    assert!(zips.body["error"]["error_user_msg"].as_str().unwrap().contains("zips"));
+    let fine = base(r#"{"geo_locations":{"countries":["US"]},"age_min":18,"age_max":65}"#);
+    assert!(fine.body["id"].is_string(), "{}", fine.body);
+    let no_geo = base(r#"{"age_min":18}"#);
+    assert_eq!(no_geo.body["error"]["error_user_title"], "Location Is Missing");
+}
+
+#[test]
+fn batch_api_answers_each_request_and_caps_at_fifty() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let batch = json!([
+        { "method": "GET", "relative_url": format!("act_{acct}?fields=name,currency") },
+        { "method": "GET", "relative_url": "v26.0/999999?fields=name" },
+        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=Batch&objective=OUTCOME_LEADS&special_ad_categories=[]" },
+    ]);
+    let r = sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &batch.to_string())]);
+    let items = r.body.as_array().unwrap();
+    assert_eq!(items.iter().map(|i| i["code"].as_i64().unwrap()).collect::<Vec<_>>(), vec![200, 400, 200]);
+    let first: Value = serde_json::from_str(items[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(first["currency"], "USD");
+    let second: Value = serde_json::from_str(items[1]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(second["error"]["error_subcode"], 33);
+    let counters = sim.control("GET", "/counters", json!(null));
+    assert_eq!(counters["by_endpoint"]["POST /act_{id}/campaigns"], 1, "{counters}");
+    let too_many: Vec<Value> = (0..51).map(|_| json!({"method": "GET", "relative_url": "me"})).collect();
+    let r = sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &Value::Array(too_many).to_string())]);
+    assert_eq!(r.code(), 100);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("Maximum batch size is 50"));
+}
+
+#[test]
+fn usage_headers_rise_and_an_account_over_budget_is_throttled() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 1, "days": 1, "call_budget": 4 }));
+    let path = format!("/v26.0/act_{acct}/campaigns");
+    let mut pcts = vec![];
+    for _ in 0..4 {
+        let r = sim.call("GET", &path, &[("access_token", &tok)]);
+        assert_eq!(r.status, 200);
+        let usage: Value = serde_json::from_str(r.header("x-ad-account-usage").unwrap()).unwrap();
+        pcts.push(usage["acc_id_util_pct"].as_i64().unwrap());
+        assert!(r.header("x-app-usage").is_some());
+        let buc: Value = serde_json::from_str(r.header("x-business-use-case-usage").unwrap()).unwrap();
+        assert_eq!(buc.as_object().unwrap().values().next().unwrap()[0]["type"], "ads_management");
+    }
+    assert_eq!(pcts, vec![25, 50, 75, 100]);
+    let r = sim.call("GET", &path, &[("access_token", &tok)]);
+    assert_eq!((r.status, r.code()), (400, 80004));
+    assert_eq!(r.body["error"]["is_transient"], true);
+    assert!(r.body["error"]["error_data"]["estimated_time_to_regain_access"].as_i64().unwrap() >= 1);
+    let buc: Value = serde_json::from_str(r.header("x-business-use-case-usage").unwrap()).unwrap();
+    assert!(buc.as_object().unwrap().values().next().unwrap()[0]["estimated_time_to_regain_access"].as_i64().unwrap() >= 1);
+    let insights = sim.call("GET", &format!("/v26.0/act_{acct}/insights"), &[("access_token", &tok)]);
+    assert_eq!(insights.code(), 80000, "insights calls are throttled as ads_insights");
+    sim.control("POST", "/time/advance", json!({"seconds": 3601}));
+    assert_eq!(sim.call("GET", &path, &[("access_token", &tok)]).status, 200, "the window passed");
+}
+
+#[test]
+fn tokens_proofs_and_the_oauth_flow() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let me = format!("/v26.0/act_{acct}");
+    assert_eq!(sim.call("GET", &me, &[]).code(), 104, "no token");
+    assert_eq!(sim.call("GET", &me, &[("access_token", "nope")]).code(), 190);
+    sim.control("POST", "/config", json!({"require_proof": true}));
+    assert!(sim.call("GET", &me, &[("access_token", &tok)]).body["error"]["message"].as_str().unwrap().contains("require an appsecret_proof"));
+    assert!(sim.call("GET", &me, &[("access_token", &tok), ("appsecret_proof", "00")]).body["error"]["message"].as_str().unwrap().contains("Invalid appsecret_proof"));
+    let proof = graph_sim::graph::appsecret_proof("sim-app-secret", &tok);
+    assert_eq!(sim.call("GET", &me, &[("access_token", &tok), ("appsecret_proof", &proof)]).status, 200);
+    sim.control("POST", "/config", json!({"require_proof": false}));
+
+    let dialog = sim.call("GET", "/v26.0/dialog/oauth", &[("client_id", "1000000000000001"), ("redirect_uri", "http://127.0.0.1:9/cb"), ("state", "s1"), ("scope", "ads_management,ads_read")]);
+    assert_eq!(dialog.status, 302);
+    let loc = url::Url::parse(dialog.header("location").unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "s1");
+    let exchange = |code: &str, secret: &str| {
+        sim.call("GET", "/v26.0/oauth/access_token", &[("client_id", "1000000000000001"), ("client_secret", secret), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code", code)])
+    };
+    assert_eq!(exchange(&q["code"], "wrong").code(), 1);
+    let short = exchange(&q["code"], "sim-app-secret");
+    let short_token = short.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(short.body["expires_in"], 7200);
+    assert_eq!(exchange(&q["code"], "sim-app-secret").body["error"]["error_subcode"], 36009, "a code works once");
+    let long = sim.call("GET", "/v26.0/oauth/access_token", &[("grant_type", "fb_exchange_token"), ("client_id", "1000000000000001"), ("client_secret", "sim-app-secret"), ("fb_exchange_token", &short_token)]);
+    let long_token = long.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(long.body["expires_in"], 60 * 86_400);
+    let debug = sim.call("GET", "/v26.0/debug_token", &[("input_token", &long_token), ("access_token", "1000000000000001|sim-app-secret")]);
+    let d = &debug.body["data"];
+    assert_eq!(d["is_valid"], true);
+    assert_eq!(d["scopes"], json!(["ads_management", "ads_read"]));
+    assert!(d["expires_at"].as_i64().unwrap() > d["issued_at"].as_i64().unwrap() + 59 * 86_400);
+    sim.control("POST", "/tokens/expire", json!({"access_token": long_token}));
+    let expired = sim.call("GET", "/v26.0/debug_token", &[("input_token", &long_token), ("access_token", "1000000000000001|sim-app-secret")]);
+    assert_eq!(expired.body["data"]["is_valid"], false);
+    let call = sim.call("GET", "/v26.0/me", &[("access_token", &long_token)]);
+    assert_eq!((call.code(), call.body["error"]["error_subcode"].as_i64()), (190, Some(463)));
+    assert!(call.header("www-authenticate").is_some());
+}
+
+#[test]
+fn ledger_redacts_secrets_and_counts_endpoints() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    sim.call("GET", &format!("/v26.0/act_{acct}/campaigns"), &[("access_token", &tok)]);
+    sim.call("GET", &format!("/v26.0/act_{acct}/campaigns"), &[("access_token", &tok)]);
+    let ledger = sim.control("GET", "/ledger", json!(null));
+    let text = ledger.to_string();
+    assert!(!text.contains(&tok), "tokens never appear in the ledger");
+    assert_eq!(ledger["entries"][0]["params"]["access_token"], "<redacted>");
+    assert_eq!(sim.control("GET", "/counters", json!(null))["by_endpoint"]["GET /act_{id}/campaigns"], 2);
+}
