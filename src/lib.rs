@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod correlation;
 pub mod cron;
+pub mod graph;
 pub mod problem;
 pub mod records;
 pub mod routes;

@@ -13,6 +13,7 @@ pub enum Route {
     ListCronRuns,
     ListSyncRuns,
     ListDeadLetters,
+    MetaAdAccounts,
     /// Local development only: put a raw message on the sync queue.
     DevQueueSend,
     /// Local development only: fail inside the handler, to exercise the 500 path.
@@ -39,6 +40,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/v1/cron-runs", Route::ListCronRuns),
     ("GET", "/v1/sync-runs", Route::ListSyncRuns),
     ("GET", "/v1/dead-letters", Route::ListDeadLetters),
+    ("GET", "/v1/meta/adaccounts", Route::MetaAdAccounts),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),
     ("GET", "/__dev/fail", Route::DevFail),
     ("GET", "/__dev/panic", Route::DevPanic),

@@ -3,6 +3,7 @@
 
 mod context;
 mod d1;
+mod graph_fetch;
 mod handlers;
 mod queue_consumer;
 mod scheduled;

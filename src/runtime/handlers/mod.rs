@@ -5,6 +5,7 @@ mod dev;
 mod gate;
 mod health;
 mod ledgers;
+mod meta;
 mod workspaces;
 
 use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
@@ -73,6 +74,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::ListCronRuns => ledgers::cron_runs(&req, ctx).await,
         Route::ListSyncRuns => ledgers::sync_runs(&req, ctx).await,
         Route::ListDeadLetters => ledgers::dead_letters(&req, ctx).await,
+        Route::MetaAdAccounts => meta::list_ad_accounts(ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),

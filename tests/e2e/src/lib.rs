@@ -24,7 +24,7 @@ fn wrangler() -> PathBuf {
     repo_root().join("node_modules/.bin/wrangler")
 }
 
-/// Builds the worker once per test process (a no-op when the build is current).
+/// Builds the worker and the simulator once per test process (no-ops when current).
 fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -35,7 +35,67 @@ fn ensure_built() {
             .status()
             .expect("run scripts/build-worker");
         assert!(status.success(), "scripts/build-worker failed");
+        let status = Command::new("cargo")
+            .args(["build", "--quiet", "-p", "graph-sim"])
+            .current_dir(repo_root())
+            .status()
+            .expect("cargo build -p graph-sim");
+        assert!(status.success(), "building the simulator failed");
     });
+}
+
+/// The Meta Graph API simulator (tests/graph_sim) as a child process on a free port.
+pub struct Simulator {
+    pub base: String,
+    child: Child,
+}
+
+impl Simulator {
+    /// Starts it with a demo ad account (act_100200300) that `demo_token` can see.
+    pub fn start(demo_token: &str) -> Simulator {
+        ensure_built();
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(repo_root().join("target/debug/graph-sim"))
+            .args(["--port", "0", "--demo-token", demo_token])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start graph-sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("graph-sim prints its address");
+        let base = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        Simulator { base, child }
+    }
+
+    pub fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}/__control{path}", self.base);
+        let r = if method == "GET" { ureq::get(&url).call() } else { ureq::request(method, &url).send_json(body) };
+        match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+            Err(e) => panic!("simulator control {path}: {e}"),
+        }
+    }
+
+    /// Every call the simulator received, as Meta would have seen them.
+    pub fn ledger(&self) -> Vec<Value> {
+        self.control("GET", "/ledger", Value::Null)["entries"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Gateway settings that point the Graph client here.
+    pub fn gateway_vars(&self, token: &str) -> Vec<(String, String)> {
+        vec![
+            ("META_API_BASE_URL".into(), self.base.clone()),
+            ("META_APP_SECRET".into(), "sim-app-secret".into()),
+            ("META_SYSTEM_USER_TOKEN".into(), token.into()),
+        ]
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 pub fn free_port() -> u16 {

@@ -1,0 +1,15 @@
+//! The gateway's Graph API client. Pure logic (error classes, usage headers, backoff, paging,
+//! batch encoding) lives here and is written against the small `HttpClient` trait, so the same
+//! client runs in the worker (fetch) and natively in tests against the simulator.
+
+mod client;
+mod error;
+mod http;
+mod retry;
+mod usage;
+
+pub use client::{BatchCall, BatchResult, CallMeta, GraphClient, GraphConfig, Pager, QuotaObserver};
+pub use error::{classify, ErrorClass, GraphApiError, GraphFailure};
+pub use http::{HttpClient, HttpRequest, HttpResponse, Sleeper, TransportError};
+pub use retry::RetryPolicy;
+pub use usage::QuotaSnapshot;
