@@ -5,6 +5,7 @@ use adgate::graph::{
     BatchCall, BatchResult, ErrorClass, GraphClient, GraphConfig, GraphFailure, HttpClient, HttpRequest, HttpResponse, QuotaObserver,
     QuotaSnapshot, RetryPolicy, Sleeper, TransportError,
 };
+use adgate::graph::native::UreqTransport;
 use futures::executor::block_on;
 use graph_sim::{Config, Store};
 use serde_json::{json, Value};
@@ -12,31 +13,17 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-/// A blocking HTTP transport that also keeps every URL it was asked for.
+/// The native transport, keeping every URL it was asked for.
 #[derive(Clone, Default)]
 struct Ureq {
+    inner: UreqTransport,
     urls: Rc<RefCell<Vec<String>>>,
 }
 
 impl HttpClient for Ureq {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
         self.urls.borrow_mut().push(req.url.clone());
-        let mut r = ureq::request(&req.method, &req.url);
-        for (k, v) in &req.headers {
-            r = r.set(k, v);
-        }
-        let result = match &req.body {
-            Some(b) => r.send_string(b),
-            None => r.call(),
-        };
-        let resp = match result {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(TransportError(e.to_string())),
-        };
-        let status = resp.status();
-        let headers = resp.headers_names().into_iter().map(|n| (n.clone(), resp.header(&n).unwrap_or_default().to_string())).collect();
-        let body = resp.into_string().map_err(|e| TransportError(e.to_string()))?;
-        Ok(HttpResponse { status, headers, body })
+        self.inner.send(req).await
     }
 }
 

@@ -5,6 +5,8 @@
 mod client;
 mod error;
 mod http;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 mod retry;
 mod usage;
 

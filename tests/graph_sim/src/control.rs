@@ -312,6 +312,7 @@ struct ConfigSpec {
     app_call_budget: Option<u32>,
     usage_window_secs: Option<i64>,
     account_call_budget: Option<(String, u32)>,
+    base_latency_ms: Option<u64>,
 }
 
 async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Value> {
@@ -330,6 +331,9 @@ async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Valu
     }
     if let Some(v) = c.usage_window_secs {
         st.usage_window_secs = v.max(1);
+    }
+    if let Some(ms) = c.base_latency_ms {
+        st.base_latency_ms = ms;
     }
     if let Some((acct, budget)) = c.account_call_budget {
         if let Some(a) = st.accounts.get_mut(acct.trim_start_matches("act_")) {

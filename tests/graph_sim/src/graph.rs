@@ -200,7 +200,12 @@ fn parse_fields(p: &Params) -> GraphResult<Option<Vec<Field>>> {
 fn select(full: &Value, p: &Params, default: &[&str]) -> GraphResult<Value> {
     let obj = full.as_object().cloned().unwrap_or_default();
     let wanted = parse_fields(p)?.unwrap_or_else(|| default.iter().map(|n| Field { name: n.to_string(), modifiers: vec![], children: None }).collect());
-    Ok(Value::Object(fields::select_plain(&obj, &wanted)))
+    let mut out = fields::select_plain(&obj, &wanted);
+    // Graph always returns a node's id, whatever the selection.
+    if let Some(id) = obj.get("id") {
+        out.entry("id").or_insert_with(|| id.clone());
+    }
+    Ok(Value::Object(out))
 }
 
 fn validate_only(p: &Params) -> bool {
@@ -209,8 +214,13 @@ fn validate_only(p: &Params) -> bool {
 
 fn list(store: &Store, req: &Request, items: Vec<Value>) -> GraphResult<Outcome> {
     let total = items.len();
+    list_window(store, req, total, |start, end| items[start..end].to_vec())
+}
+
+/// One page of a list of `total` items; `page_of(start, end)` renders only that window.
+fn list_window(store: &Store, req: &Request, total: usize, page_of: impl FnOnce(usize, usize) -> Vec<Value>) -> GraphResult<Outcome> {
     let (page, limit) = paging::window(total, req.params.int("limit")?, req.params.str("after"), req.params.str("before")).map_err(GraphError::invalid_param)?;
-    let data = items[page.start..page.end].to_vec();
+    let data = page_of(page.start, page.end);
     let mut kept = Vec::new();
     for (k, v) in &req.params.0 {
         if !matches!(k.as_str(), "after" | "before" | "limit" | "appsecret_proof" | "summary") {
@@ -319,8 +329,8 @@ fn list_nodes(store: &Store, req: &Request, nodes: Vec<&Node>) -> GraphResult<Ou
     let mut nodes: Vec<&Node> = nodes.into_iter().filter(|n| keep(store, n)).collect();
     // Newest first, as Graph lists them.
     nodes.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
-    let items = nodes.iter().map(|n| render(store, n, wanted.as_deref())).collect();
-    list(store, req, items)
+    let total = nodes.len();
+    list_window(store, req, total, |start, end| nodes[start..end].iter().map(|n| render(store, n, wanted.as_deref())).collect())
 }
 
 fn create(store: &mut Store, req: &Request, account_id: &str, kind: Kind) -> GraphResult<Outcome> {

@@ -301,6 +301,11 @@ pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_c
     };
     let breakdowns = p.list("breakdowns").unwrap_or_default();
     check_breakdowns(&breakdowns)?;
+    if let Some(ab) = p.list("action_breakdowns") {
+        if let Some(bad) = ab.iter().find(|a| a.as_str() != "action_type") {
+            return Err(GraphError::invalid_param(format!("(#100) action_breakdowns[0] must be one of the following values: action_type; got {bad} (the simulator reports by action_type only)")));
+        }
+    }
     let fields = p.list("fields").unwrap_or_else(|| vec!["impressions".into(), "spend".into()]);
     let windows = p.list("action_attribution_windows");
     if let Some(ws) = &windows {

@@ -120,6 +120,11 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
         return crate::control::subscriptions(store, &method_s, &path, params).await;
     }
 
+    let base_latency = store.lock().unwrap().base_latency_ms;
+    if base_latency > 0 {
+        tokio::time::sleep(Duration::from_millis(base_latency)).await;
+    }
+
     // Faults apply to the next matching calls, in the order they were injected.
     let fault = {
         let mut s = store.lock().unwrap();

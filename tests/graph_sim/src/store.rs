@@ -196,6 +196,8 @@ pub struct Store {
     pub seq: u64,
     pub subscriptions: Vec<Subscription>,
     pub deliveries: Vec<Delivery>,
+    /// Added to every Graph call, to stand in for the network between a client and Meta.
+    pub base_latency_ms: u64,
 }
 
 /// A webhook subscription, made as Meta makes them: `POST /{app_id}/subscriptions`.
@@ -247,6 +249,7 @@ impl Store {
             seq: 0,
             subscriptions: Vec::new(),
             deliveries: Vec::new(),
+            base_latency_ms: 0,
         }
     }
 
