@@ -7,11 +7,10 @@ use adgate::graph::{
 };
 use adgate::graph::native::UreqTransport;
 use futures::executor::block_on;
-use graph_sim::{Config, Store};
+use graph_sim::Config;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 
 /// The native transport, keeping every URL it was asked for.
 #[derive(Clone, Default)]
@@ -55,19 +54,7 @@ impl QuotaObserver for Obs {
 }
 
 fn start_sim() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let cfg = Config { base_url: format!("http://{addr}"), require_proof: true, ..Config::default() };
-            let store = Arc::new(Mutex::new(Store::new(cfg, None)));
-            tx.send(format!("http://{addr}")).unwrap();
-            graph_sim::serve(listener, store).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
+    graph_sim::spawn_background(Config { require_proof: true, ..Config::default() }).0
 }
 
 fn control(base: &str, path: &str, body: Value) -> Value {

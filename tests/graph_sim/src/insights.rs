@@ -500,7 +500,8 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
             "date_start" | "date_stop" => continue,
             _ => continue,
         };
-        if !v.is_null() && !(v.is_array() && v.as_array().unwrap().is_empty()) {
+        let empty_list = v.as_array().is_some_and(|a| a.is_empty());
+        if !v.is_null() && !empty_list {
             row.insert(f.clone(), v);
         }
     }

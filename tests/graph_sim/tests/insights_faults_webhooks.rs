@@ -149,7 +149,10 @@ fn injected_faults_fail_the_next_calls_then_clear() {
 }
 
 /// A callback server: answers the handshake, fails the first `fail_first` POSTs, records the rest.
-fn receiver(fail_first: usize) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// (signature header, body) of each notification received.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+fn receiver(fail_first: usize) -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));

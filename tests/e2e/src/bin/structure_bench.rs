@@ -2,6 +2,7 @@
 //! through the gateway's Graph client, two ways, against the same in-process simulator:
 //!   - account-level edges at the largest page size (what adgate does);
 //!   - the per-parent walk (account -> campaigns -> each campaign's ad sets -> each set's ads).
+//!
 //! Prints Graph calls (counted by the simulator) and wall time, with the lower bound.
 //!
 //! usage: structure_bench [CAMPAIGNS ADSETS_PER_CAMPAIGN ADS_PER_ADSET PAGE_SIZE LATENCY_MS]
@@ -10,9 +11,8 @@
 use adgate::graph::native::{ThreadSleep, UreqTransport};
 use adgate::graph::{GraphClient, GraphConfig, RetryPolicy};
 use futures::executor::block_on;
-use graph_sim::{Config, Store};
+use graph_sim::Config;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 type Client = GraphClient<UreqTransport, ThreadSleep>;
@@ -44,18 +44,7 @@ fn main() {
         [] => (50, 10, 10, 500, 0),
         _ => panic!("usage: structure_bench [CAMPAIGNS ADSETS_PER_CAMPAIGN ADS_PER_ADSET PAGE_SIZE [LATENCY_MS]]"),
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        tokio::runtime::Runtime::new().unwrap().block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let cfg = Config { base_url: format!("http://{addr}"), ..Config::default() };
-            let store = Arc::new(Mutex::new(Store::new(cfg, None)));
-            tx.send(format!("http://{addr}")).unwrap();
-            graph_sim::serve(listener, store).await.unwrap();
-        })
-    });
-    let base = rx.recv().unwrap();
+    let (base, _) = graph_sim::spawn_background(Config::default());
     let seeded: Value = ureq::post(&format!("{base}/__control/accounts"))
         .send_json(json!({ "campaigns": c, "adsets_per_campaign": s, "ads_per_adset": a, "days": 1, "call_budget": 1_000_000 }))
         .unwrap()

@@ -32,20 +32,8 @@ impl Sim {
         Sim::start_with(Config::default())
     }
 
-    pub fn start_with(mut cfg: Config) -> Sim {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr = listener.local_addr().unwrap();
-                cfg.base_url = format!("http://{addr}");
-                let store = Arc::new(Mutex::new(Store::new(cfg, None)));
-                tx.send((format!("http://{addr}"), store.clone())).unwrap();
-                graph_sim::serve(listener, store).await.unwrap();
-            });
-        });
-        let (base, store) = rx.recv().unwrap();
+    pub fn start_with(cfg: Config) -> Sim {
+        let (base, store) = graph_sim::spawn_background(cfg);
         Sim { base, store, agent: ureq::AgentBuilder::new().redirects(0).build() }
     }
 
