@@ -65,6 +65,9 @@ struct SeedSpec {
     scopes: Option<Vec<String>>,
     call_budget: Option<u32>,
     special_ad_categories: Option<Vec<String>>,
+    name_prefix: Option<String>,
+    #[serde(default)]
+    system_user: bool,
 }
 fn d2() -> usize {
     2
@@ -85,17 +88,23 @@ fn node(store: &mut Store, kind: Kind, account: &str, campaign: Option<&str>, ad
 
 /// Seeds an ad account of a given shape with `days` of history, and a token that can see it.
 async fn seed_account(State(s): State<Shared>, Json(spec): Json<SeedSpec>) -> Response {
+    match seed(&mut s.lock().unwrap(), &spec) {
+        Ok(v) => Json(v).into_response(),
+        Err(msg) => bad(msg),
+    }
+}
+
+fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     if spec.campaigns * spec.adsets_per_campaign * spec.ads_per_adset > 20_000 {
-        return bad("at most 20,000 ads per seeded account");
+        return Err("at most 20,000 ads per seeded account".into());
     }
     let tz = spec.timezone_name.clone().unwrap_or_else(|| "America/Los_Angeles".into());
     if tz.parse::<chrono_tz::Tz>().is_err() {
-        return bad(format!("unknown time zone {tz}"));
+        return Err(format!("unknown time zone {tz}"));
     }
-    let mut st = s.lock().unwrap();
     let id = spec.account_id.clone().map(|a| a.trim_start_matches("act_").to_string()).unwrap_or_else(|| format!("{}", 100_000_000 + st.accounts.len() as u64 * 7 + 1));
     if st.accounts.contains_key(&id) {
-        return bad(format!("account {id} exists"));
+        return Err(format!("account {id} exists"));
     }
     let created = st.now() - spec.days.max(0) * 86_400 - 3_600;
     st.add_account(&id, spec.name.as_deref().unwrap_or("Sim ad account"), spec.currency.as_deref().unwrap_or("USD"), &tz, created);
@@ -103,15 +112,16 @@ async fn seed_account(State(s): State<Shared>, Json(spec): Json<SeedSpec>) -> Re
         st.accounts.get_mut(&id).unwrap().call_budget = b;
     }
     let cats = spec.special_ad_categories.clone().unwrap_or_else(|| vec!["EMPLOYMENT".into()]);
-    let creative = node(&mut st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }), created);
+    let prefix = spec.name_prefix.as_deref().unwrap_or("Campaign");
+    let creative = node(st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }), created);
     let (mut n_sets, mut n_ads) = (0, 0);
     for c in 0..spec.campaigns {
-        let cid = node(&mut st, Kind::Campaign, &id, None, None, json!({ "name": format!("Campaign {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }), created);
+        let cid = node(st, Kind::Campaign, &id, None, None, json!({ "name": format!("{prefix} {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }), created);
         for a in 0..spec.adsets_per_campaign {
-            let sid = node(&mut st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("Ad set {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
+            let sid = node(st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("{prefix} {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
             n_sets += 1;
             for d in 0..spec.ads_per_adset {
-                node(&mut st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("Ad {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
+                node(st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("{prefix} {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
                 n_ads += 1;
             }
         }
@@ -121,9 +131,17 @@ async fn seed_account(State(s): State<Shared>, Json(spec): Json<SeedSpec>) -> Re
     let now = st.now();
     match st.tokens.get_mut(&token) {
         Some(t) => t.accounts.push(id.clone()),
-        None => st.add_token(&token, Token { user_id: "10000000000001".into(), kind: "USER", scopes, expires_at: Some(now + 60 * 86_400), data_access_expires_at: now + 90 * 86_400, revoked: false, accounts: vec![id.clone()] }),
+        None => st.add_token(&token, Token {
+            user_id: if spec.system_user { "20000000000002".into() } else { "10000000000001".into() },
+            kind: if spec.system_user { "SYSTEM_USER" } else { "USER" },
+            scopes,
+            expires_at: if spec.system_user { None } else { Some(now + 60 * 86_400) },
+            data_access_expires_at: now + 90 * 86_400,
+            revoked: false,
+            accounts: vec![id.clone()],
+        }),
     }
-    Json(json!({ "account_id": id, "access_token": token, "campaigns": spec.campaigns, "adsets": n_sets, "ads": n_ads, "creative_id": creative })).into_response()
+    Ok(json!({ "account_id": id, "access_token": token, "campaigns": spec.campaigns, "adsets": n_sets, "ads": n_ads, "creative_id": creative }))
 }
 
 #[derive(Deserialize)]
@@ -421,22 +439,24 @@ pub async fn subscriptions(store: Shared, method: &str, path: &str, p: Params) -
     }
 }
 
-/// The demo account `scripts/dev` starts with: 3 campaigns x 2 ad sets x 2 ads, 30 days.
+/// The demo account `scripts/dev` starts with: 3 campaigns x 2 ad sets x 2 ads, 30 days, seen by
+/// a system-user token.
 pub fn seed_demo(store: &Shared, token: &str) {
-    let mut st = store.lock().unwrap();
-    let created = st.now() - 30 * 86_400 - 3_600;
-    let id = "100200300".to_string();
-    st.add_account(&id, "Demo drivers", "USD", "America/Los_Angeles", created);
-    let creative = node(&mut st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001" } }), created);
-    for c in 0..3 {
-        let cid = node(&mut st, Kind::Campaign, &id, None, None, json!({ "name": format!("Drivers {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": ["EMPLOYMENT"] }), created);
-        for a in 0..2 {
-            let sid = node(&mut st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("Drivers {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
-            for d in 0..2 {
-                node(&mut st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("Drivers {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
-            }
-        }
-    }
-    let now = st.now();
-    st.add_token(token, Token { user_id: "10000000000001".into(), kind: "SYSTEM_USER", scopes: vec!["ads_management".into(), "ads_read".into(), "business_management".into()], expires_at: None, data_access_expires_at: now + 90 * 86_400, revoked: false, accounts: vec![id] });
+    let spec = SeedSpec {
+        account_id: Some("100200300".into()),
+        name: Some("Demo drivers".into()),
+        currency: None,
+        timezone_name: None,
+        campaigns: 3,
+        adsets_per_campaign: 2,
+        ads_per_adset: 2,
+        days: 30,
+        access_token: Some(token.into()),
+        scopes: None,
+        call_budget: None,
+        special_ad_categories: None,
+        name_prefix: Some("Drivers".into()),
+        system_user: true,
+    };
+    seed(&mut store.lock().unwrap(), &spec).expect("the demo account seeds");
 }
