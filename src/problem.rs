@@ -83,6 +83,10 @@ impl Problem {
         )
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new("forbidden", "Forbidden", 403, detail)
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new("conflict", "Conflict", 409, detail)
     }

@@ -1,6 +1,7 @@
 //! Reaching an ad account's `AdAccountGate` Durable Object: one instance per account,
 //! addressed by `id_from_name(account_id)`.
 
+use crate::api_keys::Principal;
 use crate::problem::Problem;
 use crate::records::normalise_account_id;
 use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
@@ -21,15 +22,33 @@ fn account_param(raw: &str) -> Result<String, HandlerError> {
     })
 }
 
-pub async fn state(ctx: &RequestContext, raw_account: &str) -> HandlerResult {
+/// A workspace key reaches only the gates of accounts bound to its workspace.
+async fn check_access(ctx: &RequestContext, principal: &Principal, account: &str) -> Result<(), HandlerError> {
+    let Some(workspace) = principal.workspace() else { return Ok(()) };
+    let bound = ctx
+        .env
+        .d1("DB")?
+        .prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1")
+        .bind(&[crate::runtime::d1::text(account)])?
+        .first::<Value>(None)
+        .await?;
+    match bound {
+        Some(row) if row["workspace_id"] == workspace => Ok(()),
+        _ => Err(Problem::new("not-found", "Not Found", 404, format!("no ad account act_{account} in this workspace")).into()),
+    }
+}
+
+pub async fn state(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
     let account = account_param(raw_account)?;
+    check_access(ctx, principal, &account).await?;
     Ok(gate_stub_fetch(&ctx.env, &account, "state", "GET").await?)
 }
 
 /// Asks the gate to admit one call. The gate answers with its decision; a refusal becomes a 429
 /// problem with `Retry-After`.
-pub async fn admit(ctx: &RequestContext, raw_account: &str) -> HandlerResult {
+pub async fn admit(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
     let account = account_param(raw_account)?;
+    check_access(ctx, principal, &account).await?;
     let mut resp = gate_stub_fetch(&ctx.env, &account, "admit", "POST").await?;
     let decision: Value = resp.json().await?;
     if decision["admitted"] == true {

@@ -1,6 +1,7 @@
 //! Request handling: correlation id, routing, authentication, dispatch, and turning every
 //! failure into problem+json.
 
+mod api_keys;
 mod dev;
 mod gate;
 mod health;
@@ -9,6 +10,7 @@ mod meta;
 mod workspaces;
 
 use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
+use crate::api_keys::{Need, Principal};
 use crate::auth;
 use crate::correlation;
 use crate::problem::Problem;
@@ -57,49 +59,76 @@ fn with_correlation(response: worker::Result<Response>, correlation_id: &str) ->
 }
 
 async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestContext) -> HandlerResult {
-    let actor = match route {
-        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend => None,
-        _ => Some(authenticate(&req, ctx)?),
+    let principal = match route {
+        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend => Principal::Bootstrap,
+        _ => authenticate(&req, ctx).await?,
     };
-    let actor = actor.as_deref().unwrap_or("anonymous");
+    let p = &principal;
     let param = |i: usize| params.get(i).map(String::as_str).unwrap_or_default();
+    let need = |n: Need| crate::api_keys::authorize(p, n).map_err(|d| HandlerError::from(Problem::forbidden(d.0)));
     match route {
         Route::Health => health::health(ctx).await,
-        Route::CreateWorkspace => workspaces::create_workspace(req, ctx, actor).await,
-        Route::GetWorkspace => workspaces::get_workspace(ctx, param(0)).await,
-        Route::BindAdAccount => workspaces::bind_ad_account(req, ctx, actor, param(0)).await,
-        Route::ListAdAccounts => workspaces::list_ad_accounts(ctx, param(0)).await,
-        Route::GateState => gate::state(ctx, param(0)).await,
-        Route::GateAdmit => gate::admit(ctx, param(0)).await,
-        Route::ListCronRuns => ledgers::cron_runs(&req, ctx).await,
-        Route::ListSyncRuns => ledgers::sync_runs(&req, ctx).await,
-        Route::ListDeadLetters => ledgers::dead_letters(&req, ctx).await,
-        Route::MetaAdAccounts => meta::list_ad_accounts(ctx).await,
+        Route::CreateWorkspace => {
+            need(Need::Bootstrap)?;
+            workspaces::create_workspace(req, ctx, p).await
+        }
+        Route::GetWorkspace => {
+            need(Need::Member(param(0)))?;
+            workspaces::get_workspace(ctx, param(0)).await
+        }
+        Route::BindAdAccount => {
+            need(Need::Admin(param(0)))?;
+            workspaces::bind_ad_account(req, ctx, p, param(0)).await
+        }
+        Route::ListAdAccounts => {
+            need(Need::Member(param(0)))?;
+            workspaces::list_ad_accounts(ctx, param(0)).await
+        }
+        Route::CreateApiKey => {
+            need(Need::Admin(param(0)))?;
+            api_keys::create(req, ctx, p, param(0)).await
+        }
+        Route::ListApiKeys => {
+            need(Need::Admin(param(0)))?;
+            api_keys::list(ctx, param(0)).await
+        }
+        Route::RevokeApiKey => {
+            need(Need::Admin(param(0)))?;
+            api_keys::revoke(ctx, p, param(0), param(1)).await
+        }
+        Route::GateState => gate::state(ctx, p, param(0)).await,
+        Route::GateAdmit => gate::admit(ctx, p, param(0)).await,
+        Route::ListCronRuns => {
+            need(Need::Bootstrap)?;
+            ledgers::cron_runs(&req, ctx).await
+        }
+        Route::ListSyncRuns => ledgers::sync_runs(&req, ctx, p).await,
+        Route::ListDeadLetters => {
+            need(Need::Bootstrap)?;
+            ledgers::dead_letters(&req, ctx).await
+        }
+        Route::MetaAdAccounts => {
+            need(Need::Bootstrap)?;
+            meta::list_ad_accounts(ctx).await
+        }
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),
     }
 }
 
-/// Checks the bearer key and returns the actor id for audit rows. Until per-workspace API keys
-/// exist, the one key is the bootstrap admin key from the `ADGATE_BOOTSTRAP_KEY` secret.
-fn authenticate(req: &Request, ctx: &RequestContext) -> Result<String, HandlerError> {
-    let expected = ctx.var("ADGATE_BOOTSTRAP_KEY").filter(|k| k.len() >= auth::MIN_KEY_LEN).ok_or_else(|| {
-        Problem::new(
-            "auth-not-configured",
-            "Authentication Not Configured",
-            503,
-            format!(
-                "the ADGATE_BOOTSTRAP_KEY secret is not set (or shorter than {} characters)",
-                auth::MIN_KEY_LEN
-            ),
-        )
-    })?;
+/// Resolves the bearer key: the bootstrap admin key (from the `ADGATE_BOOTSTRAP_KEY` secret,
+/// compared in constant time), or a workspace key found by its SHA-256 hash. Unknown or revoked
+/// keys are 401; the key itself is never logged or echoed.
+async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, HandlerError> {
     let header = req.headers().get("Authorization").ok().flatten();
-    match auth::bearer_token(header.as_deref()) {
-        Some(presented) if auth::key_matches(presented, &expected) => Ok("bootstrap".to_string()),
-        _ => Err(Problem::unauthorized().into()),
+    let presented = auth::bearer_token(header.as_deref()).ok_or_else(|| HandlerError::from(Problem::unauthorized()))?;
+    if let Some(expected) = ctx.var("ADGATE_BOOTSTRAP_KEY").filter(|k| k.len() >= auth::MIN_KEY_LEN) {
+        if auth::key_matches(presented, &expected) {
+            return Ok(Principal::Bootstrap);
+        }
     }
+    api_keys::principal_for(ctx, presented).await?.ok_or_else(|| Problem::unauthorized().into())
 }
 
 /// Reads a JSON request body, answering 400 (not 500) when it is not JSON.

@@ -2,6 +2,7 @@
 //! writes its row and its audit row in one D1 batch, so neither exists without the other.
 
 use super::json_body;
+use crate::api_keys::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
 use crate::records::{self, NewAdAccount};
@@ -22,7 +23,7 @@ async fn find_workspace(db: &D1Database, id: &str) -> Result<Value, HandlerError
         .ok_or_else(|| Problem::new("not-found", "Not Found", 404, format!("no workspace {id}")).into())
 }
 
-pub async fn create_workspace(req: Request, ctx: &RequestContext, actor: &str) -> HandlerResult {
+pub async fn create_workspace(req: Request, ctx: &RequestContext, principal: &Principal) -> HandlerResult {
     let input = records::new_workspace(&json_body(req).await?)?;
     let db = ctx.env.d1("DB")?;
     let id = new_id("ws");
@@ -31,7 +32,7 @@ pub async fn create_workspace(req: Request, ctx: &RequestContext, actor: &str) -
         "id": id, "name": input.name, "currency": input.currency,
         "timezone_name": input.timezone_name, "created_at": now, "updated_at": now,
     });
-    let mut audit = AuditEntry::new("create_workspace", actor, &ctx.correlation_id, Outcome::Succeeded);
+    let mut audit = AuditEntry::new("create_workspace", &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(id.clone());
     audit.risk_tier = Some("execute_low".into());
     audit.after = Some(after.clone());
@@ -49,7 +50,7 @@ pub async fn get_workspace(ctx: &RequestContext, id: &str) -> HandlerResult {
     json_response(200, &find_workspace(&db, id).await?)
 }
 
-pub async fn bind_ad_account(req: Request, ctx: &RequestContext, actor: &str, workspace_id: &str) -> HandlerResult {
+pub async fn bind_ad_account(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
     let input = records::new_ad_account(&json_body(req).await?)?;
     let db = ctx.env.d1("DB")?;
     let workspace = find_workspace(&db, workspace_id).await?;
@@ -62,7 +63,7 @@ pub async fn bind_ad_account(req: Request, ctx: &RequestContext, actor: &str, wo
         "currency": input.currency, "timezone_name": input.timezone_name, "status": "active",
         "last_synced_at": null, "created_at": now, "updated_at": now,
     });
-    let mut audit = AuditEntry::new("bind_ad_account", actor, &ctx.correlation_id, Outcome::Succeeded);
+    let mut audit = AuditEntry::new("bind_ad_account", &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(workspace_id.to_string());
     audit.ad_account_id = Some(input.account_id.clone());
     audit.external_id = Some(format!("act_{}", input.account_id));

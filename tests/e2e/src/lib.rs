@@ -228,6 +228,11 @@ impl Gateway {
         }
     }
 
+    /// Everything wrangler and the worker printed so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(self.run_dir.join("wrangler.log")).unwrap_or_default()
+    }
+
     pub fn log_tail(&self) -> String {
         let log = fs::read_to_string(self.run_dir.join("wrangler.log")).unwrap_or_default();
         let start = log.len().saturating_sub(4_000);

@@ -53,6 +53,6 @@ fn transient_graph_failures_are_retried_and_auth_failures_become_problems() {
     assert_eq!(r.body["graph_error_class"], "auth");
     assert!(r.body["fbtrace_id"].as_str().is_some_and(|t| t.starts_with('A')));
     assert!(!r.text.contains(TOKEN), "never the token");
-    let log = gw.log_tail();
+    let log = gw.log_text();
     assert!(!log.contains(TOKEN), "not in the worker's log either");
 }
