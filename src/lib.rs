@@ -14,9 +14,12 @@ pub mod cron;
 pub mod graph;
 pub mod problem;
 pub mod records;
+pub mod oauth_state;
 pub mod routes;
 pub mod sync_message;
 pub mod timefmt;
+pub mod token_health;
+pub mod vault;
 
 #[cfg(target_arch = "wasm32")]
 mod runtime;

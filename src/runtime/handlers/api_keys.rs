@@ -62,14 +62,9 @@ fn parse_new_key(body: &Value) -> Result<(Role, Option<String>, Vec<String>), Fi
     Ok((role, label, scopes))
 }
 
-async fn workspace_exists(ctx: &RequestContext, workspace_id: &str) -> Result<(), HandlerError> {
-    let found = ctx.env.d1("DB")?.prepare("SELECT id FROM workspaces WHERE id = ?1").bind(&[text(workspace_id)])?.first::<Value>(None).await?;
-    found.map(|_| ()).ok_or_else(|| Problem::new("not-found", "Not Found", 404, format!("no workspace {workspace_id}")).into())
-}
-
 pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
     let (role, label, scopes) = parse_new_key(&json_body(req).await?)?;
-    workspace_exists(ctx, workspace_id).await?;
+    super::workspace_must_exist(ctx, workspace_id).await?;
     let mut random = [0u8; KEY_RANDOM_BYTES];
     getrandom::fill(&mut random).map_err(|e| HandlerError::Internal(format!("no randomness: {e}")))?;
     let key = api_keys::generate(&random);
@@ -110,7 +105,7 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
 }
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    workspace_exists(ctx, workspace_id).await?;
+    super::workspace_must_exist(ctx, workspace_id).await?;
     let rows = ctx
         .env
         .d1("DB")?

@@ -5,6 +5,7 @@ mod api_keys;
 mod dev;
 mod gate;
 mod health;
+mod integrations;
 mod ledgers;
 mod meta;
 mod workspaces;
@@ -60,7 +61,8 @@ fn with_correlation(response: worker::Result<Response>, correlation_id: &str) ->
 
 async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestContext) -> HandlerResult {
     let principal = match route {
-        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend => Principal::Bootstrap,
+        // The callback is reached by the admin's browser from Meta; its signed state authenticates it.
+        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend | Route::ConnectCallback => Principal::Bootstrap,
         _ => authenticate(&req, ctx).await?,
     };
     let p = &principal;
@@ -107,10 +109,28 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Bootstrap)?;
             ledgers::dead_letters(&req, ctx).await
         }
-        Route::MetaAdAccounts => {
-            need(Need::Bootstrap)?;
-            meta::list_ad_accounts(ctx).await
+        Route::ConnectSystemUser => {
+            need(Need::Admin(param(0)))?;
+            integrations::connect_system_user(req, ctx, p, param(0)).await
         }
+        Route::ListIntegrations => {
+            need(Need::Admin(param(0)))?;
+            integrations::list(ctx, param(0)).await
+        }
+        Route::IntegrationHealth => {
+            need(Need::Admin(param(0)))?;
+            integrations::health(ctx, param(0), param(1)).await
+        }
+        Route::DiscoverAdAccounts => {
+            need(Need::Admin(param(0)))?;
+            integrations::discover(ctx, param(0), param(1)).await
+        }
+        Route::BindDiscovered => {
+            need(Need::Admin(param(0)))?;
+            integrations::bind(req, ctx, p, param(0), param(1)).await
+        }
+        Route::ConnectStart => integrations::connect_start(&req, ctx, p).await,
+        Route::ConnectCallback => integrations::connect_callback(&req, ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),
@@ -130,6 +150,8 @@ async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, 
     }
     api_keys::principal_for(ctx, presented).await?.ok_or_else(|| Problem::unauthorized().into())
 }
+
+pub use workspaces::workspace_must_exist;
 
 /// Reads a JSON request body, answering 400 (not 500) when it is not JSON.
 async fn json_body(mut req: Request) -> Result<serde_json::Value, HandlerError> {

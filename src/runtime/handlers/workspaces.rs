@@ -13,10 +13,13 @@ use worker::{D1Database, Request};
 
 const WORKSPACE_COLUMNS: &str = "id, name, currency, timezone_name, created_at, updated_at";
 const ACCOUNT_COLUMNS: &str =
-    "id, workspace_id, name, currency, timezone_name, status, last_synced_at, created_at, updated_at";
+    "id, workspace_id, integration_id, name, currency, timezone_name, status, last_synced_at, created_at, updated_at";
 
-async fn find_workspace(db: &D1Database, id: &str) -> Result<Value, HandlerError> {
-    db.prepare(format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?1"))
+/// The workspace row, or a 404 problem.
+pub async fn workspace_must_exist(ctx: &RequestContext, id: &str) -> Result<Value, HandlerError> {
+    ctx.env
+        .d1("DB")?
+        .prepare(format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?1"))
         .bind(&[text(id)])?
         .first::<Value>(None)
         .await?
@@ -46,20 +49,31 @@ pub async fn create_workspace(req: Request, ctx: &RequestContext, principal: &Pr
 }
 
 pub async fn get_workspace(ctx: &RequestContext, id: &str) -> HandlerResult {
-    let db = ctx.env.d1("DB")?;
-    json_response(200, &find_workspace(&db, id).await?)
+    json_response(200, &workspace_must_exist(ctx, id).await?)
 }
 
 pub async fn bind_ad_account(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
     let input = records::new_ad_account(&json_body(req).await?)?;
+    bind_validated(ctx, principal, workspace_id, input, None).await
+}
+
+/// Binds an account to a workspace: same currency only, one workspace per account; the row and
+/// its audit row are written together.
+pub async fn bind_validated(
+    ctx: &RequestContext,
+    principal: &Principal,
+    workspace_id: &str,
+    input: NewAdAccount,
+    integration_id: Option<&str>,
+) -> HandlerResult {
     let db = ctx.env.d1("DB")?;
-    let workspace = find_workspace(&db, workspace_id).await?;
+    let workspace = workspace_must_exist(ctx, workspace_id).await?;
     records::check_currency(workspace["currency"].as_str().unwrap_or_default(), &input)?;
     refuse_if_bound(&db, &input).await?;
 
     let now = now_iso();
     let after = json!({
-        "id": input.account_id, "workspace_id": workspace_id, "name": input.name,
+        "id": input.account_id, "workspace_id": workspace_id, "integration_id": integration_id, "name": input.name,
         "currency": input.currency, "timezone_name": input.timezone_name, "status": "active",
         "last_synced_at": null, "created_at": now, "updated_at": now,
     });
@@ -71,12 +85,13 @@ pub async fn bind_ad_account(req: Request, ctx: &RequestContext, principal: &Pri
     audit.after = Some(after.clone());
     let insert = db
         .prepare(
-            "INSERT INTO ad_accounts (id, workspace_id, name, currency, timezone_name, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6)",
+            "INSERT INTO ad_accounts (id, workspace_id, integration_id, name, currency, timezone_name, status, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
         )
         .bind(&[
             text(&input.account_id),
             text(workspace_id),
+            crate::runtime::d1::opt_text(integration_id),
             text(&input.name),
             text(&input.currency),
             text(&input.timezone_name),
@@ -109,9 +124,8 @@ async fn refuse_if_bound(db: &D1Database, input: &NewAdAccount) -> Result<(), Ha
 }
 
 pub async fn list_ad_accounts(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    let db = ctx.env.d1("DB")?;
-    find_workspace(&db, workspace_id).await?;
-    let rows = db
+    workspace_must_exist(ctx, workspace_id).await?;
+    let rows = ctx.env.d1("DB")?
         .prepare(format!("SELECT {ACCOUNT_COLUMNS} FROM ad_accounts WHERE workspace_id = ?1 ORDER BY created_at, id"))
         .bind(&[text(workspace_id)])?
         .all()

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub use serde_json::{json, Value};
 
 pub const BOOTSTRAP_KEY: &str = "e2e-bootstrap-key-4f0c1a9e2b7d5c3a";
+/// A test vault key (32 bytes of 0x2a); never used outside the tests.
+pub const VAULT_KEYS: &str = "e2e1:KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn repo_root() -> PathBuf {
@@ -81,13 +83,9 @@ impl Simulator {
         self.control("GET", "/ledger", Value::Null)["entries"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Gateway settings that point the Graph client here.
-    pub fn gateway_vars(&self, token: &str) -> Vec<(String, String)> {
-        vec![
-            ("META_API_BASE_URL".into(), self.base.clone()),
-            ("META_APP_SECRET".into(), "sim-app-secret".into()),
-            ("META_SYSTEM_USER_TOKEN".into(), token.into()),
-        ]
+    /// Gateway settings that point the Graph client and the OAuth dialog here.
+    pub fn gateway_vars(&self) -> Vec<(String, String)> {
+        vec![("META_API_BASE_URL".into(), self.base.clone()), ("META_DIALOG_BASE_URL".into(), self.base.clone())]
     }
 }
 
@@ -153,7 +151,14 @@ impl Gateway {
         let _ = fs::remove_dir_all(&run_dir);
         fs::create_dir_all(&run_dir).expect("create run dir");
         // Defaults first: wrangler keeps the last --var of a name, so the caller's win.
-        let mut all = vec![("ADGATE_ENV".to_string(), "local".to_string()), ("ADGATE_BOOTSTRAP_KEY".into(), BOOTSTRAP_KEY.into())];
+        let mut all = vec![
+            ("ADGATE_ENV".to_string(), "local".to_string()),
+            ("ADGATE_BOOTSTRAP_KEY".into(), BOOTSTRAP_KEY.into()),
+            ("TOKEN_VAULT_KEYS".into(), VAULT_KEYS.into()),
+            ("ADGATE_STATE_SECRET".into(), "e2e-state-secret-0c9d8e7f".into()),
+            ("META_APP_ID".into(), "1000000000000001".into()),
+            ("META_APP_SECRET".into(), "sim-app-secret".into()),
+        ];
         all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let vars = all;
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();

@@ -111,10 +111,17 @@ fn can_see(t: &Token, account_id: &str) -> bool {
 
 fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insights_call: &mut bool) -> GraphResult<Outcome> {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    // Token endpoints read the caller's token as a parameter; a bearer header counts as one.
+    let mut params = req.params.clone();
+    if params.get("access_token").is_none() {
+        if let Some(b) = &req.bearer {
+            params.0.insert("access_token".into(), json!(b));
+        }
+    }
     match (req.method, segs.as_slice()) {
-        ("GET", ["oauth", "access_token"]) => return crate::tokens::exchange(store, &req.params),
+        ("GET" | "POST", ["oauth", "access_token"]) => return crate::tokens::exchange(store, &params),
         ("GET", ["dialog", "oauth"]) => return crate::tokens::dialog(store, &req.params),
-        ("GET", ["debug_token"]) => return crate::tokens::debug(store, &req.params),
+        ("GET", ["debug_token"]) => return crate::tokens::debug(store, &params),
         ("POST", []) => return batch(store, req),
         _ => {}
     }

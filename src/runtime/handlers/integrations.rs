@@ -1,0 +1,259 @@
+//! Connecting Meta: a system-user token posted by an admin, or the OAuth dialog (code, then a
+//! long-lived token). Tokens are checked with `debug_token`, sealed in the vault and never
+//! returned, logged or audited. Then ad accounts are discovered and bound.
+
+use super::json_body;
+use super::meta::graph_problem;
+use crate::api_keys::{Need, Principal};
+use crate::audit::{AuditEntry, Outcome};
+use crate::problem::Problem;
+use crate::records::{self, FieldError, NewAdAccount};
+use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
+use crate::runtime::d1::{audit_statement, new_id, now_iso, now_millis, opt_text, text};
+use crate::runtime::graph_fetch::client_for;
+use crate::token_health::{self, TokenHealth};
+use crate::vault::Keyring;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::Request;
+
+const PUBLIC_COLUMNS: &str =
+    "id, workspace_id, kind, status, meta_user_id, token_key_id, token_expires_at, scopes, created_at, updated_at";
+
+fn keyring(ctx: &RequestContext) -> Result<Keyring, HandlerError> {
+    let spec = ctx.var("TOKEN_VAULT_KEYS").unwrap_or_default();
+    Keyring::parse(&spec).map_err(|e| Problem::new("vault-misconfigured", "Token Vault Misconfigured", 500, e.to_string()).into())
+}
+
+fn app_token(ctx: &RequestContext) -> Result<String, HandlerError> {
+    match (ctx.var("META_APP_ID"), ctx.var("META_APP_SECRET")) {
+        (Some(id), Some(secret)) => Ok(format!("{id}|{secret}")),
+        _ => Err(Problem::new("meta-misconfigured", "Meta Misconfigured", 500, "META_APP_ID and the META_APP_SECRET secret must be set").into()),
+    }
+}
+
+fn graph(ctx: &RequestContext, token: &str) -> Result<crate::graph::GraphClient<crate::runtime::graph_fetch::WorkerFetch, crate::runtime::graph_fetch::WorkerSleep>, HandlerError> {
+    client_for(&ctx.env, token).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
+}
+
+/// Asks Meta about a token with the app's own token.
+async fn inspect(ctx: &RequestContext, token: &str) -> Result<TokenHealth, HandlerError> {
+    let app = app_token(ctx)?;
+    let (body, _) = graph(ctx, &app)?
+        .get("debug_token", &[("input_token".to_string(), token.to_string())])
+        .await
+        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    Ok(token_health::from_debug_token(&body))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], HandlerError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| HandlerError::Internal(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+/// Seals the token and stores the integration with its audit row, in one batch.
+async fn store_integration(ctx: &RequestContext, actor: &str, workspace_id: &str, kind: &str, token: &str, health: &TokenHealth) -> HandlerResult {
+    if !health.usable() {
+        let why = health.error.clone().unwrap_or_else(|| format!("missing scopes: {}", health.missing_scopes.join(", ")));
+        return Err(Problem::invalid_field("access_token", format!("Meta does not accept this token for ads work ({why})")).into());
+    }
+    let ring = keyring(ctx)?;
+    let id = new_id("int");
+    let sealed = ring.seal(token, &id, random_bytes::<12>()?);
+    let now = now_iso();
+    let expires = health.expires_at.map(|e| crate::timefmt::iso_from_millis(e * 1_000));
+    let public = json!({
+        "id": id, "workspace_id": workspace_id, "kind": kind, "status": "active",
+        "meta_user_id": health.meta_user_id, "token_key_id": ring.active_id(), "token_expires_at": expires,
+        "scopes": health.scopes, "created_at": now, "updated_at": now,
+    });
+    let mut audit = AuditEntry::new("connect_meta", actor, &ctx.correlation_id, Outcome::Succeeded);
+    audit.workspace_id = Some(workspace_id.to_string());
+    audit.external_id = Some(id.clone());
+    audit.risk_tier = Some("execute_high".into());
+    audit.after = Some(public.clone());
+    let db = ctx.env.d1("DB")?;
+    db.batch(vec![
+        db.prepare(
+            "INSERT INTO integrations (id, workspace_id, kind, status, meta_user_id, token_ciphertext, token_key_id, token_expires_at, scopes, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )
+        .bind(&[
+            text(&id),
+            text(workspace_id),
+            text(kind),
+            opt_text(health.meta_user_id.as_deref()),
+            text(&sealed),
+            text(ring.active_id()),
+            opt_text(expires.as_deref()),
+            text(&json!(health.scopes).to_string()),
+            text(&now),
+        ])?,
+        audit_statement(&db, &audit, &now)?,
+    ])
+    .await?;
+    json_response(201, &json!({ "integration": public, "token_health": health }))
+}
+
+/// `POST /v1/workspaces/{id}/integrations` with `{"access_token": "..."}` (a system-user token).
+pub async fn connect_system_user(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
+    let body = json_body(req).await?;
+    let obj = body.as_object().ok_or(FieldError { field: "body".into(), reason: "must be a JSON object".into() })?;
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "access_token") {
+        return Err(FieldError { field: k.clone(), reason: "unknown field; allowed: access_token".into() }.into());
+    }
+    let token = obj.get("access_token").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty() && t.len() <= 1024);
+    let token = token.ok_or(FieldError { field: "access_token".into(), reason: "is required".into() })?;
+    super::workspace_must_exist(ctx, workspace_id).await?;
+    let health = inspect(ctx, token).await?;
+    store_integration(ctx, &principal.actor(), workspace_id, "system_user", token, &health).await
+}
+
+fn callback_url(req_url: &worker::Url) -> String {
+    format!("{}/v1/meta/connect/callback", req_url.origin().ascii_serialization())
+}
+
+/// `GET /v1/meta/connect/start?workspace_id=...`: Meta's dialog URL with a signed, expiring state.
+pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Principal) -> HandlerResult {
+    let url = req.url()?;
+    let ws = url.query_pairs().find(|(k, _)| k == "workspace_id").map(|(_, v)| v.into_owned());
+    let ws = ws.ok_or(FieldError { field: "workspace_id".into(), reason: "is required".into() })?;
+    crate::api_keys::authorize(principal, Need::Admin(&ws)).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
+    super::workspace_must_exist(ctx, &ws).await?;
+    let secret = ctx.var("ADGATE_STATE_SECRET").ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
+    let app_id = ctx.var("META_APP_ID").ok_or_else(|| HandlerError::from(Problem::new("meta-misconfigured", "Meta Misconfigured", 500, "META_APP_ID is not set")))?;
+    let nonce = hex::encode(random_bytes::<8>()?);
+    let state = crate::oauth_state::sign(&secret, &ws, now_millis() / 1_000, &nonce);
+    let dialog_base = ctx.var("META_DIALOG_BASE_URL").unwrap_or_else(|| "https://www.facebook.com".into());
+    let version = ctx.var("META_API_VERSION").unwrap_or_else(|| crate::config::DEFAULT_META_API_VERSION.into());
+    let mut dialog = worker::Url::parse(&format!("{}/{version}/dialog/oauth", dialog_base.trim_end_matches('/')))
+        .map_err(|e| HandlerError::Internal(format!("META_DIALOG_BASE_URL: {e}")))?;
+    dialog
+        .query_pairs_mut()
+        .append_pair("client_id", &app_id)
+        .append_pair("redirect_uri", &callback_url(&url))
+        .append_pair("state", &state)
+        .append_pair("scope", "ads_management,ads_read,business_management");
+    json_response(200, &json!({ "url": dialog.to_string(), "expires_in": crate::oauth_state::LIFETIME_SECS }))
+}
+
+/// `GET /v1/meta/connect/callback?code=...&state=...`: Meta redirects the admin's browser here.
+/// The signed state stands in for the API key.
+pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerResult {
+    let url = req.url()?;
+    let q = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    if let Some(err) = q("error") {
+        return Err(Problem::new("meta-connect-denied", "Meta Connection Declined", 400, format!("Meta returned {err}: {}", q("error_description").unwrap_or_default())).into());
+    }
+    let (code, state) = (q("code").ok_or(FieldError { field: "code".into(), reason: "is required".into() })?, q("state").ok_or(FieldError { field: "state".into(), reason: "is required".into() })?);
+    let secret = ctx.var("ADGATE_STATE_SECRET").ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
+    let ws = crate::oauth_state::verify(&secret, &state, now_millis() / 1_000).map_err(|why| HandlerError::from(Problem::invalid_field("state", why)))?;
+    let app_id = ctx.var("META_APP_ID").unwrap_or_default();
+    let app_secret = ctx.var("META_APP_SECRET").unwrap_or_default();
+    let client = graph(ctx, &app_token(ctx)?)?;
+    // POST keeps the client secret out of URLs.
+    let exchange = |pairs: Vec<(&str, String)>| {
+        let mut p: Vec<(String, String)> = vec![("client_id".into(), app_id.clone()), ("client_secret".into(), app_secret.clone())];
+        p.extend(pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
+        p
+    };
+    let (short, _) = client
+        .post("oauth/access_token", &exchange(vec![("redirect_uri", callback_url(&url)), ("code", code)]))
+        .await
+        .map_err(|f| {
+            // A used, expired or mismatched code is the caller's to fix: start the flow again.
+            let mut p = graph_problem(&f);
+            if f.class() == crate::graph::ErrorClass::Permanent {
+                p.status = 400;
+                p.title = "Meta Connection Failed".into();
+            }
+            HandlerError::from(p)
+        })?;
+    let short = short["access_token"].as_str().ok_or_else(|| HandlerError::Internal("code exchange returned no token".into()))?.to_string();
+    let (long, _) = client
+        .post("oauth/access_token", &exchange(vec![("grant_type", "fb_exchange_token".into()), ("fb_exchange_token", short)]))
+        .await
+        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let long = long["access_token"].as_str().ok_or_else(|| HandlerError::Internal("token exchange returned no token".into()))?.to_string();
+    let health = inspect(ctx, &long).await?;
+    store_integration(ctx, "meta-oauth", &ws, "oauth_user", &long, &health).await
+}
+
+#[derive(Deserialize)]
+struct SealedRow {
+    token_ciphertext: Option<String>,
+    status: String,
+}
+
+/// Opens the integration's token (it must belong to the workspace and be active).
+async fn integration_token(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> Result<String, HandlerError> {
+    let row = ctx
+        .env
+        .d1("DB")?
+        .prepare("SELECT token_ciphertext, status FROM integrations WHERE id = ?1 AND workspace_id = ?2")
+        .bind(&[text(integration_id), text(workspace_id)])?
+        .first::<SealedRow>(None)
+        .await?
+        .ok_or_else(|| HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no integration {integration_id} in workspace {workspace_id}"))))?;
+    if row.status != "active" {
+        return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
+    }
+    let sealed = row.token_ciphertext.ok_or_else(|| HandlerError::Internal("integration without a token".into()))?;
+    keyring(ctx)?.open(&sealed, integration_id).map_err(|e| HandlerError::Internal(format!("vault: {e}")))
+}
+
+pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
+    super::workspace_must_exist(ctx, workspace_id).await?;
+    let rows = ctx.env.d1("DB")?.prepare(format!("SELECT {PUBLIC_COLUMNS} FROM integrations WHERE workspace_id = ?1 ORDER BY created_at, id")).bind(&[text(workspace_id)])?.all().await?.results::<Value>()?;
+    json_response(200, &json!({ "data": rows }))
+}
+
+/// Live token health from Meta.
+pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
+    let token = integration_token(ctx, workspace_id, integration_id).await?;
+    let h = inspect(ctx, &token).await?;
+    json_response(200, &json!({ "integration_id": integration_id, "token_health": h }))
+}
+
+/// Every ad account the integration's token can see (all pages), marked bindable or not.
+pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
+    let ws = super::workspace_must_exist(ctx, workspace_id).await?;
+    let token = integration_token(ctx, workspace_id, integration_id).await?;
+    let client = graph(ctx, &token)?;
+    let params = vec![("fields".to_string(), "account_id,name,currency,timezone_name,account_status".to_string()), ("limit".to_string(), "100".to_string())];
+    let mut pager = client.pages("me/adaccounts", &params);
+    let accounts = pager.collect_all().await.map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let currency = ws["currency"].as_str().unwrap_or_default();
+    let data: Vec<Value> = accounts
+        .into_iter()
+        .map(|mut a| {
+            let same = a["currency"].as_str() == Some(currency);
+            a["bindable"] = json!(same);
+            if !same {
+                a["reason"] = json!(format!("the account reports in {} but the workspace reports in {currency}", a["currency"].as_str().unwrap_or("?")));
+            }
+            a
+        })
+        .collect();
+    json_response(200, &json!({ "data": data, "graph_calls": pager.calls }))
+}
+
+/// Binds an account the integration can see, with the currency and time zone Meta reports.
+pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str, integration_id: &str) -> HandlerResult {
+    let body = json_body(req).await?;
+    let raw = body.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
+    let account = records::normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
+    let token = integration_token(ctx, workspace_id, integration_id).await?;
+    let (meta, _) = graph(ctx, &token)?
+        .get(&format!("act_{account}"), &[("fields".to_string(), "account_id,name,currency,timezone_name".to_string())])
+        .await
+        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let new = NewAdAccount {
+        account_id: account,
+        name: meta["name"].as_str().unwrap_or("").to_string(),
+        currency: meta["currency"].as_str().unwrap_or("").to_string(),
+        timezone_name: meta["timezone_name"].as_str().unwrap_or("UTC").to_string(),
+    };
+    super::workspaces::bind_validated(ctx, principal, workspace_id, new, Some(integration_id)).await
+}
