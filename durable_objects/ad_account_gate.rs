@@ -3,9 +3,11 @@
 //! the account's call budget, a fixed window whose rules live in `crate::account_gate`.
 //!
 //! Protocol (from the worker only): `GET https://gate/{name}/state`, `POST .../admit`,
-//! `GET .../ping`.
+//! `GET .../ping`, and `POST .../idem/begin|complete|release` for idempotency records (a
+//! workspace-level action uses the instance named `ws:{workspace_id}`).
 
 use crate::account_gate::{self, Admission, GatePolicy, WindowState};
+use crate::actions::idempotency::{self, Decision, Record};
 use crate::config::parse_positive;
 use crate::timefmt::iso_from_millis;
 use serde_json::{json, Value};
@@ -16,6 +18,16 @@ pub struct AdAccountGate {
     sql: SqlStorage,
     env: Env,
 }
+
+const IDEMPOTENCY_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS idempotency (
+    key           TEXT PRIMARY KEY,
+    body_hash     TEXT NOT NULL,
+    done          INTEGER NOT NULL,
+    status        INTEGER NOT NULL,
+    response      TEXT NOT NULL,
+    claimed_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+)";
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS call_window (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
@@ -31,13 +43,15 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        if let Err(e) = sql.exec(SCHEMA, None) {
-            worker::console_error!("AdAccountGate schema: {e}");
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA] {
+            if let Err(e) = sql.exec(schema, None) {
+                worker::console_error!("AdAccountGate schema: {e}");
+            }
         }
         AdAccountGate { sql, env }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
         let mut parts = path.trim_start_matches('/').splitn(2, '/');
         let (name, op) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
@@ -48,9 +62,26 @@ impl DurableObject for AdAccountGate {
             }
             ("GET", "state") => Response::from_json(&json!({ "account_id": name, "state": self.load()?, "policy": policy_json(&self.policy()?) })),
             ("POST", "admit") => self.admit(name),
+            ("POST", "idem/begin") => {
+                let b: Value = req.json().await?;
+                self.idem_begin(text(&b, "key")?, text(&b, "body_hash")?, b["ttl_ms"].as_i64().unwrap_or(86_400_000))
+            }
+            ("POST", "idem/complete") => {
+                let b: Value = req.json().await?;
+                self.idem_complete(text(&b, "key")?, b["status"].as_i64().unwrap_or(200), text(&b, "response")?)
+            }
+            ("POST", "idem/release") => {
+                let b: Value = req.json().await?;
+                self.sql.exec("DELETE FROM idempotency WHERE key = ?1 AND done = 0", vec![SqlStorageValue::from(text(&b, "key")?.to_string())])?;
+                Response::from_json(&json!({ "released": true }))
+            }
             _ => Response::error(format!("no gate operation {op}"), 404),
         }
     }
+}
+
+fn text<'a>(b: &'a Value, k: &str) -> Result<&'a str> {
+    b[k].as_str().ok_or_else(|| worker::Error::RustError(format!("{k} is required")))
 }
 
 fn policy_json(p: &GatePolicy) -> Value {
@@ -75,6 +106,45 @@ impl AdAccountGate {
             )?
             .to_array()?;
         Ok(rows.into_iter().next().unwrap_or_default())
+    }
+
+    /// Claims an idempotency key, or says why not (replay, mismatch, in flight). Decide and claim
+    /// run with no await in between, so two concurrent duplicates cannot both proceed.
+    fn idem_begin(&self, key: &str, body_hash: &str, ttl_ms: i64) -> Result<Response> {
+        let now = worker::Date::now().as_millis() as i64;
+        let rows: Vec<Record> = self
+            .sql
+            .exec(
+                "SELECT body_hash, done = 1 AS done, status, response, claimed_at_ms, expires_at_ms FROM idempotency WHERE key = ?1",
+                vec![SqlStorageValue::from(key.to_string())],
+            )?
+            .to_array()?;
+        let decision = idempotency::decide(rows.first(), body_hash, now);
+        if decision == Decision::Proceed {
+            self.sql.exec(
+                "INSERT INTO idempotency (key, body_hash, done, status, response, claimed_at_ms, expires_at_ms)
+                 VALUES (?1, ?2, 0, 0, '', ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, done = 0, status = 0, response = '',
+                   claimed_at_ms = excluded.claimed_at_ms, expires_at_ms = excluded.expires_at_ms",
+                vec![
+                    SqlStorageValue::from(key.to_string()),
+                    SqlStorageValue::from(body_hash.to_string()),
+                    SqlStorageValue::Integer(now),
+                    SqlStorageValue::Integer(now + ttl_ms),
+                ],
+            )?;
+        }
+        // Expired records are swept on each claim, so the table holds only the window.
+        self.sql.exec("DELETE FROM idempotency WHERE expires_at_ms <= ?1", vec![SqlStorageValue::Integer(now)])?;
+        Response::from_json(&decision)
+    }
+
+    fn idem_complete(&self, key: &str, status: i64, response: &str) -> Result<Response> {
+        self.sql.exec(
+            "UPDATE idempotency SET done = 1, status = ?2, response = ?3 WHERE key = ?1",
+            vec![SqlStorageValue::from(key.to_string()), SqlStorageValue::Integer(status), SqlStorageValue::from(response.to_string())],
+        )?;
+        Response::from_json(&json!({ "stored": true }))
     }
 
     /// Load, decide and store with no await in between, so concurrent requests to this object

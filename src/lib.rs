@@ -5,6 +5,7 @@
 //! classes under `durable_objects/`, and is compiled only for wasm32.
 
 pub mod account_gate;
+pub mod actions;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

@@ -16,6 +16,15 @@ pub async fn gate_stub_fetch(env: &Env, name: &str, op: &str, method: &str) -> w
     stub.fetch_with_request(req).await
 }
 
+/// A JSON call to a gate instance (idempotency records and other serialised state).
+pub async fn gate_call(env: &Env, name: &str, op: &str, body: &Value) -> worker::Result<Response> {
+    let stub = env.durable_object("ACCOUNT_GATE")?.id_from_name(name)?.get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.to_string().into()));
+    let req = Request::new_with_init(&format!("https://gate/{name}/{op}"), &init)?;
+    stub.fetch_with_request(req).await
+}
+
 fn account_param(raw: &str) -> Result<String, HandlerError> {
     normalise_account_id(raw).ok_or_else(|| {
         Problem::invalid_field("account_id", format!("{raw:?} is not a Meta ad account id such as act_1234567890")).into()

@@ -210,9 +210,13 @@ pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
 }
 
 /// Live token health from Meta.
-pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
+pub async fn token_health_of(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> Result<TokenHealth, HandlerError> {
     let token = integration_token(ctx, workspace_id, integration_id).await?;
-    let h = inspect(ctx, &token).await?;
+    inspect(ctx, &token).await
+}
+
+pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
+    let h = token_health_of(ctx, workspace_id, integration_id).await?;
     json_response(200, &json!({ "integration_id": integration_id, "token_health": h }))
 }
 

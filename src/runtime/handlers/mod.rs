@@ -1,6 +1,7 @@
 //! Request handling: correlation id, routing, authentication, dispatch, and turning every
 //! failure into problem+json.
 
+mod actions;
 mod api_keys;
 mod dev;
 mod gate;
@@ -109,6 +110,8 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Bootstrap)?;
             ledgers::dead_letters(&req, ctx).await
         }
+        Route::ListActions => actions::list().await,
+        Route::RunAction => actions::run(req, ctx, p, param(0), param(1)).await,
         Route::ConnectSystemUser => {
             need(Need::Admin(param(0)))?;
             integrations::connect_system_user(req, ctx, p, param(0)).await

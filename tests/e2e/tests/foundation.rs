@@ -39,7 +39,7 @@ fn health_reports_build_graph_version_and_live_checks() {
     assert_eq!(r.body["version"], version);
     assert_eq!(r.body["meta_api_version"], "v26.0");
     assert_eq!(r.body["checks"]["d1"]["ok"], true);
-    assert_eq!(r.body["checks"]["d1"]["migrations_applied"], 1);
+    assert_eq!(r.body["checks"]["d1"]["migrations_applied"], 2);
     assert_eq!(r.body["checks"]["durable_object"]["storage"], "sqlite");
     assert_eq!(r.header("x-correlation-id"), Some("health-check-1"), "a sane id is echoed");
 

@@ -1,0 +1,8 @@
+//! The action framework: a registry of governed actions with their routers, roles, risk tiers
+//! and input schemas; input validation that names the field; idempotency decisions.
+
+pub mod idempotency;
+pub mod registry;
+pub mod schema;
+
+pub use registry::{find, ActionSpec, Tier, ACTIONS};

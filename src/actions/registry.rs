@@ -1,0 +1,149 @@
+//! Every governed action: its router, who may call it, its risk tier and its input schema.
+//! `GET /v1/actions` publishes this table; `POST /v1/actions/{router}/{action}` runs from it.
+
+use super::schema::{opt, req, Field, Kind};
+use crate::api_keys::Role;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Read,
+    Suggest,
+    ExecuteLow,
+    ExecuteHigh,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Read => "read",
+            Tier::Suggest => "suggest",
+            Tier::ExecuteLow => "execute_low",
+            Tier::ExecuteHigh => "execute_high",
+        }
+    }
+
+    /// Mutations need an Idempotency-Key and write audit rows.
+    pub fn is_mutation(self) -> bool {
+        matches!(self, Tier::ExecuteLow | Tier::ExecuteHigh)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ActionSpec {
+    pub router: &'static str,
+    pub name: &'static str,
+    pub roles: &'static [Role],
+    pub tier: Tier,
+    pub summary: &'static str,
+    pub input: &'static [Field],
+}
+
+pub const GOVERNANCE: &str = "admin_meta_ads_governance";
+const ADMIN: &[Role] = &[Role::Admin];
+
+pub const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "list_meta_integrations",
+        roles: ADMIN,
+        tier: Tier::Read,
+        summary: "The workspace's Meta integrations with their status and token expiry (never the token).",
+        input: &[],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "get_token_health",
+        roles: ADMIN,
+        tier: Tier::Read,
+        summary: "Live token health from Meta's debug_token: validity, expiry, data access expiry, missing scopes.",
+        input: &[req("integration_id", Kind::Text, "The integration to check.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "get_audit_events",
+        roles: ADMIN,
+        tier: Tier::Read,
+        summary: "Audit rows of the workspace, newest first, filtered.",
+        input: &[
+            opt("action", Kind::Text, "Only this action."),
+            opt("actor", Kind::Text, "Only this actor (an API key id)."),
+            opt("ad_account_id", Kind::Text, "Only this ad account."),
+            opt("since", Kind::Text, "ISO-8601 lower bound on occurred_at."),
+            opt("until", Kind::Text, "ISO-8601 upper bound on occurred_at."),
+            opt("limit", Kind::Integer, "At most this many rows (1 to 500, default 100)."),
+        ],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "set_campaign_guardrails",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Naming taxonomy and compliance rules every campaign must meet.",
+        input: &[
+            opt("naming_pattern", Kind::Text, "A pattern campaign names must match, with {role}, {geo} and {yyyymm} placeholders."),
+            opt("required_special_ad_categories", Kind::TextList, "Categories every campaign must declare (EMPLOYMENT for job ads)."),
+            opt("max_daily_budget_minor", Kind::Integer, "The largest daily budget a campaign may have, in minor units."),
+        ],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "set_daily_budget_caps",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Daily spend caps per ad account, in the account's minor currency unit.",
+        input: &[req("caps", Kind::IntegerMap, "Ad account id (act_... or digits) to its daily cap in minor units.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "set_approval_thresholds",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "When budget changes need an approval.",
+        input: &[
+            opt("budget_increase_pct", Kind::Integer, "An increase above this percentage needs approval."),
+            opt("budget_increase_minor", Kind::Integer, "An increase above this amount (minor units) needs approval."),
+            opt("approval_ttl_hours", Kind::Integer, "Pending approvals expire after this many hours."),
+        ],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "quarantine_integration",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Stops all Graph calls through an integration until it is released.",
+        input: &[req("integration_id", Kind::Text, "The integration."), req("reason", Kind::Text, "Why, for the audit trail.")],
+    },
+];
+
+pub fn find(router: &str, name: &str) -> Option<&'static ActionSpec> {
+    ACTIONS.iter().find(|a| a.router == router && a.name == name)
+}
+
+pub fn describe(a: &ActionSpec) -> Value {
+    json!({
+        "router": a.router,
+        "action": a.name,
+        "roles": a.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "risk_tier": a.tier.as_str(),
+        "requires_idempotency_key": a.tier.is_mutation(),
+        "summary": a.summary,
+        "input_schema": super::schema::json_schema(a.input),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_reads_are_not_mutations() {
+        for (i, a) in ACTIONS.iter().enumerate() {
+            assert!(ACTIONS[i + 1..].iter().all(|b| (b.router, b.name) != (a.router, a.name)), "{}", a.name);
+            assert_eq!(a.tier.is_mutation(), a.name.starts_with("set_") || a.name.starts_with("quarantine_"), "{}", a.name);
+        }
+        assert!(find(GOVERNANCE, "get_token_health").is_some());
+        assert!(find(GOVERNANCE, "nope").is_none());
+        assert_eq!(describe(find(GOVERNANCE, "set_daily_budget_caps").unwrap())["risk_tier"], "execute_low");
+    }
+}

@@ -1,0 +1,260 @@
+//! `GET /v1/actions` (the registry) and `POST /v1/actions/{router}/{action}`: role check, input
+//! validation, idempotency through the workspace's gate object, execution, audit.
+
+use crate::actions::idempotency::{self, Decision};
+use crate::actions::registry::{self, ActionSpec};
+use crate::actions::schema;
+use crate::api_keys::Principal;
+use crate::audit::{AuditEntry, Outcome};
+use crate::problem::Problem;
+use crate::records::{normalise_account_id, FieldError};
+use crate::runtime::context::{json_response, problem_response, HandlerError, HandlerResult, RequestContext};
+use crate::runtime::d1::{audit_statement, int, now_iso, opt_text, text};
+use serde_json::{json, Map, Value};
+use worker::{Request, Response};
+
+/// Idempotency records live this long (a day): long enough for any client's retries.
+const IDEMPOTENCY_TTL_MS: i64 = 86_400_000;
+const SPECIAL_CATEGORIES: &[&str] = &["EMPLOYMENT", "HOUSING", "CREDIT", "FINANCIAL_PRODUCTS_SERVICES", "ISSUES_ELECTIONS_POLITICS"];
+
+pub async fn list() -> HandlerResult {
+    let data: Vec<Value> = registry::ACTIONS.iter().map(registry::describe).collect();
+    json_response(200, &json!({ "data": data }))
+}
+
+fn idempotency_key(req: &Request) -> Result<String, HandlerError> {
+    let key = req.headers().get("Idempotency-Key").ok().flatten().unwrap_or_default();
+    let key = key.trim();
+    let ok = (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(key.to_string())
+    } else {
+        let mut p = Problem::bad_request("mutations need an Idempotency-Key header: 1 to 200 visible ASCII characters, unique per intended change");
+        p.field = Some("Idempotency-Key".into());
+        Err(p.into())
+    }
+}
+
+async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result<Value, HandlerError> {
+    let mut resp = super::gate::gate_call(&ctx.env, name, op, &body).await?;
+    if resp.status_code() != 200 {
+        return Err(HandlerError::Internal(format!("gate {op} answered {}", resp.status_code())));
+    }
+    Ok(resp.json().await?)
+}
+
+pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, router: &str, action: &str) -> HandlerResult {
+    let spec = registry::find(router, action).ok_or_else(|| HandlerError::from(Problem::new("unknown-action", "Unknown Action", 404, format!("no action {router}/{action}; GET /v1/actions lists them"))))?;
+    if let Principal::Key { role, .. } = principal {
+        if !spec.roles.contains(role) {
+            return Err(Problem::forbidden(format!("{router}/{action} needs the role {}", spec.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or "))).into());
+        }
+    }
+    let key = if spec.tier.is_mutation() { Some(idempotency_key(&req)?) } else { None };
+    let body = json_body_or_empty(req).await?;
+    let input = schema::validate(spec.input, &["workspace_id"], &body)?;
+    let workspace = match (principal.workspace(), input.get("workspace_id").and_then(Value::as_str)) {
+        (Some(own), Some(asked)) if own != asked => return Err(Problem::forbidden("this key belongs to another workspace").into()),
+        (Some(own), _) => own.to_string(),
+        (None, Some(asked)) => asked.to_string(),
+        (None, None) => return Err(FieldError { field: "workspace_id".into(), reason: "is required with the bootstrap key".into() }.into()),
+    };
+    super::workspace_must_exist(ctx, &workspace).await?;
+    let Some(key) = key else {
+        let (status, out) = execute(spec, ctx, principal, &workspace, &input, None).await?;
+        return json_response(status, &out);
+    };
+
+    let gate_name = format!("ws:{workspace}");
+    let record_key = format!("{router}/{action}:{key}");
+    let hash = idempotency::body_hash(router, action, &json!({ "workspace_id": workspace, "input": Value::Object(input.clone()) }));
+    let decision: Decision = serde_json::from_value(gate(ctx, &gate_name, "idem/begin", json!({ "key": record_key, "body_hash": hash, "ttl_ms": IDEMPOTENCY_TTL_MS })).await?)
+        .map_err(|e| HandlerError::Internal(format!("gate decision: {e}")))?;
+    match decision {
+        Decision::Replay { status, response } => {
+            let mut resp = Response::ok(response)?.with_status(status);
+            resp.headers_mut().set("Content-Type", if status >= 400 { crate::problem::CONTENT_TYPE } else { "application/json" })?;
+            resp.headers_mut().set("Idempotent-Replayed", "true")?;
+            Ok(resp)
+        }
+        Decision::Mismatch => Err(Problem::new("idempotency-key-reused", "Idempotency Key Reused", 422, "this Idempotency-Key was used with a different request; use a new key for a new change").into()),
+        Decision::InFlight => {
+            let mut p = Problem::conflict("a request with this Idempotency-Key is still running; retry shortly to get its result");
+            p.retry_after_seconds = Some(1);
+            Err(p.into())
+        }
+        Decision::Proceed => {
+            let outcome = execute(spec, ctx, principal, &workspace, &input, Some(&key)).await;
+            let (status, text_body) = match &outcome {
+                Ok((status, out)) => (*status, out.to_string()),
+                Err(HandlerError::Problem(p)) => (p.status, p.clone().with_context(&ctx.path, &ctx.correlation_id).to_json()),
+                Err(HandlerError::Internal(cause)) => {
+                    // Nothing reliable to replay: free the key so the client's retry can run.
+                    let cause = cause.clone();
+                    gate(ctx, &gate_name, "idem/release", json!({ "key": record_key })).await?;
+                    return Err(HandlerError::Internal(cause));
+                }
+            };
+            gate(ctx, &gate_name, "idem/complete", json!({ "key": record_key, "status": status, "response": text_body })).await?;
+            match outcome {
+                Ok((status, out)) => json_response(status, &out),
+                Err(HandlerError::Problem(p)) => Ok(problem_response(&p.with_context(&ctx.path, &ctx.correlation_id))?),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+async fn json_body_or_empty(mut req: Request) -> Result<Value, HandlerError> {
+    let text = req.text().await?;
+    if text.trim().is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_str(&text).map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
+}
+
+async fn execute(spec: &ActionSpec, ctx: &RequestContext, principal: &Principal, ws: &str, input: &Map<String, Value>, key: Option<&str>) -> Result<(u16, Value), HandlerError> {
+    let db = ctx.env.d1("DB")?;
+    match spec.name {
+        "list_meta_integrations" => {
+            let rows = db
+                .prepare("SELECT id, kind, status, meta_user_id, token_key_id, token_expires_at, scopes, created_at, updated_at FROM integrations WHERE workspace_id = ?1 ORDER BY created_at, id")
+                .bind(&[text(ws)])?
+                .all()
+                .await?
+                .results::<Value>()?;
+            Ok((200, json!({ "data": rows })))
+        }
+        "get_token_health" => {
+            let iid = input["integration_id"].as_str().unwrap_or_default();
+            let health = super::integrations::token_health_of(ctx, ws, iid).await?;
+            Ok((200, json!({ "integration_id": iid, "token_health": health })))
+        }
+        "get_audit_events" => {
+            let limit = input.get("limit").and_then(Value::as_i64).unwrap_or(100);
+            if !(1..=500).contains(&limit) {
+                return Err(FieldError { field: "limit".into(), reason: "must be from 1 to 500".into() }.into());
+            }
+            let account = match input.get("ad_account_id").and_then(Value::as_str) {
+                None => None,
+                Some(raw) => Some(normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?),
+            };
+            let s = |k: &str| input.get(k).and_then(Value::as_str);
+            let rows = db
+                .prepare(
+                    "SELECT * FROM audit_log WHERE workspace_id = ?1 AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor = ?3) \
+                     AND (?4 IS NULL OR ad_account_id = ?4) AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at <= ?6) \
+                     ORDER BY occurred_at DESC, id LIMIT ?7",
+                )
+                .bind(&[text(ws), opt_text(s("action")), opt_text(s("actor")), opt_text(account.as_deref()), opt_text(s("since")), opt_text(s("until")), int(limit)])?
+                .all()
+                .await?
+                .results::<Value>()?;
+            Ok((200, json!({ "data": rows })))
+        }
+        "set_campaign_guardrails" | "set_daily_budget_caps" | "set_approval_thresholds" => {
+            let kind = spec.name.trim_start_matches("set_");
+            let value = policy_value(ctx, spec.name, ws, input).await?;
+            set_policy(ctx, principal, ws, spec, kind, value, key).await
+        }
+        "quarantine_integration" => {
+            let iid = input["integration_id"].as_str().unwrap_or_default();
+            let before = db
+                .prepare("SELECT id, status, updated_at FROM integrations WHERE id = ?1 AND workspace_id = ?2")
+                .bind(&[text(iid), text(ws)])?
+                .first::<Value>(None)
+                .await?
+                .ok_or_else(|| HandlerError::from(FieldError { field: "integration_id".into(), reason: format!("no integration {iid} in this workspace") }))?;
+            let now = now_iso();
+            let after = json!({ "id": iid, "status": "quarantined", "updated_at": now, "reason": input["reason"] });
+            let mut audit = action_audit(ctx, principal, ws, spec, key);
+            audit.external_id = Some(iid.to_string());
+            audit.before = Some(before);
+            audit.after = Some(after.clone());
+            db.batch(vec![
+                db.prepare("UPDATE integrations SET status = 'quarantined', updated_at = ?2 WHERE id = ?1").bind(&[text(iid), text(&now)])?,
+                audit_statement(&db, &audit, &now)?,
+            ])
+            .await?;
+            Ok((200, after))
+        }
+        other => Err(HandlerError::Internal(format!("action {other} is registered but has no handler"))),
+    }
+}
+
+fn action_audit(ctx: &RequestContext, principal: &Principal, ws: &str, spec: &ActionSpec, key: Option<&str>) -> AuditEntry {
+    let mut audit = AuditEntry::new(spec.name, &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
+    audit.workspace_id = Some(ws.to_string());
+    audit.risk_tier = Some(spec.tier.as_str().into());
+    audit.idempotency_key = key.map(str::to_string);
+    audit
+}
+
+/// Checks a policy's content beyond its types and returns what is stored.
+async fn policy_value(ctx: &RequestContext, action: &str, ws: &str, input: &Map<String, Value>) -> Result<Value, HandlerError> {
+    let mut v = input.clone();
+    v.remove("workspace_id");
+    match action {
+        "set_daily_budget_caps" => {
+            let mut caps = Map::new();
+            for (raw, cap) in input["caps"].as_object().cloned().unwrap_or_default() {
+                let id = normalise_account_id(&raw).ok_or(FieldError { field: "caps".into(), reason: format!("{raw} is not a Meta ad account id") })?;
+                let bound = ctx.env.d1("DB")?.prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2").bind(&[text(&id), text(ws)])?.first::<Value>(None).await?;
+                if bound.is_none() {
+                    return Err(FieldError { field: "caps".into(), reason: format!("ad account act_{id} is not bound to this workspace") }.into());
+                }
+                caps.insert(id, cap);
+            }
+            Ok(json!({ "caps": caps }))
+        }
+        "set_campaign_guardrails" => {
+            if let Some(bad) = v.get("required_special_ad_categories").and_then(Value::as_array).and_then(|a| a.iter().filter_map(Value::as_str).find(|c| !SPECIAL_CATEGORIES.contains(c))) {
+                return Err(FieldError { field: "required_special_ad_categories".into(), reason: format!("{bad} is not one of {}", SPECIAL_CATEGORIES.join(", ")) }.into());
+            }
+            if v.get("max_daily_budget_minor").and_then(Value::as_i64).is_some_and(|n| n <= 0) {
+                return Err(FieldError { field: "max_daily_budget_minor".into(), reason: "must be positive".into() }.into());
+            }
+            nonempty(v)
+        }
+        _ => {
+            if let Some((k, _)) = v.iter().find(|(_, x)| x.as_i64().is_some_and(|n| n < 0)) {
+                return Err(FieldError { field: k.clone(), reason: "must not be negative".into() }.into());
+            }
+            nonempty(v)
+        }
+    }
+}
+
+fn nonempty(v: Map<String, Value>) -> Result<Value, HandlerError> {
+    if v.is_empty() {
+        Err(FieldError { field: "input".into(), reason: "set at least one field".into() }.into())
+    } else {
+        Ok(Value::Object(v))
+    }
+}
+
+/// Upserts one policy row with its audit row (before and after) in one batch.
+async fn set_policy(ctx: &RequestContext, principal: &Principal, ws: &str, spec: &ActionSpec, kind: &str, value: Value, key: Option<&str>) -> Result<(u16, Value), HandlerError> {
+    let db = ctx.env.d1("DB")?;
+    let before = db
+        .prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2")
+        .bind(&[text(ws), text(kind)])?
+        .first::<Value>(None)
+        .await?
+        .and_then(|r| r["value_json"].as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()));
+    let now = now_iso();
+    let mut audit = action_audit(ctx, principal, ws, spec, key);
+    audit.external_id = Some(format!("policy:{kind}"));
+    audit.before = before;
+    audit.after = Some(value.clone());
+    db.batch(vec![
+        db.prepare(
+            "INSERT INTO governance_policies (workspace_id, kind, value_json, updated_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+             ON CONFLICT (workspace_id, kind) DO UPDATE SET value_json = excluded.value_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        )
+        .bind(&[text(ws), text(kind), text(&value.to_string()), text(&principal.actor()), text(&now)])?,
+        audit_statement(&db, &audit, &now)?,
+    ])
+    .await?;
+    Ok((200, json!({ "workspace_id": ws, "policy": kind, "value": value, "updated_at": now })))
+}
