@@ -103,7 +103,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         input: &[
             opt("budget_increase_pct", Kind::Integer, "An increase above this percentage needs approval."),
             opt("budget_increase_minor", Kind::Integer, "An increase above this amount (minor units) needs approval."),
-            opt("approval_ttl_hours", Kind::Integer, "Pending approvals expire after this many hours."),
+            opt("approval_ttl_seconds", Kind::Integer, "Pending approvals expire after this many seconds (default a day)."),
         ],
     },
     ActionSpec {
@@ -112,6 +112,30 @@ pub const ACTIONS: &[ActionSpec] = &[
         roles: ADMIN,
         tier: Tier::ExecuteLow,
         summary: "Stops all Graph calls through an integration until it is released.",
+        input: &[req("integration_id", Kind::Text, "The integration."), req("reason", Kind::Text, "Why, for the audit trail.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "rotate_credentials",
+        roles: ADMIN,
+        tier: Tier::ExecuteHigh,
+        summary: "Re-seals every Meta token of the workspace under the vault's newest key (after a key is added to TOKEN_VAULT_KEYS).",
+        input: &[opt("reason", Kind::Text, "Why, for the audit trail.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "rebind_ad_account",
+        roles: ADMIN,
+        tier: Tier::ExecuteHigh,
+        summary: "Moves a bound ad account to another of the workspace's integrations (which must see it on Meta).",
+        input: &[req("ad_account_id", Kind::Text, "The bound ad account."), req("integration_id", Kind::Text, "The integration to use from now on.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "disable_integration",
+        roles: ADMIN,
+        tier: Tier::ExecuteHigh,
+        summary: "Disables an integration for good: no more Graph calls through it.",
         input: &[req("integration_id", Kind::Text, "The integration."), req("reason", Kind::Text, "Why, for the audit trail.")],
     },
 ];
@@ -140,10 +164,13 @@ mod tests {
     fn names_are_unique_and_reads_are_not_mutations() {
         for (i, a) in ACTIONS.iter().enumerate() {
             assert!(ACTIONS[i + 1..].iter().all(|b| (b.router, b.name) != (a.router, a.name)), "{}", a.name);
-            assert_eq!(a.tier.is_mutation(), a.name.starts_with("set_") || a.name.starts_with("quarantine_"), "{}", a.name);
+            assert_eq!(a.tier.is_mutation(), !a.name.starts_with("get_") && !a.name.starts_with("list_"), "{}", a.name);
         }
         assert!(find(GOVERNANCE, "get_token_health").is_some());
         assert!(find(GOVERNANCE, "nope").is_none());
         assert_eq!(describe(find(GOVERNANCE, "set_daily_budget_caps").unwrap())["risk_tier"], "execute_low");
+        for high in ["rotate_credentials", "rebind_ad_account", "disable_integration"] {
+            assert_eq!(find(GOVERNANCE, high).unwrap().tier, Tier::ExecuteHigh, "{high} needs an approval");
+        }
     }
 }

@@ -61,7 +61,8 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     };
     super::workspace_must_exist(ctx, &workspace).await?;
     let Some(key) = key else {
-        let (status, out) = execute(spec, ctx, principal, &workspace, &input, None).await?;
+        let exec = Exec { actor: principal.actor(), idempotency_key: None, approval_id: None };
+        let (status, out) = execute(spec, ctx, &exec, &workspace, &input).await?;
         return json_response(status, &out);
     };
 
@@ -84,7 +85,12 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             Err(p.into())
         }
         Decision::Proceed => {
-            let outcome = execute(spec, ctx, principal, &workspace, &input, Some(&key)).await;
+            let exec = Exec { actor: principal.actor(), idempotency_key: Some(key.clone()), approval_id: None };
+            let outcome = if spec.tier == crate::actions::Tier::ExecuteHigh {
+                super::approvals::request(ctx, &exec, spec, &workspace, &input).await
+            } else {
+                execute(spec, ctx, &exec, &workspace, &input).await
+            };
             let (status, text_body) = match &outcome {
                 Ok((status, out)) => (*status, out.to_string()),
                 Err(HandlerError::Problem(p)) => (p.status, p.clone().with_context(&ctx.path, &ctx.correlation_id).to_json()),
@@ -113,7 +119,7 @@ async fn json_body_or_empty(mut req: Request) -> Result<Value, HandlerError> {
     serde_json::from_str(&text).map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
 }
 
-async fn execute(spec: &ActionSpec, ctx: &RequestContext, principal: &Principal, ws: &str, input: &Map<String, Value>, key: Option<&str>) -> Result<(u16, Value), HandlerError> {
+pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
     let db = ctx.env.d1("DB")?;
     match spec.name {
         "list_meta_integrations" => {
@@ -155,9 +161,10 @@ async fn execute(spec: &ActionSpec, ctx: &RequestContext, principal: &Principal,
         "set_campaign_guardrails" | "set_daily_budget_caps" | "set_approval_thresholds" => {
             let kind = spec.name.trim_start_matches("set_");
             let value = policy_value(ctx, spec.name, ws, input).await?;
-            set_policy(ctx, principal, ws, spec, kind, value, key).await
+            set_policy(ctx, exec, ws, spec, kind, value).await
         }
-        "quarantine_integration" => {
+        "quarantine_integration" | "disable_integration" => {
+            let status = if spec.name == "disable_integration" { "disabled" } else { "quarantined" };
             let iid = input["integration_id"].as_str().unwrap_or_default();
             let before = db
                 .prepare("SELECT id, status, updated_at FROM integrations WHERE id = ?1 AND workspace_id = ?2")
@@ -165,14 +172,51 @@ async fn execute(spec: &ActionSpec, ctx: &RequestContext, principal: &Principal,
                 .first::<Value>(None)
                 .await?
                 .ok_or_else(|| HandlerError::from(FieldError { field: "integration_id".into(), reason: format!("no integration {iid} in this workspace") }))?;
+            if before["status"] == "disabled" {
+                return Err(Problem::conflict(format!("integration {iid} is disabled")).into());
+            }
             let now = now_iso();
-            let after = json!({ "id": iid, "status": "quarantined", "updated_at": now, "reason": input["reason"] });
-            let mut audit = action_audit(ctx, principal, ws, spec, key);
+            let after = json!({ "id": iid, "status": status, "updated_at": now, "reason": input["reason"] });
+            let mut audit = action_audit(ctx, exec, ws, spec);
             audit.external_id = Some(iid.to_string());
             audit.before = Some(before);
             audit.after = Some(after.clone());
             db.batch(vec![
-                db.prepare("UPDATE integrations SET status = 'quarantined', updated_at = ?2 WHERE id = ?1").bind(&[text(iid), text(&now)])?,
+                db.prepare("UPDATE integrations SET status = ?3, updated_at = ?2 WHERE id = ?1").bind(&[text(iid), text(&now), text(status)])?,
+                audit_statement(&db, &audit, &now)?,
+            ])
+            .await?;
+            Ok((200, after))
+        }
+        "rotate_credentials" => super::integrations::reseal_workspace_tokens(ctx, ws, |before, after| {
+            let mut audit = action_audit(ctx, exec, ws, spec);
+            audit.external_id = Some(format!("workspace:{ws}"));
+            audit.before = Some(before);
+            audit.after = Some(after);
+            audit
+        })
+        .await,
+        "rebind_ad_account" => {
+            let raw = input["ad_account_id"].as_str().unwrap_or_default();
+            let account = normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?;
+            let iid = input["integration_id"].as_str().unwrap_or_default();
+            let before = db
+                .prepare("SELECT id, integration_id, updated_at FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2")
+                .bind(&[text(&account), text(ws)])?
+                .first::<Value>(None)
+                .await?
+                .ok_or_else(|| HandlerError::from(FieldError { field: "ad_account_id".into(), reason: format!("act_{account} is not bound to this workspace") }))?;
+            // The new integration must really see the account on Meta.
+            super::integrations::confirm_access(ctx, ws, iid, &account).await?;
+            let now = now_iso();
+            let after = json!({ "id": account, "integration_id": iid, "updated_at": now });
+            let mut audit = action_audit(ctx, exec, ws, spec);
+            audit.ad_account_id = Some(account.clone());
+            audit.external_id = Some(format!("act_{account}"));
+            audit.before = Some(before);
+            audit.after = Some(after.clone());
+            db.batch(vec![
+                db.prepare("UPDATE ad_accounts SET integration_id = ?2, updated_at = ?3 WHERE id = ?1").bind(&[text(&account), text(iid), text(&now)])?,
                 audit_statement(&db, &audit, &now)?,
             ])
             .await?;
@@ -182,11 +226,20 @@ async fn execute(spec: &ActionSpec, ctx: &RequestContext, principal: &Principal,
     }
 }
 
-fn action_audit(ctx: &RequestContext, principal: &Principal, ws: &str, spec: &ActionSpec, key: Option<&str>) -> AuditEntry {
-    let mut audit = AuditEntry::new(spec.name, &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
+/// On whose behalf an action runs: the caller, or for an approved action the requester (with the
+/// approval that released it).
+pub struct Exec {
+    pub actor: String,
+    pub idempotency_key: Option<String>,
+    pub approval_id: Option<String>,
+}
+
+fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec) -> AuditEntry {
+    let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
-    audit.idempotency_key = key.map(str::to_string);
+    audit.idempotency_key = exec.idempotency_key.clone();
+    audit.approval_id = exec.approval_id.clone();
     audit
 }
 
@@ -234,7 +287,7 @@ fn nonempty(v: Map<String, Value>) -> Result<Value, HandlerError> {
 }
 
 /// Upserts one policy row with its audit row (before and after) in one batch.
-async fn set_policy(ctx: &RequestContext, principal: &Principal, ws: &str, spec: &ActionSpec, kind: &str, value: Value, key: Option<&str>) -> Result<(u16, Value), HandlerError> {
+async fn set_policy(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec, kind: &str, value: Value) -> Result<(u16, Value), HandlerError> {
     let db = ctx.env.d1("DB")?;
     let before = db
         .prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2")
@@ -243,7 +296,7 @@ async fn set_policy(ctx: &RequestContext, principal: &Principal, ws: &str, spec:
         .await?
         .and_then(|r| r["value_json"].as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()));
     let now = now_iso();
-    let mut audit = action_audit(ctx, principal, ws, spec, key);
+    let mut audit = action_audit(ctx, exec, ws, spec);
     audit.external_id = Some(format!("policy:{kind}"));
     audit.before = before;
     audit.after = Some(value.clone());
@@ -252,7 +305,7 @@ async fn set_policy(ctx: &RequestContext, principal: &Principal, ws: &str, spec:
             "INSERT INTO governance_policies (workspace_id, kind, value_json, updated_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
              ON CONFLICT (workspace_id, kind) DO UPDATE SET value_json = excluded.value_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         )
-        .bind(&[text(ws), text(kind), text(&value.to_string()), text(&principal.actor()), text(&now)])?,
+        .bind(&[text(ws), text(kind), text(&value.to_string()), text(&exec.actor), text(&now)])?,
         audit_statement(&db, &audit, &now)?,
     ])
     .await?;

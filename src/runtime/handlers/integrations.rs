@@ -261,3 +261,56 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
     };
     super::workspaces::bind_validated(ctx, principal, workspace_id, new, Some(integration_id)).await
 }
+
+/// Checks through the integration's token that Meta shows it the account.
+pub async fn confirm_access(ctx: &RequestContext, workspace_id: &str, integration_id: &str, account: &str) -> Result<(), HandlerError> {
+    let token = integration_token(ctx, workspace_id, integration_id).await?;
+    graph(ctx, &token)?
+        .get(&format!("act_{account}"), &[("fields".to_string(), "account_id".to_string())])
+        .await
+        .map(|_| ())
+        .map_err(|f| HandlerError::from(graph_problem(&f)))
+}
+
+#[derive(Deserialize)]
+struct SealedFull {
+    id: String,
+    token_ciphertext: Option<String>,
+    token_key_id: Option<String>,
+}
+
+/// Re-seals every token of the workspace not yet under the active vault key, with one audit row
+/// (before and after are key ids, never tokens).
+pub async fn reseal_workspace_tokens(
+    ctx: &RequestContext,
+    workspace_id: &str,
+    audit_for: impl FnOnce(Value, Value) -> AuditEntry,
+) -> Result<(u16, Value), HandlerError> {
+    let ring = keyring(ctx)?;
+    let db = ctx.env.d1("DB")?;
+    let rows = db
+        .prepare("SELECT id, token_ciphertext, token_key_id FROM integrations WHERE workspace_id = ?1 AND token_ciphertext IS NOT NULL")
+        .bind(&[text(workspace_id)])?
+        .all()
+        .await?
+        .results::<SealedFull>()?;
+    let now = now_iso();
+    let mut statements = Vec::new();
+    let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
+    for r in rows.iter().filter(|r| r.token_key_id.as_deref() != Some(ring.active_id())) {
+        let sealed = r.token_ciphertext.as_deref().unwrap_or_default();
+        let token = ring.open(sealed, &r.id).map_err(|e| HandlerError::Internal(format!("vault: {e}")))?;
+        let resealed = ring.seal(&token, &r.id, random_bytes::<12>()?);
+        before.insert(r.id.clone(), json!(r.token_key_id));
+        after.insert(r.id.clone(), json!(ring.active_id()));
+        statements.push(
+            db.prepare("UPDATE integrations SET token_ciphertext = ?2, token_key_id = ?3, updated_at = ?4 WHERE id = ?1")
+                .bind(&[text(&r.id), text(&resealed), text(ring.active_id()), text(&now)])?,
+        );
+    }
+    let count = statements.len();
+    let audit = audit_for(Value::Object(before), Value::Object(after));
+    statements.push(audit_statement(&db, &audit, &now)?);
+    db.batch(statements).await?;
+    Ok((200, json!({ "resealed": count, "key_id": ring.active_id() })))
+}

@@ -3,6 +3,7 @@
 
 mod actions;
 mod api_keys;
+mod approvals;
 mod dev;
 mod gate;
 mod health;
@@ -112,6 +113,12 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         }
         Route::ListActions => actions::list().await,
         Route::RunAction => actions::run(req, ctx, p, param(0), param(1)).await,
+        Route::Approve => approvals::approve(ctx, p, param(0)).await,
+        Route::Reject => approvals::reject(ctx, p, param(0)).await,
+        Route::ListApprovals => {
+            need(Need::Admin(param(0)))?;
+            approvals::list(ctx, param(0)).await
+        }
         Route::ConnectSystemUser => {
             need(Need::Admin(param(0)))?;
             integrations::connect_system_user(req, ctx, p, param(0)).await

@@ -258,6 +258,12 @@ impl Gateway {
         }
     }
 
+    /// Restarts with some settings changed (later values win).
+    pub fn restart_with(&mut self, vars: &[(&str, &str)]) {
+        self.vars.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.restart();
+    }
+
     /// Stops and starts again on the same state folder (a new port).
     pub fn restart(&mut self) {
         self.stop();

@@ -91,7 +91,7 @@ fn idempotency_keys_replay_refuse_mismatches_and_collapse_concurrent_duplicates(
     assert_eq!((replayed_error.status, replayed_error.header("idempotent-replayed")), (422, Some("true")));
 
     // Eight concurrent copies of one request: one executes, the rest replay or are told it is in flight.
-    let body = json!({"budget_increase_pct": 25, "approval_ttl_hours": 48});
+    let body = json!({"budget_increase_pct": 25, "approval_ttl_seconds": 48});
     let results: Vec<Resp> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| call(&s.gw, &s.admin, "set_approval_thresholds", Some("thr-1"), body.clone()))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
