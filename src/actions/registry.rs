@@ -61,6 +61,22 @@ pub const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         router: GOVERNANCE,
+        name: "get_meta_api_error_digest",
+        roles: ADMIN,
+        tier: Tier::Read,
+        summary: "Meta API errors and throttling grouped by Graph code, subcode and class, with the latest message and fbtrace_id.",
+        input: &[opt("since_hours", Kind::Integer, "Look back this many hours (1 to 2160, default 24).")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "get_rate_limit_posture",
+        roles: ADMIN,
+        tier: Tier::Read,
+        summary: "The latest Meta usage headers per ad account (highest usage first) and how often each was throttled.",
+        input: &[opt("since_hours", Kind::Integer, "Count throttling over this many hours (1 to 2160, default 24).")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
         name: "get_audit_events",
         roles: ADMIN,
         tier: Tier::Read,
@@ -73,6 +89,14 @@ pub const ACTIONS: &[ActionSpec] = &[
             opt("until", Kind::Text, "ISO-8601 upper bound on occurred_at."),
             opt("limit", Kind::Integer, "At most this many rows (1 to 500, default 100)."),
         ],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "refresh_system_user_token",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Refreshes an integration's token now (a person's token is exchanged for a new long-lived one; a system user's is re-checked); marks it expired if Meta refuses it.",
+        input: &[req("integration_id", Kind::Text, "The integration.")],
     },
     ActionSpec {
         router: GOVERNANCE,

@@ -190,7 +190,7 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
 
     /// Cursor pagination over an edge; each `next_page` is one call (with its retries).
     pub fn pages(&self, path: &str, params: &[(String, String)]) -> Pager<'_, H, S> {
-        Pager { client: self, path: path.to_string(), params: params.to_vec(), after: None, done: false, calls: 0 }
+        Pager { client: self, path: path.to_string(), params: params.to_vec(), after: None, done: false, calls: 0, last_quota: None }
     }
 
     /// The batch API: calls are sent 50 to a request, and each gets its own result.
@@ -232,6 +232,8 @@ pub struct Pager<'a, H, S> {
     after: Option<String>,
     done: bool,
     pub calls: u32,
+    /// The usage headers of the last page read.
+    pub last_quota: Option<QuotaSnapshot>,
 }
 
 impl<H: HttpClient, S: Sleeper> Pager<'_, H, S> {
@@ -249,7 +251,8 @@ impl<H: HttpClient, S: Sleeper> Pager<'_, H, S> {
                 self.done = true;
                 Some(Err(e))
             }
-            Ok((body, _)) => {
+            Ok((body, meta)) => {
+                self.last_quota = meta.quota;
                 let data = body["data"].as_array().cloned().unwrap_or_default();
                 match (body["paging"]["next"].as_str(), body["paging"]["cursors"]["after"].as_str()) {
                     (Some(_), Some(after)) => self.after = Some(after.to_string()),

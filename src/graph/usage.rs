@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct QuotaSnapshot {
     /// X-App-Usage: percentages of the app's hourly budget.
     pub app_call_pct: Option<f64>,

@@ -4,7 +4,7 @@
 mod context;
 mod d1;
 mod graph_fetch;
-mod handlers;
+pub(crate) mod handlers;
 mod queue_consumer;
 mod scheduled;
 

@@ -7,6 +7,9 @@ use crate::timefmt::iso_from_millis;
 use serde::Deserialize;
 use worker::{console_error, console_log, D1Database, Env};
 
+/// The daily tick refreshes tokens that expire within this many days.
+const TOKEN_REFRESH_HORIZON_DAYS: i64 = 7;
+
 /// Cloudflare Queues accept at most 100 messages per sendBatch call.
 const SEND_BATCH_MAX: usize = 100;
 
@@ -39,11 +42,13 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
     if let Err(e) = async { opened?.run().await }.await {
         return console_error!("cron {cron_expr}: could not open run {run_id}: {e}");
     }
+    let daily = tick == Ok(TickKind::DailyMaintenance);
     let outcome = match tick {
         Ok(kind) => fan_out(&db, env, &run_id, kind).await.map_err(|e| e.to_string()),
         Err(reason) => Err(reason),
     };
-    if let Err(e) = close_run(&db, &run_id, &outcome).await {
+    let detail = if daily { Some(refresh_tokens(env, &run_id).await) } else { None };
+    if let Err(e) = close_run(&db, &run_id, &outcome, detail.as_deref()).await {
         console_error!("cron {cron_expr}: could not close run {run_id}: {e}");
     }
     match outcome {
@@ -78,17 +83,26 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
     Ok(messages.len())
 }
 
-async fn close_run(db: &D1Database, run_id: &str, outcome: &Result<usize, String>) -> worker::Result<()> {
+/// Token refresh for integrations expiring within a week; returns what it did, for the ledger.
+async fn refresh_tokens(env: &Env, run_id: &str) -> String {
+    let ctx = super::context::RequestContext { env: env.clone(), correlation_id: format!("cron:{run_id}"), path: "/__cron".into(), dev_routes: false };
+    match super::handlers::integrations::refresh_due(&ctx, TOKEN_REFRESH_HORIZON_DAYS).await {
+        Ok((refreshed, expired)) => format!("tokens refreshed: {refreshed}; marked expired: {expired}"),
+        Err(_) => "token refresh failed; see the logs".to_string(),
+    }
+}
+
+async fn close_run(db: &D1Database, run_id: &str, outcome: &Result<usize, String>, detail: Option<&str>) -> worker::Result<()> {
     let now = now_iso();
     let (status, count, error) = match outcome {
         Ok(n) => ("succeeded", *n as i64, None),
         Err(reason) => ("failed", 0, Some(reason.as_str())),
     };
     db.prepare(
-        "UPDATE cron_runs SET status = ?2, accounts_enqueued = ?3, error = ?4, finished_at = ?5, updated_at = ?5 \
+        "UPDATE cron_runs SET status = ?2, accounts_enqueued = ?3, error = ?4, detail = ?6, finished_at = ?5, updated_at = ?5 \
          WHERE id = ?1",
     )
-    .bind(&[text(run_id), text(status), int(count), opt_text(error), text(&now)])?
+    .bind(&[text(run_id), text(status), int(count), opt_text(error), text(&now), opt_text(detail)])?
     .run()
     .await?;
     Ok(())

@@ -136,6 +136,19 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             let health = super::integrations::token_health_of(ctx, ws, iid).await?;
             Ok((200, json!({ "integration_id": iid, "token_health": health })))
         }
+        "get_meta_api_error_digest" | "get_rate_limit_posture" => {
+            let hours = input.get("since_hours").and_then(Value::as_i64).unwrap_or(24);
+            if !(1..=2_160).contains(&hours) {
+                return Err(FieldError { field: "since_hours".into(), reason: "must be from 1 to 2160".into() }.into());
+            }
+            let since = crate::timefmt::iso_from_millis(crate::runtime::d1::now_millis() - hours * 3_600_000);
+            let out = if spec.name == "get_rate_limit_posture" {
+                super::meta_events::rate_limit_posture(ctx, ws, &since).await?
+            } else {
+                super::meta_events::error_digest(ctx, ws, &since).await?
+            };
+            Ok((200, out))
+        }
         "get_audit_events" => {
             let limit = input.get("limit").and_then(Value::as_i64).unwrap_or(100);
             if !(1..=500).contains(&limit) {
@@ -187,6 +200,18 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             ])
             .await?;
             Ok((200, after))
+        }
+        "refresh_system_user_token" => {
+            let iid = input["integration_id"].as_str().unwrap_or_default();
+            let out = super::integrations::refresh(ctx, ws, iid, |before, after| {
+                let mut audit = action_audit(ctx, exec, ws, spec);
+                audit.external_id = Some(iid.to_string());
+                audit.before = Some(before);
+                audit.after = Some(after);
+                audit
+            })
+            .await?;
+            Ok((200, out))
         }
         "rotate_credentials" => super::integrations::reseal_workspace_tokens(ctx, ws, |before, after| {
             let mut audit = action_audit(ctx, exec, ws, spec);

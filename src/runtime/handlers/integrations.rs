@@ -4,6 +4,7 @@
 
 use super::json_body;
 use super::meta::graph_problem;
+use super::meta_events::{self, Scope};
 use crate::api_keys::{Need, Principal};
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
@@ -107,7 +108,9 @@ pub async fn connect_system_user(req: Request, ctx: &RequestContext, principal: 
     let token = token.ok_or(FieldError { field: "access_token".into(), reason: "is required".into() })?;
     super::workspace_must_exist(ctx, workspace_id).await?;
     let health = inspect(ctx, token).await?;
-    store_integration(ctx, &principal.actor(), workspace_id, "system_user", token, &health).await
+    // Meta says what kind of token it is: a system user's, or a person's (which expires).
+    let kind = if health.token_type.as_deref() == Some("SYSTEM_USER") { "system_user" } else { "oauth_user" };
+    store_integration(ctx, &principal.actor(), workspace_id, kind, token, &health).await
 }
 
 fn callback_url(req_url: &worker::Url) -> String {
@@ -226,8 +229,8 @@ pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: 
     let token = integration_token(ctx, workspace_id, integration_id).await?;
     let client = graph(ctx, &token)?;
     let params = vec![("fields".to_string(), "account_id,name,currency,timezone_name,account_status".to_string()), ("limit".to_string(), "100".to_string())];
-    let mut pager = client.pages("me/adaccounts", &params);
-    let accounts = pager.collect_all().await.map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
+    let (accounts, calls) = meta_events::all_pages(ctx, &scope, &client, "me/adaccounts", &params).await?;
     let currency = ws["currency"].as_str().unwrap_or_default();
     let data: Vec<Value> = accounts
         .into_iter()
@@ -240,7 +243,7 @@ pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: 
             a
         })
         .collect();
-    json_response(200, &json!({ "data": data, "graph_calls": pager.calls }))
+    json_response(200, &json!({ "data": data, "graph_calls": calls }))
 }
 
 /// Binds an account the integration can see, with the currency and time zone Meta reports.
@@ -249,10 +252,9 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
     let raw = body.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
     let account = records::normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     let token = integration_token(ctx, workspace_id, integration_id).await?;
-    let (meta, _) = graph(ctx, &token)?
-        .get(&format!("act_{account}"), &[("fields".to_string(), "account_id,name,currency,timezone_name".to_string())])
-        .await
-        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
+    let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
+    let meta = meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &fields).await?;
     let new = NewAdAccount {
         account_id: account,
         name: meta["name"].as_str().unwrap_or("").to_string(),
@@ -265,11 +267,8 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
 /// Checks through the integration's token that Meta shows it the account.
 pub async fn confirm_access(ctx: &RequestContext, workspace_id: &str, integration_id: &str, account: &str) -> Result<(), HandlerError> {
     let token = integration_token(ctx, workspace_id, integration_id).await?;
-    graph(ctx, &token)?
-        .get(&format!("act_{account}"), &[("fields".to_string(), "account_id".to_string())])
-        .await
-        .map(|_| ())
-        .map_err(|f| HandlerError::from(graph_problem(&f)))
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(account) };
+    meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &[("fields".to_string(), "account_id".to_string())]).await.map(|_| ())
 }
 
 #[derive(Deserialize)]
@@ -313,4 +312,99 @@ pub async fn reseal_workspace_tokens(
     statements.push(audit_statement(&db, &audit, &now)?);
     db.batch(statements).await?;
     Ok((200, json!({ "resealed": count, "key_id": ring.active_id() })))
+}
+
+#[derive(Deserialize)]
+struct RefreshRow {
+    kind: String,
+    status: String,
+    token_ciphertext: Option<String>,
+    token_expires_at: Option<String>,
+}
+
+/// Refreshes an integration's token: a person's token is exchanged for a new long-lived one and
+/// re-sealed; a system user's is re-checked. A token Meta no longer accepts marks the integration
+/// `expired`. One audit row records before and after (expiry and status, never the token).
+pub async fn refresh(ctx: &RequestContext, workspace_id: &str, integration_id: &str, audit_for: impl FnOnce(Value, Value) -> AuditEntry) -> Result<Value, HandlerError> {
+    let db = ctx.env.d1("DB")?;
+    let row = db
+        .prepare("SELECT kind, status, token_ciphertext, token_expires_at FROM integrations WHERE id = ?1 AND workspace_id = ?2")
+        .bind(&[text(integration_id), text(workspace_id)])?
+        .first::<RefreshRow>(None)
+        .await?
+        .ok_or_else(|| HandlerError::from(FieldError { field: "integration_id".into(), reason: format!("no integration {integration_id} in this workspace") }))?;
+    if row.status == "disabled" || row.status == "quarantined" {
+        return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
+    }
+    let ring = keyring(ctx)?;
+    let token = ring.open(row.token_ciphertext.as_deref().unwrap_or_default(), integration_id).map_err(|e| HandlerError::Internal(format!("vault: {e}")))?;
+    let before = json!({ "status": row.status, "token_expires_at": row.token_expires_at });
+    let mut health = inspect(ctx, &token).await?;
+    let mut sealed = None;
+    if health.is_valid && row.kind == "oauth_user" {
+        let (app_id, app_secret) = (ctx.var("META_APP_ID").unwrap_or_default(), ctx.var("META_APP_SECRET").unwrap_or_default());
+        let params = vec![
+            ("grant_type".to_string(), "fb_exchange_token".to_string()),
+            ("client_id".to_string(), app_id),
+            ("client_secret".to_string(), app_secret),
+            ("fb_exchange_token".to_string(), token.clone()),
+        ];
+        let (body, _) = graph(ctx, &app_token(ctx)?)?.post("oauth/access_token", &params).await.map_err(|f| HandlerError::from(graph_problem(&f)))?;
+        let fresh = body["access_token"].as_str().ok_or_else(|| HandlerError::Internal("token exchange returned no token".into()))?.to_string();
+        health = inspect(ctx, &fresh).await?;
+        sealed = Some(ring.seal(&fresh, integration_id, random_bytes::<12>()?));
+    }
+    let status = if health.usable() { "active" } else { "expired" };
+    let expires = health.expires_at.map(|e| crate::timefmt::iso_from_millis(e * 1_000));
+    let after = json!({ "status": status, "token_expires_at": expires, "missing_scopes": health.missing_scopes, "refreshed": sealed.is_some() });
+    let now = now_iso();
+    let update = match &sealed {
+        Some(c) => db
+            .prepare("UPDATE integrations SET status = ?2, token_expires_at = ?3, scopes = ?4, token_ciphertext = ?5, token_key_id = ?6, updated_at = ?7 WHERE id = ?1")
+            .bind(&[text(integration_id), text(status), opt_text(expires.as_deref()), text(&json!(health.scopes).to_string()), text(c), text(ring.active_id()), text(&now)])?,
+        None => db
+            .prepare("UPDATE integrations SET status = ?2, token_expires_at = ?3, scopes = ?4, updated_at = ?5 WHERE id = ?1")
+            .bind(&[text(integration_id), text(status), opt_text(expires.as_deref()), text(&json!(health.scopes).to_string()), text(&now)])?,
+    };
+    let audit = audit_for(before, after.clone());
+    db.batch(vec![update, audit_statement(&db, &audit, &now)?]).await?;
+    Ok(after)
+}
+
+#[derive(Deserialize)]
+struct DueRow {
+    id: String,
+    workspace_id: String,
+}
+
+/// The daily tick: refresh every active integration whose token expires within `days`.
+/// Returns (refreshed, marked expired); failures are logged and left for the next tick.
+pub async fn refresh_due(ctx: &RequestContext, days: i64) -> Result<(usize, usize), HandlerError> {
+    let horizon = crate::timefmt::iso_from_millis(now_millis() + days * 86_400_000);
+    let due = ctx
+        .env
+        .d1("DB")?
+        .prepare("SELECT id, workspace_id FROM integrations WHERE status = 'active' AND token_expires_at IS NOT NULL AND token_expires_at <= ?1")
+        .bind(&[text(&horizon)])?
+        .all()
+        .await?
+        .results::<DueRow>()?;
+    let (mut refreshed, mut expired) = (0, 0);
+    for r in due {
+        let audit_for = |before, after| {
+            let mut a = AuditEntry::new("refresh_system_user_token", "cron", &ctx.correlation_id, Outcome::Succeeded);
+            a.workspace_id = Some(r.workspace_id.clone());
+            a.external_id = Some(r.id.clone());
+            a.risk_tier = Some("execute_low".into());
+            a.before = Some(before);
+            a.after = Some(after);
+            a
+        };
+        match refresh(ctx, &r.workspace_id, &r.id, audit_for).await {
+            Ok(after) if after["status"] == "active" => refreshed += 1,
+            Ok(_) => expired += 1,
+            Err(_) => worker::console_warn!("token refresh for integration {} failed; retrying on the next tick", r.id),
+        }
+    }
+    Ok((refreshed, expired))
 }

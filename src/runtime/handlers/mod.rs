@@ -7,9 +7,10 @@ mod approvals;
 mod dev;
 mod gate;
 mod health;
-mod integrations;
+pub(crate) mod integrations;
 mod ledgers;
 mod meta;
+mod meta_events;
 mod workspaces;
 
 use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
