@@ -6,7 +6,7 @@
 //! `GET .../ping`, and `POST .../idem/begin|complete|release` for idempotency records (a
 //! workspace-level action uses the instance named `ws:{workspace_id}`).
 
-use crate::account_gate::{self, Admission, GatePolicy, WindowState};
+use crate::account_gate::{self, Admission, GatePolicy, Pressure, WindowState};
 use crate::actions::idempotency::{self, Decision, Record};
 use crate::config::parse_positive;
 use crate::timefmt::iso_from_millis;
@@ -29,6 +29,13 @@ const IDEMPOTENCY_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS idempotency (
     expires_at_ms INTEGER NOT NULL
 )";
 
+const PRESSURE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS meta_pressure (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    usage_pct       REAL NOT NULL,
+    usage_at_ms     INTEGER NOT NULL,
+    regain_until_ms INTEGER NOT NULL
+)";
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS call_window (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     name            TEXT NOT NULL,
@@ -43,7 +50,7 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA] {
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 worker::console_error!("AdAccountGate schema: {e}");
             }
@@ -60,7 +67,11 @@ impl DurableObject for AdAccountGate {
                 let row: Value = self.sql.exec("SELECT 1 AS one", None)?.one()?;
                 Response::from_json(&json!({ "storage": if row["one"] == 1 { "sqlite" } else { "unknown" } }))
             }
-            ("GET", "state") => Response::from_json(&json!({ "account_id": name, "state": self.load()?, "policy": policy_json(&self.policy()?) })),
+            ("GET", "state") => Response::from_json(&json!({ "account_id": name, "state": self.load()?, "pressure": self.pressure()?, "policy": policy_json(&self.policy()?) })),
+            ("POST", "report") => {
+                let b: Value = req.json().await?;
+                self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
+            }
             ("POST", "admit") => self.admit(name),
             ("POST", "idem/begin") => {
                 let b: Value = req.json().await?;
@@ -147,12 +158,46 @@ impl AdAccountGate {
         Response::from_json(&json!({ "stored": true }))
     }
 
+    fn pressure(&self) -> Result<Pressure> {
+        let rows: Vec<Pressure> = self.sql.exec("SELECT usage_pct, usage_at_ms, regain_until_ms FROM meta_pressure WHERE id = 1", None)?.to_array()?;
+        Ok(rows.into_iter().next().unwrap_or_default())
+    }
+
+    /// Records what Meta said after a call: its usage, and any wait it asked for.
+    fn report(&self, usage_pct: Option<f64>, regain_minutes: Option<i64>) -> Result<Response> {
+        let now = worker::Date::now().as_millis() as i64;
+        let p = account_gate::report(self.pressure()?, usage_pct, regain_minutes, now);
+        self.sql.exec(
+            "INSERT INTO meta_pressure (id, usage_pct, usage_at_ms, regain_until_ms) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET usage_pct = excluded.usage_pct, usage_at_ms = excluded.usage_at_ms, regain_until_ms = excluded.regain_until_ms",
+            vec![SqlStorageValue::Float(p.usage_pct), SqlStorageValue::Integer(p.usage_at_ms), SqlStorageValue::Integer(p.regain_until_ms)],
+        )?;
+        Response::from_json(&json!({ "pressure": p }))
+    }
+
     /// Load, decide and store with no await in between, so concurrent requests to this object
-    /// cannot interleave inside one decision.
+    /// cannot interleave inside one decision. Meta's pressure is checked first, then our window.
     fn admit(&self, name: &str) -> Result<Response> {
         let policy = self.policy()?;
         let now_ms = worker::Date::now().as_millis() as i64;
+        if let Some(wait) = account_gate::held_by_meta(self.pressure()?, now_ms) {
+            let mut state = self.load()?;
+            state.rejected_total += 1;
+            self.store(name, &state, now_ms)?;
+            return Response::from_json(&json!({ "admitted": false, "retry_after_ms": wait, "held_by": "meta", "state": state }));
+        }
         let (next, decision) = account_gate::admit(self.load()?, policy, now_ms);
+        self.store(name, &next, now_ms)?;
+        let body = match decision {
+            Admission::Admitted { remaining } => json!({ "admitted": true, "remaining": remaining, "state": next }),
+            Admission::Rejected { retry_after_ms } => {
+                json!({ "admitted": false, "retry_after_ms": retry_after_ms, "held_by": "window", "state": next })
+            }
+        };
+        Response::from_json(&body)
+    }
+
+    fn store(&self, name: &str, next: &WindowState, now_ms: i64) -> Result<()> {
         self.sql.exec(
             "INSERT INTO call_window (id, name, window_start_ms, calls_in_window, admitted_total, rejected_total, updated_at)
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
@@ -168,12 +213,6 @@ impl AdAccountGate {
                 SqlStorageValue::from(iso_from_millis(now_ms)),
             ],
         )?;
-        let body = match decision {
-            Admission::Admitted { remaining } => json!({ "admitted": true, "remaining": remaining, "state": next }),
-            Admission::Rejected { retry_after_ms } => {
-                json!({ "admitted": false, "retry_after_ms": retry_after_ms, "state": next })
-            }
-        };
-        Response::from_json(&body)
+        Ok(())
     }
 }

@@ -17,6 +17,48 @@ pub struct WindowState {
     pub rejected_total: u64,
 }
 
+/// What Meta last said about this account: its usage, and until when it asked us to wait.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pressure {
+    pub usage_pct: f64,
+    pub usage_at_ms: i64,
+    pub regain_until_ms: i64,
+}
+
+/// Above this usage (in percent of Meta's budget) new calls are held until the usage drops.
+pub const HOLD_AT_PCT: f64 = 90.0;
+/// How long high usage holds calls after it was reported; then one call goes through as a probe
+/// and reports the usage afresh (Meta's windows roll, so usage falls while nothing is sent).
+pub const HOLD_RETRY_MS: i64 = 10_000;
+
+/// Folds a call's outcome into the pressure: the usage it reported, and a throttling error's
+/// wait (in minutes; Meta gives at least one when it throttles).
+pub fn report(p: Pressure, usage_pct: Option<f64>, throttled_regain_minutes: Option<i64>, now_ms: i64) -> Pressure {
+    let mut next = p;
+    if let Some(u) = usage_pct {
+        next.usage_pct = u;
+        next.usage_at_ms = now_ms;
+    }
+    if let Some(m) = throttled_regain_minutes {
+        next.regain_until_ms = next.regain_until_ms.max(now_ms + m.max(1) * 60_000);
+        next.usage_pct = next.usage_pct.max(100.0);
+        next.usage_at_ms = now_ms;
+    }
+    next
+}
+
+/// Meta's word first: while it asked us to wait, or while usage is near its budget, hold.
+pub fn held_by_meta(p: Pressure, now_ms: i64) -> Option<i64> {
+    let since_report = now_ms - p.usage_at_ms;
+    if p.regain_until_ms > now_ms {
+        Some(p.regain_until_ms - now_ms)
+    } else if p.usage_pct >= HOLD_AT_PCT && since_report < HOLD_RETRY_MS && p.regain_until_ms <= p.usage_at_ms {
+        Some(HOLD_RETRY_MS - since_report)
+    } else {
+        None
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Admitted { remaining: u32 },
@@ -61,6 +103,21 @@ mod tests {
         let (s, a) = admit(s, POLICY, 11_000);
         assert_eq!(a, Admission::Admitted { remaining: 1 });
         assert_eq!((s.window_start_ms, s.calls_in_window, s.admitted_total), (11_000, 1, 3));
+    }
+
+    #[test]
+    fn meta_pressure_holds_calls() {
+        let calm = Pressure::default();
+        assert_eq!(held_by_meta(calm, 0), None);
+        let busy = report(calm, Some(95.0), None, 0);
+        assert_eq!(held_by_meta(busy, 0), Some(HOLD_RETRY_MS));
+        assert_eq!(held_by_meta(busy, 4_000), Some(HOLD_RETRY_MS - 4_000));
+        assert_eq!(held_by_meta(busy, HOLD_RETRY_MS), None, "then one probe goes through");
+        let throttled = report(calm, Some(40.0), Some(2), 1_000);
+        assert_eq!(held_by_meta(throttled, 1_000), Some(120_000));
+        assert_eq!(held_by_meta(throttled, 121_000), None, "after the wait, Meta's estimate has passed");
+        let recovered = report(throttled, Some(20.0), None, 130_000);
+        assert_eq!(held_by_meta(recovered, 130_000), None);
     }
 
     #[test]

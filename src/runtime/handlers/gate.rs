@@ -53,21 +53,40 @@ pub async fn state(ctx: &RequestContext, principal: &Principal, raw_account: &st
     Ok(gate_stub_fetch(&ctx.env, &account, "state", "GET").await?)
 }
 
-/// Asks the gate to admit one call. The gate answers with its decision; a refusal becomes a 429
-/// problem with `Retry-After`.
+/// Asks the account's gate to admit one Graph call; a refusal is a 429 problem with
+/// `Retry-After` saying whether Meta's usage or our own window holds the call.
+pub async fn admit_graph_call(env: &Env, account: &str) -> Result<Value, HandlerError> {
+    let mut resp = gate_stub_fetch(env, account, "admit", "POST").await?;
+    let decision: Value = resp.json().await?;
+    if decision["admitted"] == true {
+        return Ok(decision);
+    }
+    let retry_after_ms = decision["retry_after_ms"].as_i64().unwrap_or(1_000).max(0);
+    let why = if decision["held_by"] == "meta" {
+        format!("Meta reports ad account {account} near or over its rate limit; calls are held until it recovers")
+    } else {
+        format!("ad account {account} has used its call budget for this window")
+    };
+    let problem = Problem::rate_limited(why, (retry_after_ms as u64).div_ceil(1_000).max(1))
+        .with_extension("gate", decision["state"].clone())
+        .with_extension("held_by", decision["held_by"].clone());
+    Err(problem.into())
+}
+
+/// Tells the account's gate what Meta said: the usage headers, or a throttling error's wait.
+pub async fn report_graph_call(env: &Env, account: &str, usage_pct: Option<f64>, regain_minutes: Option<i64>) {
+    if usage_pct.is_none() && regain_minutes.is_none() {
+        return;
+    }
+    let body = serde_json::json!({ "usage_pct": usage_pct, "regain_minutes": regain_minutes });
+    if let Err(e) = gate_call(env, account, "report", &body).await {
+        worker::console_warn!("could not report usage to the gate of {account}: {e}");
+    }
+}
+
+/// `POST /v1/ad-accounts/{id}/gate/admit`: admits one call by hand (for operators and tests).
 pub async fn admit(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
     let account = account_param(raw_account)?;
     check_access(ctx, principal, &account).await?;
-    let mut resp = gate_stub_fetch(&ctx.env, &account, "admit", "POST").await?;
-    let decision: Value = resp.json().await?;
-    if decision["admitted"] == true {
-        return json_response(200, &decision);
-    }
-    let retry_after_ms = decision["retry_after_ms"].as_i64().unwrap_or(1_000).max(0);
-    let problem = Problem::rate_limited(
-        format!("ad account {account} has used its call budget for this window"),
-        (retry_after_ms as u64).div_ceil(1_000).max(1),
-    )
-    .with_extension("gate", decision["state"].clone());
-    Err(problem.into())
+    json_response(200, &admit_graph_call(&ctx.env, &account).await?)
 }

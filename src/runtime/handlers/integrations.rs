@@ -408,3 +408,30 @@ pub async fn refresh_due(ctx: &RequestContext, days: i64) -> Result<(usize, usiz
     }
     Ok((refreshed, expired))
 }
+
+#[derive(Deserialize)]
+struct BoundRow {
+    workspace_id: String,
+    integration_id: Option<String>,
+}
+
+/// `GET /v1/ad-accounts/{id}/meta`: the account as Meta has it now, read through its
+/// integration and its gate.
+pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
+    let account = records::normalise_account_id(raw_account).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
+    let row = ctx
+        .env
+        .d1("DB")?
+        .prepare("SELECT workspace_id, integration_id FROM ad_accounts WHERE id = ?1")
+        .bind(&[text(&account)])?
+        .first::<BoundRow>(None)
+        .await?
+        .filter(|r| principal.workspace().is_none_or(|w| w == r.workspace_id))
+        .ok_or_else(|| HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no ad account act_{account} in this workspace"))))?;
+    let iid = row.integration_id.ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
+    let token = integration_token(ctx, &row.workspace_id, &iid).await?;
+    let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account) };
+    let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,amount_spent,spend_cap".to_string())];
+    let meta = meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &fields).await?;
+    json_response(200, &meta)
+}

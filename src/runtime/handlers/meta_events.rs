@@ -78,9 +78,22 @@ pub async fn record_failure(ctx: &RequestContext, scope: &Scope<'_>, endpoint: &
     insert(ctx, scope, kind, endpoint, [code, subcode, text(&class), trace, message, JsValue::NULL, JsValue::NULL]).await;
 }
 
-/// One GET through the client, recorded either way; failures become problems.
+/// One GET through the client, recorded either way; failures become problems. A call for an ad
+/// account first passes the account's gate, and tells it afterwards what Meta said.
 pub async fn get(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, path: &str, params: &[(String, String)]) -> Result<Value, HandlerError> {
-    match client.get(path, params).await {
+    if let Some(account) = scope.ad_account_id {
+        super::gate::admit_graph_call(&ctx.env, account).await?;
+    }
+    let result = client.get(path, params).await;
+    if let Some(account) = scope.ad_account_id {
+        let (usage, regain) = match &result {
+            Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),
+            Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
+            Err(_) => (None, None),
+        };
+        super::gate::report_graph_call(&ctx.env, account, usage, regain).await;
+    }
+    match result {
         Ok((body, meta)) => {
             record_usage(ctx, scope, path, meta.quota.as_ref()).await;
             Ok(body)

@@ -101,6 +101,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Admin(param(0)))?;
             api_keys::revoke(ctx, p, param(0), param(1)).await
         }
+        Route::AccountFromMeta => integrations::account_from_meta(ctx, p, param(0)).await,
         Route::GateState => gate::state(ctx, p, param(0)).await,
         Route::GateAdmit => gate::admit(ctx, p, param(0)).await,
         Route::ListCronRuns => {
