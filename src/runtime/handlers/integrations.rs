@@ -223,14 +223,51 @@ pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &s
     json_response(200, &json!({ "integration_id": integration_id, "token_health": h }))
 }
 
+fn is_auth_failure(e: &HandlerError) -> bool {
+    matches!(e, HandlerError::Problem(p) if p.extensions.get("graph_error_class").and_then(Value::as_str) == Some("auth"))
+}
+
+/// A Graph read (one object, or every page of an edge) through the integration's token. When
+/// Meta refuses the token (190), the token gets one just-in-time refresh and the read one more
+/// try; if the refresh cannot help, `refresh` has marked the integration expired and the 401
+/// problem stands.
+async fn read_through(ctx: &RequestContext, scope: &Scope<'_>, path: &str, params: &[(String, String)], all_pages: bool) -> Result<(Value, u32), HandlerError> {
+    let iid = scope.integration_id.unwrap_or_default();
+    let attempt = |token: String| async move {
+        let client = graph(ctx, &token)?;
+        if all_pages {
+            meta_events::all_pages(ctx, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls))
+        } else {
+            meta_events::get(ctx, scope, &client, path, params).await.map(|v| (v, 1))
+        }
+    };
+    match attempt(integration_token(ctx, scope.workspace_id, iid).await?).await {
+        Err(e) if is_auth_failure(&e) => {
+            let audit_for = |before, after| {
+                let mut a = AuditEntry::new("refresh_system_user_token", "jit-recovery", &ctx.correlation_id, Outcome::Succeeded);
+                a.workspace_id = Some(scope.workspace_id.to_string());
+                a.external_id = Some(iid.to_string());
+                a.risk_tier = Some("execute_low".into());
+                a.before = Some(before);
+                a.after = Some(after);
+                a
+            };
+            match refresh(ctx, scope.workspace_id, iid, audit_for).await {
+                Ok(after) if after["status"] == "active" && after["refreshed"] == true => attempt(integration_token(ctx, scope.workspace_id, iid).await?).await,
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Every ad account the integration's token can see (all pages), marked bindable or not.
 pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
     let ws = super::workspace_must_exist(ctx, workspace_id).await?;
-    let token = integration_token(ctx, workspace_id, integration_id).await?;
-    let client = graph(ctx, &token)?;
     let params = vec![("fields".to_string(), "account_id,name,currency,timezone_name,account_status".to_string()), ("limit".to_string(), "100".to_string())];
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
-    let (accounts, calls) = meta_events::all_pages(ctx, &scope, &client, "me/adaccounts", &params).await?;
+    let (accounts, calls) = read_through(ctx, &scope, "me/adaccounts", &params, true).await?;
+    let accounts = accounts.as_array().cloned().unwrap_or_default();
     let currency = ws["currency"].as_str().unwrap_or_default();
     let data: Vec<Value> = accounts
         .into_iter()
@@ -251,10 +288,9 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
     let body = json_body(req).await?;
     let raw = body.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
     let account = records::normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
-    let token = integration_token(ctx, workspace_id, integration_id).await?;
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
-    let meta = meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &fields).await?;
+    let (meta, _) = read_through(ctx, &scope, &format!("act_{account}"), &fields, false).await?;
     let new = NewAdAccount {
         account_id: account,
         name: meta["name"].as_str().unwrap_or("").to_string(),
@@ -266,9 +302,8 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
 
 /// Checks through the integration's token that Meta shows it the account.
 pub async fn confirm_access(ctx: &RequestContext, workspace_id: &str, integration_id: &str, account: &str) -> Result<(), HandlerError> {
-    let token = integration_token(ctx, workspace_id, integration_id).await?;
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(account) };
-    meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &[("fields".to_string(), "account_id".to_string())]).await.map(|_| ())
+    read_through(ctx, &scope, &format!("act_{account}"), &[("fields".to_string(), "account_id".to_string())], false).await.map(|_| ())
 }
 
 #[derive(Deserialize)]
@@ -429,9 +464,8 @@ pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_
         .filter(|r| principal.workspace().is_none_or(|w| w == r.workspace_id))
         .ok_or_else(|| HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no ad account act_{account} in this workspace"))))?;
     let iid = row.integration_id.ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
-    let token = integration_token(ctx, &row.workspace_id, &iid).await?;
     let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,amount_spent,spend_cap".to_string())];
-    let meta = meta_events::get(ctx, &scope, &graph(ctx, &token)?, &format!("act_{account}"), &fields).await?;
+    let (meta, _) = read_through(ctx, &scope, &format!("act_{account}"), &fields, false).await?;
     json_response(200, &meta)
 }

@@ -99,3 +99,29 @@ fn meta_errors_and_usage_feed_the_digest_and_the_posture() {
     let unscoped = accounts.iter().find(|a| a["ad_account_id"].is_null()).expect("calls without an account");
     assert_eq!(unscoped["throttled_since"], 1);
 }
+
+#[test]
+fn a_190_mid_call_gets_one_just_in_time_recovery_then_marks_the_integration_expired() {
+    let (sim, gw, ws, _) = setup("tokens-jit");
+    sim.control("POST", "/tokens", json!({"access_token": SHORT, "accounts": ["100200300"], "expires_in": 30 * 86_400}));
+    let iid = connect(&gw, &ws, SHORT);
+    assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_100200300"}))).status, 201);
+
+    // Meta drops the session once, but the token can still be exchanged: recovered, and served.
+    let mark = sim.ledger().len();
+    sim.control("POST", "/faults", json!({"kind": "session_invalidated"}));
+    let r = gw.admin("GET", "/v1/ad-accounts/act_100200300/meta", None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let seen: Vec<String> = sim.ledger()[mark..].iter().map(|e| format!("{} {}", e["endpoint"].as_str().unwrap(), e["status"])).collect();
+    assert_eq!(seen, ["/act_{id} 400", "/debug_token 200", "/oauth/access_token 200", "/debug_token 200", "/act_{id} 200"], "{seen:?}");
+    assert_eq!(gw.query("SELECT status FROM integrations", &[])[0]["status"], "active");
+    assert_eq!(gw.query("SELECT actor FROM audit_log WHERE action = 'refresh_system_user_token'", &[])[0]["actor"], "jit-recovery");
+
+    // The token itself has expired: the one recovery fails, the integration is marked expired.
+    sim.control("POST", "/faults", json!({"kind": "token_expired"}));
+    let r = gw.admin("GET", "/v1/ad-accounts/act_100200300/meta", None);
+    assert_eq!((r.status, r.body["graph_code"].as_i64()), (401, Some(190)), "{}", r.text);
+    assert_eq!(gw.query("SELECT status FROM integrations", &[])[0]["status"], "expired");
+    let again = gw.admin("GET", "/v1/ad-accounts/act_100200300/meta", None);
+    assert_eq!(again.status, 409, "an expired integration makes no more Graph calls");
+}

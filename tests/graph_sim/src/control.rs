@@ -240,7 +240,8 @@ async fn add_fault(State(s): State<Shared>, Json(f): Json<FaultSpec>) -> Respons
         "latency" => FaultKind::LatencyMs(f.ms.unwrap_or(200)),
         "drop" => FaultKind::DropConnection,
         "token_expired" => FaultKind::TokenExpired,
-        other => return bad(format!("unknown fault kind {other}: use status, transient, throttle, latency, drop or token_expired")),
+        "session_invalidated" => FaultKind::SessionInvalidated,
+        other => return bad(format!("unknown fault kind {other}: use status, transient, throttle, latency, drop, token_expired or session_invalidated")),
     };
     if f.count == 0 {
         return bad("count must be at least 1");

@@ -155,6 +155,13 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             let err = match kind {
                 FaultKind::Status(code) => GraphError::new(code, "OAuthException", 1, "An unknown error has occurred.").transient(),
                 FaultKind::Transient => GraphError::new(500, "OAuthException", 2, "An unexpected error has occurred. Please retry your request later.").transient(),
+                FaultKind::SessionInvalidated => GraphError::new(
+                    400,
+                    "OAuthException",
+                    190,
+                    "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                )
+                .subcode(460),
                 FaultKind::Throttle(code) => {
                     let (sub, msg) = match code {
                         4 => (None, "(#4) Application request limit reached"),

@@ -137,6 +137,8 @@ pub enum FaultKind {
     LatencyMs(u64),
     DropConnection,
     TokenExpired,
+    /// One 190 answer without touching the token (Meta invalidated the session, e.g. subcode 460).
+    SessionInvalidated,
 }
 
 #[derive(Debug, Clone)]
