@@ -133,3 +133,23 @@ fn integrations_are_listed_checked_and_quarantined_through_actions() {
     assert_eq!(audit[0]["risk_tier"], "execute_low");
     assert!(audit[0]["before_json"].as_str().unwrap().contains("active"));
 }
+
+#[test]
+fn concurrent_duplicates_of_a_meta_mutation_reach_meta_once() {
+    let s = setup("actions-meta-once");
+    let user_token = "e2e-actions-user-token-5e6f";
+    s._sim.control("POST", "/tokens", json!({"access_token": user_token, "accounts": ["100200300"], "expires_in": 86_400}));
+    let iid = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": user_token}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let before = s._sim.ledger().iter().filter(|e| e["endpoint"] == "/oauth/access_token").count();
+    let body = json!({"integration_id": iid});
+    let results: Vec<Resp> = std::thread::scope(|scope| {
+        let hs: Vec<_> = (0..6).map(|_| scope.spawn(|| call(&s.gw, &s.admin, "refresh_system_user_token", Some("refresh-once"), body.clone()))).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|r| r.status == 200 || r.status == 409), "{:?}", results.iter().map(|r| r.status).collect::<Vec<_>>());
+    let exchanges = s._sim.ledger().iter().filter(|e| e["endpoint"] == "/oauth/access_token").count() - before;
+    assert_eq!(exchanges, 1, "the simulator's ledger shows one token exchange");
+    let again = call(&s.gw, &s.admin, "refresh_system_user_token", Some("refresh-once"), body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(s._sim.ledger().iter().filter(|e| e["endpoint"] == "/oauth/access_token").count() - before, 1);
+}
