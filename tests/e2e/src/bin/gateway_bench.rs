@@ -33,6 +33,8 @@ fn main() {
     let n = args.first().copied().unwrap_or(300);
     let gate_n = args.get(1).copied().unwrap_or(2_000);
     let sim = Simulator::start(TOKEN);
+    // A second account whose Meta budget is out of reach, so the gate's own throughput shows.
+    sim.control("POST", "/accounts", json!({"account_id": "100200301", "campaigns": 1, "access_token": TOKEN, "call_budget": 10_000_000}));
     let mut vars = sim.gateway_vars();
     vars.push(("GATE_MAX_CALLS".into(), "1000000".into()));
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -40,7 +42,9 @@ fn main() {
     let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Bench", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
     let key = gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
     let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"].as_str().unwrap().to_string();
-    assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_100200300"}))).status, 201);
+    for account in ["act_100200300", "act_100200301"] {
+        assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": account}))).status, 201);
+    }
     let auth = format!("Bearer {key}");
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
     let direct_url = format!("{}/v26.0/debug_token", sim.base);
@@ -64,10 +68,10 @@ fn main() {
     println!("  read action get_token_health:                     p50 {r50:.2}  p99 {r99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x", r50 - d50, r99 - d99, r50 / d50);
     println!("  execute_low refresh_system_user_token:            p50 {w50:.2}  p99 {w99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x", w50 - d50, w99 - d99, w50 / d50);
 
-    let before = sim.ledger().iter().filter(|e| e["path"] == "/act_100200300").count();
+    let before = sim.ledger().iter().filter(|e| e["path"] == "/act_100200301").count();
     let next = AtomicUsize::new(0);
     let (admitted, held, failed) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
-    let url = format!("{}/v1/ad-accounts/act_100200300/meta", gw.base);
+    let url = format!("{}/v1/ad-accounts/act_100200301/meta", gw.base);
     let slow = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
     let t = Instant::now();
     std::thread::scope(|scope| {
@@ -85,7 +89,7 @@ fn main() {
         }
     });
     let secs = t.elapsed().as_secs_f64();
-    let graph_calls = sim.ledger().iter().filter(|e| e["path"] == "/act_100200300").count() - before;
+    let graph_calls = sim.ledger().iter().filter(|e| e["path"] == "/act_100200301").count() - before;
     let admitted = admitted.into_inner();
     println!("gate, one ad account, 200 concurrent callers, {gate_n} requests:");
     println!(
