@@ -128,7 +128,8 @@ async fn mark_expired(ctx: &RequestContext, id: &str, now: &str) -> Result<(), H
     Ok(())
 }
 
-pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
+/// Checks the decision is allowed and takes the approval out of `pending`; only one caller can.
+async fn decide(ctx: &RequestContext, principal: &Principal, id: &str, to: &str) -> Result<(Row, String), HandlerError> {
     let row = load(ctx, principal, id).await?;
     let now = now_iso();
     if let Err(r) = approvals::check(principal, &row.requested_by, &row.status, &row.expires_at, &now) {
@@ -137,9 +138,14 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
         }
         return Err(refusal_problem(r));
     }
-    if !claim(ctx, id, "approved", &principal.actor(), &now).await? {
+    if !claim(ctx, id, to, &principal.actor(), &now).await? {
         return Err(refusal_after_lost_claim(ctx, principal, id, &now).await);
     }
+    Ok((row, now))
+}
+
+pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
+    let (row, _) = decide(ctx, principal, id, "approved").await?;
     let spec = registry::find(&row.router, &row.action).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
     let input: Map<String, Value> = serde_json::from_str(&row.input_json).map_err(|e| HandlerError::Internal(e.to_string()))?;
     let exec = Exec { actor: row.requested_by.clone(), idempotency_key: row.idempotency_key.clone(), approval_id: Some(id.to_string()) };
@@ -160,17 +166,7 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
 }
 
 pub async fn reject(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
-    let row = load(ctx, principal, id).await?;
-    let now = now_iso();
-    if let Err(r) = approvals::check(principal, &row.requested_by, &row.status, &row.expires_at, &now) {
-        if r == Refusal::Expired {
-            mark_expired(ctx, id, &now).await?;
-        }
-        return Err(refusal_problem(r));
-    }
-    if !claim(ctx, id, "rejected", &principal.actor(), &now).await? {
-        return Err(refusal_after_lost_claim(ctx, principal, id, &now).await);
-    }
+    let (row, now) = decide(ctx, principal, id, "rejected").await?;
     let mut audit = AuditEntry::new(&row.action, &principal.actor(), &ctx.correlation_id, Outcome::Rejected);
     audit.workspace_id = Some(row.workspace_id.clone());
     audit.approval_id = Some(id.to_string());

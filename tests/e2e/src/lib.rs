@@ -366,3 +366,38 @@ impl Drop for Gateway {
         }
     }
 }
+
+/// A gateway pointed at its own simulator (demo account act_100200300 seen by `demo_token`),
+/// with one USD workspace.
+pub struct Connected {
+    pub sim: Simulator,
+    pub gw: Gateway,
+    pub ws: String,
+}
+
+impl Connected {
+    pub fn start(name: &str, demo_token: &str, extra_vars: &[(&str, &str)]) -> Connected {
+        let sim = Simulator::start(demo_token);
+        let mut vars = sim.gateway_vars();
+        vars.extend(extra_vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let gw = Gateway::start_with(name, &vars);
+        let r = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Fleet", "currency": "USD"})));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let ws = r.body["id"].as_str().unwrap().to_string();
+        Connected { sim, gw, ws }
+    }
+
+    /// A new workspace API key with this role.
+    pub fn key(&self, role: &str) -> String {
+        let r = self.gw.admin("POST", &format!("/v1/workspaces/{}/api-keys", self.ws), Some(&json!({"role": role})));
+        r.body["key"].as_str().unwrap_or_else(|| panic!("{}", r.text)).to_string()
+    }
+
+    /// Connects a Meta token as an integration and returns its id.
+    pub fn connect(&self, token: &str) -> String {
+        let r = self.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", self.ws), Some(&json!({"access_token": token})));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["integration"]["id"].as_str().unwrap().to_string()
+    }
+}

@@ -1,7 +1,7 @@
 //! Governed actions: the registry, roles, input validation, Idempotency-Key semantics (replay,
 //! mismatch, concurrent duplicates), audit rows with before/after, and the first governance actions.
 
-use adgate_e2e::{json, Gateway, Resp, Simulator, Value};
+use adgate_e2e::{json, Connected, Gateway, Resp, Simulator, Value};
 
 const TOKEN: &str = "e2e-actions-token-77aa";
 
@@ -23,16 +23,11 @@ struct Setup {
 }
 
 fn setup(name: &str) -> Setup {
-    let sim = Simulator::start(TOKEN);
-    let vars = sim.gateway_vars();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let gw = Gateway::start_with(name, &vars);
-    let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Fleet", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let key = |role: &str| gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": role}))).body["key"].as_str().unwrap().to_string();
-    let (admin, recruiter) = (key("admin"), key("recruiter"));
+    let c = Connected::start(name, TOKEN, &[]);
+    let (admin, recruiter) = (c.key("admin"), c.key("recruiter"));
     let bind = json!({"account_id": "act_100200300", "name": "Demo", "currency": "USD", "timezone_name": "UTC"});
-    assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/ad-accounts"), Some(&bind)).status, 201);
-    Setup { gw, _sim: sim, ws, admin, recruiter }
+    assert_eq!(c.gw.admin("POST", &format!("/v1/workspaces/{}/ad-accounts", c.ws), Some(&bind)).status, 201);
+    Setup { gw: c.gw, _sim: c.sim, ws: c.ws, admin, recruiter }
 }
 
 #[test]

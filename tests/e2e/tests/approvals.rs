@@ -1,7 +1,7 @@
 //! execute_high actions: requested, not executed; decided by another admin; executed exactly
 //! once; rejected; expired; and what they do (disable, rotate credentials, rebind).
 
-use adgate_e2e::{json, Gateway, Resp, Simulator, Value, VAULT_KEYS};
+use adgate_e2e::{json, Connected, Gateway, Resp, Simulator, Value, VAULT_KEYS};
 
 const TOKEN: &str = "e2e-approvals-token-91c3";
 const OTHER_TOKEN: &str = "e2e-approvals-token-second-4d2e";
@@ -25,15 +25,10 @@ struct Setup {
 }
 
 fn setup(name: &str) -> Setup {
-    let sim = Simulator::start(TOKEN);
-    let vars = sim.gateway_vars();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let gw = Gateway::start_with(name, &vars);
-    let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Fleet", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let key = || gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
-    let (alice, bob) = (key(), key());
-    let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"].as_str().unwrap().to_string();
-    Setup { gw, sim, ws, alice, bob, iid }
+    let c = Connected::start(name, TOKEN, &[]);
+    let (alice, bob) = (c.key("admin"), c.key("admin"));
+    let iid = c.connect(TOKEN);
+    Setup { gw: c.gw, sim: c.sim, ws: c.ws, alice, bob, iid }
 }
 
 fn integration_status(s: &Setup) -> String {

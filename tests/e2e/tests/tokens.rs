@@ -1,7 +1,7 @@
 //! Token refresh (by action and by the daily cron), tokens Meta stopped accepting marked
 //! expired, and the error digest and rate-limit posture built from what Meta answered.
 
-use adgate_e2e::{json, Gateway, Resp, Simulator, Value};
+use adgate_e2e::{json, Connected, Gateway, Resp, Simulator, Value};
 use std::time::Duration;
 
 const SHORT: &str = "e2e-user-token-expiring-soon";
@@ -17,13 +17,9 @@ fn act(gw: &Gateway, key: &str, action: &str, idem: Option<&str>, body: Value) -
 }
 
 fn setup(name: &str) -> (Simulator, Gateway, String, String) {
-    let sim = Simulator::start("e2e-demo-system-user");
-    let vars = sim.gateway_vars();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let gw = Gateway::start_with(name, &vars);
-    let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Fleet", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let admin = gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
-    (sim, gw, ws, admin)
+    let c = Connected::start(name, "e2e-demo-system-user", &[]);
+    let admin = c.key("admin");
+    (c.sim, c.gw, c.ws, admin)
 }
 
 fn connect(gw: &Gateway, ws: &str, token: &str) -> String {
