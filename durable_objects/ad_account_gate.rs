@@ -36,6 +36,12 @@ const PRESSURE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS meta_pressure (
     regain_until_ms INTEGER NOT NULL
 )";
 
+const QUARANTINE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS quarantine (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    reason   TEXT NOT NULL,
+    since_ms INTEGER NOT NULL
+)";
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS call_window (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     name            TEXT NOT NULL,
@@ -50,7 +56,7 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA] {
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 worker::console_error!("AdAccountGate schema: {e}");
             }
@@ -67,7 +73,23 @@ impl DurableObject for AdAccountGate {
                 let row: Value = self.sql.exec("SELECT 1 AS one", None)?.one()?;
                 Response::from_json(&json!({ "storage": if row["one"] == 1 { "sqlite" } else { "unknown" } }))
             }
-            ("GET", "state") => Response::from_json(&json!({ "account_id": name, "state": self.load()?, "pressure": self.pressure()?, "policy": policy_json(&self.policy()?) })),
+            ("GET", "state") => Response::from_json(&json!({
+                "account_id": name, "state": self.load()?, "pressure": self.pressure()?,
+                "quarantine": self.quarantine()?, "policy": policy_json(&self.policy()?),
+            })),
+            ("POST", "quarantine") => {
+                let b: Value = req.json().await?;
+                let now = worker::Date::now().as_millis() as i64;
+                self.sql.exec(
+                    "INSERT INTO quarantine (id, reason, since_ms) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET reason = excluded.reason",
+                    vec![SqlStorageValue::from(text(&b, "reason")?.to_string()), SqlStorageValue::Integer(now)],
+                )?;
+                Response::from_json(&json!({ "quarantine": self.quarantine()? }))
+            }
+            ("POST", "release") => {
+                self.sql.exec("DELETE FROM quarantine", None)?;
+                Response::from_json(&json!({ "quarantine": Value::Null }))
+            }
             ("POST", "report") => {
                 let b: Value = req.json().await?;
                 self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
@@ -158,6 +180,12 @@ impl AdAccountGate {
         Response::from_json(&json!({ "stored": true }))
     }
 
+    /// The account's quarantine, if any: while set, no Graph call for it is admitted.
+    fn quarantine(&self) -> Result<Value> {
+        let rows: Vec<Value> = self.sql.exec("SELECT reason, since_ms FROM quarantine WHERE id = 1", None)?.to_array()?;
+        Ok(rows.into_iter().next().unwrap_or(Value::Null))
+    }
+
     fn pressure(&self) -> Result<Pressure> {
         let rows: Vec<Pressure> = self.sql.exec("SELECT usage_pct, usage_at_ms, regain_until_ms FROM meta_pressure WHERE id = 1", None)?.to_array()?;
         Ok(rows.into_iter().next().unwrap_or_default())
@@ -180,6 +208,10 @@ impl AdAccountGate {
     fn admit(&self, name: &str) -> Result<Response> {
         let policy = self.policy()?;
         let now_ms = worker::Date::now().as_millis() as i64;
+        let quarantine = self.quarantine()?;
+        if !quarantine.is_null() {
+            return Response::from_json(&json!({ "admitted": false, "held_by": "quarantine", "quarantine": quarantine, "state": self.load()? }));
+        }
         if let Some(wait) = account_gate::held_by_meta(self.pressure()?, now_ms) {
             let mut state = self.load()?;
             state.rejected_total += 1;

@@ -140,6 +140,22 @@ pub const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         router: GOVERNANCE,
+        name: "quarantine_ad_account",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Stops every Graph call for one ad account at its gate until it is released.",
+        input: &[req("ad_account_id", Kind::Text, "The bound ad account."), req("reason", Kind::Text, "Why, for the audit trail.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
+        name: "release_ad_account",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Lifts an ad account's quarantine.",
+        input: &[req("ad_account_id", Kind::Text, "The bound ad account.")],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
         name: "rotate_credentials",
         roles: ADMIN,
         tier: Tier::ExecuteHigh,

@@ -201,6 +201,24 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             .await?;
             Ok((200, after))
         }
+        "quarantine_ad_account" | "release_ad_account" => {
+            let raw = input["ad_account_id"].as_str().unwrap_or_default();
+            let account = normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?;
+            let bound = db.prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2").bind(&[text(&account), text(ws)])?.first::<Value>(None).await?;
+            if bound.is_none() {
+                return Err(FieldError { field: "ad_account_id".into(), reason: format!("act_{account} is not bound to this workspace") }.into());
+            }
+            let reason = input.get("reason").and_then(Value::as_str);
+            super::gate::set_quarantine(&ctx.env, &account, reason).await?;
+            let now = now_iso();
+            let after = json!({ "ad_account_id": account, "quarantined": reason.is_some(), "reason": reason });
+            let mut audit = action_audit(ctx, exec, ws, spec);
+            audit.ad_account_id = Some(account.clone());
+            audit.external_id = Some(format!("act_{account}"));
+            audit.after = Some(after.clone());
+            db.batch(vec![audit_statement(&db, &audit, &now)?]).await?;
+            Ok((200, after))
+        }
         "refresh_system_user_token" => {
             let iid = input["integration_id"].as_str().unwrap_or_default();
             let out = super::integrations::refresh(ctx, ws, iid, |before, after| {

@@ -61,6 +61,12 @@ pub async fn admit_graph_call(env: &Env, account: &str) -> Result<Value, Handler
     if decision["admitted"] == true {
         return Ok(decision);
     }
+    if decision["held_by"] == "quarantine" {
+        let reason = decision["quarantine"]["reason"].as_str().unwrap_or("quarantined");
+        return Err(Problem::new("ad-account-quarantined", "Ad Account Quarantined", 423, format!("ad account {account} is quarantined: {reason}"))
+            .with_extension("gate", decision["state"].clone())
+            .into());
+    }
     let retry_after_ms = decision["retry_after_ms"].as_i64().unwrap_or(1_000).max(0);
     let why = if decision["held_by"] == "meta" {
         format!("Meta reports ad account {account} near or over its rate limit; calls are held until it recovers")
@@ -89,4 +95,18 @@ pub async fn admit(ctx: &RequestContext, principal: &Principal, raw_account: &st
     let account = account_param(raw_account)?;
     check_access(ctx, principal, &account).await?;
     json_response(200, &admit_graph_call(&ctx.env, &account).await?)
+}
+
+/// Quarantines (or releases) an account at its gate: no Graph call for it is admitted until released.
+pub async fn set_quarantine(env: &Env, account: &str, reason: Option<&str>) -> Result<(), HandlerError> {
+    let (op, body) = match reason {
+        Some(r) => ("quarantine", serde_json::json!({ "reason": r })),
+        None => ("release", serde_json::json!({})),
+    };
+    let resp = gate_call(env, account, op, &body).await?;
+    if resp.status_code() == 200 {
+        Ok(())
+    } else {
+        Err(HandlerError::Internal(format!("gate {op} for {account} answered {}", resp.status_code())))
+    }
 }

@@ -64,3 +64,24 @@ fn metas_usage_headers_hold_calls_before_meta_throttles() {
     let state = gw.admin("GET", "/v1/ad-accounts/act_777000111/gate", None);
     assert!(state.body["pressure"]["usage_pct"].as_f64().unwrap() >= 90.0, "{}", state.text);
 }
+
+#[test]
+fn a_quarantined_account_makes_no_graph_calls_until_released() {
+    let (sim, gw, ws) = setup("gate-quarantine", 1_000, "1000");
+    let auth = format!("Bearer {}", adgate_e2e::BOOTSTRAP_KEY);
+    let act = |action: &str, idem: &str, body: adgate_e2e::Value| {
+        gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &[("Authorization", &auth), ("Idempotency-Key", idem)], Some(&body.to_string()))
+    };
+    let q = act("quarantine_ad_account", "q-1", json!({"workspace_id": ws, "ad_account_id": "act_777000111", "reason": "runaway spend"}));
+    assert_eq!(q.status, 200, "{}", q.text);
+    let before = account_calls(&sim).len();
+    let held = gw.admin("GET", "/v1/ad-accounts/act_777000111/meta", None);
+    assert_eq!((held.status, held.body["type"].as_str()), (423, Some("https://adgate.dev/problems/ad-account-quarantined")), "{}", held.text);
+    assert!(held.body["detail"].as_str().unwrap().contains("runaway spend"));
+    assert_eq!(account_calls(&sim).len(), before, "nothing reached Meta");
+    assert_eq!(gw.admin("GET", "/v1/ad-accounts/act_777000111/gate", None).body["quarantine"]["reason"], "runaway spend");
+    assert_eq!(act("release_ad_account", "r-1", json!({"workspace_id": ws, "ad_account_id": "act_777000111"})).status, 200);
+    assert_eq!(gw.admin("GET", "/v1/ad-accounts/act_777000111/meta", None).status, 200);
+    let audit = gw.query("SELECT action FROM audit_log WHERE ad_account_id = '777000111' AND action IN ('quarantine_ad_account', 'release_ad_account') ORDER BY occurred_at", &[]);
+    assert_eq!(audit, vec![json!({"action": "quarantine_ad_account"}), json!({"action": "release_ad_account"})]);
+}
