@@ -19,21 +19,28 @@ struct KeyRow {
     id: String,
     workspace_id: String,
     role: String,
+    last_used_at: Option<String>,
 }
+
+/// `last_used_at` is refreshed at most this often, so an authenticated request does not cost a
+/// D1 write every time.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 /// Finds the live key with this hash and records its use.
 pub async fn principal_for(ctx: &RequestContext, presented: &str) -> Result<Option<Principal>, HandlerError> {
     let db = ctx.env.d1("DB")?;
     let hash = crate::auth::sha256_hex(presented);
     let row = db
-        .prepare("SELECT id, workspace_id, role FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+        .prepare("SELECT id, workspace_id, role, last_used_at FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
         .bind(&[text(&hash)])?
         .first::<KeyRow>(None)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let role = Role::parse(&row.role).ok_or_else(|| HandlerError::Internal(format!("api key {} has unknown role", row.id)))?;
-    let now = now_iso();
-    db.prepare("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1").bind(&[text(&row.id), text(&now)])?.run().await?;
+    let stale_before = crate::timefmt::iso_from_millis(crate::runtime::d1::now_millis() - LAST_USED_RESOLUTION_MS);
+    if row.last_used_at.as_deref().is_none_or(|t| t < stale_before.as_str()) {
+        db.prepare("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1").bind(&[text(&row.id), text(&now_iso())])?.run().await?;
+    }
     Ok(Some(Principal::Key { key_id: row.id, workspace_id: row.workspace_id, role }))
 }
 

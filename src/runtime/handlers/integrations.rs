@@ -243,16 +243,7 @@ async fn read_through(ctx: &RequestContext, scope: &Scope<'_>, path: &str, param
     };
     match attempt(integration_token(ctx, scope.workspace_id, iid).await?).await {
         Err(e) if is_auth_failure(&e) => {
-            let audit_for = |before, after| {
-                let mut a = AuditEntry::new("refresh_system_user_token", "jit-recovery", &ctx.correlation_id, Outcome::Succeeded);
-                a.workspace_id = Some(scope.workspace_id.to_string());
-                a.external_id = Some(iid.to_string());
-                a.risk_tier = Some("execute_low".into());
-                a.before = Some(before);
-                a.after = Some(after);
-                a
-            };
-            match refresh(ctx, scope.workspace_id, iid, audit_for).await {
+            match refresh(ctx, scope.workspace_id, iid, refresh_audit(ctx, "jit-recovery", scope.workspace_id, iid)).await {
                 Ok(after) if after["status"] == "active" && after["refreshed"] == true => attempt(integration_token(ctx, scope.workspace_id, iid).await?).await,
                 _ => Err(e),
             }
@@ -406,6 +397,19 @@ pub async fn refresh(ctx: &RequestContext, workspace_id: &str, integration_id: &
     Ok(after)
 }
 
+/// The audit row of a refresh the gateway starts itself (the daily tick, or recovery from a 190).
+fn refresh_audit<'a>(ctx: &'a RequestContext, actor: &'a str, workspace_id: &'a str, integration_id: &'a str) -> impl FnOnce(Value, Value) -> AuditEntry + 'a {
+    move |before, after| {
+        let mut a = AuditEntry::new("refresh_system_user_token", actor, &ctx.correlation_id, Outcome::Succeeded);
+        a.workspace_id = Some(workspace_id.to_string());
+        a.external_id = Some(integration_id.to_string());
+        a.risk_tier = Some("execute_low".into());
+        a.before = Some(before);
+        a.after = Some(after);
+        a
+    }
+}
+
 #[derive(Deserialize)]
 struct DueRow {
     id: String,
@@ -426,16 +430,7 @@ pub async fn refresh_due(ctx: &RequestContext, days: i64) -> Result<(usize, usiz
         .results::<DueRow>()?;
     let (mut refreshed, mut expired) = (0, 0);
     for r in due {
-        let audit_for = |before, after| {
-            let mut a = AuditEntry::new("refresh_system_user_token", "cron", &ctx.correlation_id, Outcome::Succeeded);
-            a.workspace_id = Some(r.workspace_id.clone());
-            a.external_id = Some(r.id.clone());
-            a.risk_tier = Some("execute_low".into());
-            a.before = Some(before);
-            a.after = Some(after);
-            a
-        };
-        match refresh(ctx, &r.workspace_id, &r.id, audit_for).await {
+        match refresh(ctx, &r.workspace_id, &r.id, refresh_audit(ctx, "cron", &r.workspace_id, &r.id)).await {
             Ok(after) if after["status"] == "active" => refreshed += 1,
             Ok(_) => expired += 1,
             Err(_) => worker::console_warn!("token refresh for integration {} failed; retrying on the next tick", r.id),

@@ -1,7 +1,7 @@
 //! Token refresh (by action and by the daily cron), tokens Meta stopped accepting marked
 //! expired, and the error digest and rate-limit posture built from what Meta answered.
 
-use adgate_e2e::{json, Connected, Gateway, Resp, Simulator, Value};
+use adgate_e2e::{json, Connected, Gateway, Resp, Value};
 use std::time::Duration;
 
 const SHORT: &str = "e2e-user-token-expiring-soon";
@@ -16,25 +16,20 @@ fn act(gw: &Gateway, key: &str, action: &str, idem: Option<&str>, body: Value) -
     gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &h, Some(&body.to_string()))
 }
 
-fn setup(name: &str) -> (Simulator, Gateway, String, String) {
+fn setup(name: &str) -> (Connected, String) {
     let c = Connected::start(name, "e2e-demo-system-user", &[]);
     let admin = c.key("admin");
-    (c.sim, c.gw, c.ws, admin)
-}
-
-fn connect(gw: &Gateway, ws: &str, token: &str) -> String {
-    let r = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": token})));
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body["integration"]["id"].as_str().unwrap().to_string()
+    (c, admin)
 }
 
 #[test]
 fn the_daily_tick_refreshes_expiring_tokens_and_marks_refused_ones_expired() {
-    let (sim, gw, ws, admin) = setup("tokens-refresh");
+    let (c, admin) = setup("tokens-refresh");
+    let (sim, gw) = (&c.sim, &c.gw);
     for t in [SHORT, DOOMED] {
         sim.control("POST", "/tokens", json!({"access_token": t, "accounts": ["100200300"], "expires_in": 3 * 86_400}));
     }
-    let (soon, doomed) = (connect(&gw, &ws, SHORT), connect(&gw, &ws, DOOMED));
+    let (soon, doomed) = (c.connect(SHORT), c.connect(DOOMED));
     let rows = gw.query("SELECT id, kind, token_expires_at, token_ciphertext FROM integrations ORDER BY created_at", &[]);
     assert!(rows.iter().all(|r| r["kind"] == "oauth_user"), "Meta says these are a person's tokens");
     let old_cipher = rows[0]["token_ciphertext"].as_str().unwrap().to_string();
@@ -57,7 +52,7 @@ fn the_daily_tick_refreshes_expiring_tokens_and_marks_refused_ones_expired() {
     assert!(audit.iter().all(|a| a["actor"] == "cron"));
 
     // The same through the action, on demand.
-    let r = act(&gw, &admin, "refresh_system_user_token", Some("refresh-1"), json!({"integration_id": soon}));
+    let r = act(gw, &admin, "refresh_system_user_token", Some("refresh-1"), json!({"integration_id": soon}));
     assert_eq!((r.status, r.body["status"].as_str()), (200, Some("active")), "{}", r.text);
 }
 
@@ -69,8 +64,9 @@ fn chrono_like_secs(iso: &str) -> i64 {
 
 #[test]
 fn meta_errors_and_usage_feed_the_digest_and_the_posture() {
-    let (sim, gw, ws, admin) = setup("tokens-digest");
-    let iid = connect(&gw, &ws, "e2e-demo-system-user");
+    let (c, admin) = setup("tokens-digest");
+    let (sim, gw, ws) = (&c.sim, &c.gw, &c.ws);
+    let iid = c.connect("e2e-demo-system-user");
     assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_100200300"}))).status, 201);
     assert_eq!(gw.admin("GET", &format!("/v1/workspaces/{ws}/integrations/{iid}/adaccounts"), None).status, 200);
     sim.control("POST", "/faults", json!({"kind": "throttle", "code": 80004}));
@@ -79,7 +75,7 @@ fn meta_errors_and_usage_feed_the_digest_and_the_posture() {
     let missing = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_424242"})));
     assert_eq!(missing.body["graph_code"], 100);
 
-    let digest = act(&gw, &admin, "get_meta_api_error_digest", None, json!({"since_hours": 1}));
+    let digest = act(gw, &admin, "get_meta_api_error_digest", None, json!({"since_hours": 1}));
     assert_eq!(digest.status, 200, "{}", digest.text);
     let groups = digest.body["groups"].as_array().unwrap();
     let find = |code: i64| groups.iter().find(|g| g["graph_code"] == code).unwrap_or_else(|| panic!("{code} in {groups:?}")).clone();
@@ -88,7 +84,7 @@ fn meta_errors_and_usage_feed_the_digest_and_the_posture() {
     assert!(find(100)["last_fbtrace_id"].as_str().is_some_and(|t| t.starts_with('A')));
     assert_eq!(digest.body["total"], 2);
 
-    let posture = act(&gw, &admin, "get_rate_limit_posture", None, json!({}));
+    let posture = act(gw, &admin, "get_rate_limit_posture", None, json!({}));
     let accounts = posture.body["accounts"].as_array().unwrap();
     let acct = accounts.iter().find(|a| a["ad_account_id"] == "100200300").expect("usage seen for the bound account");
     assert!(acct["usage"]["account_util_pct"].is_number(), "{acct}");
@@ -98,9 +94,10 @@ fn meta_errors_and_usage_feed_the_digest_and_the_posture() {
 
 #[test]
 fn a_190_mid_call_gets_one_just_in_time_recovery_then_marks_the_integration_expired() {
-    let (sim, gw, ws, _) = setup("tokens-jit");
+    let (c, _) = setup("tokens-jit");
+    let (sim, gw, ws) = (&c.sim, &c.gw, &c.ws);
     sim.control("POST", "/tokens", json!({"access_token": SHORT, "accounts": ["100200300"], "expires_in": 30 * 86_400}));
-    let iid = connect(&gw, &ws, SHORT);
+    let iid = c.connect(SHORT);
     assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_100200300"}))).status, 201);
 
     // Meta drops the session once, but the token can still be exchanged: recovered, and served.
