@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod idempotency;
+pub mod policy;
 pub mod registry;
 pub mod schema;
 

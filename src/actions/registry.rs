@@ -40,7 +40,13 @@ pub struct ActionSpec {
 }
 
 pub const GOVERNANCE: &str = "admin_meta_ads_governance";
+pub const RECRUITER: &str = "recruiter_paid_media";
 const ADMIN: &[Role] = &[Role::Admin];
+const RECRUITER_OR_ADMIN: &[Role] = &[Role::Recruiter, Role::Admin];
+const CAMPAIGN_REF: &[Field] = &[
+    req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."),
+    req("campaign_id", Kind::Text, "The Meta campaign id."),
+];
 
 pub const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
@@ -180,8 +186,67 @@ pub const ACTIONS: &[ActionSpec] = &[
     },
 ];
 
+/// Campaign mutations of the recruiter router that the workspace policies govern (the rest of
+/// the router arrives with campaign building).
+pub const RECRUITER_ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        router: RECRUITER,
+        name: "pause_campaign",
+        roles: RECRUITER_OR_ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Pauses a campaign on Meta.",
+        input: CAMPAIGN_REF,
+    },
+    ActionSpec {
+        router: RECRUITER,
+        name: "resume_campaign",
+        roles: RECRUITER_OR_ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Sets a campaign ACTIVE (a launch): held to the campaign guardrails; the first launch on an ad account needs an approval.",
+        input: CAMPAIGN_REF,
+    },
+    ActionSpec {
+        router: RECRUITER,
+        name: "delete_campaign",
+        roles: RECRUITER_OR_ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Deletes a campaign on Meta; always needs an approval, since it cannot be undone.",
+        input: CAMPAIGN_REF,
+    },
+    ActionSpec {
+        router: RECRUITER,
+        name: "update_ad_set_budget",
+        roles: RECRUITER_OR_ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Changes an ad set's daily budget: held to the guardrail and the account's daily cap; an increase above the approval threshold needs an approval.",
+        input: &[
+            req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."),
+            req("ad_set_id", Kind::Text, "The Meta ad set id."),
+            req("daily_budget_minor", Kind::Integer, "The new daily budget in the account's minor currency unit."),
+        ],
+    },
+    ActionSpec {
+        router: RECRUITER,
+        name: "duplicate_campaign",
+        roles: RECRUITER_OR_ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.",
+        input: &[
+            req("ad_account_id", Kind::Text, "The bound ad account the source campaign is in."),
+            req("campaign_id", Kind::Text, "The campaign to copy."),
+            opt("target_ad_account_id", Kind::Text, "The bound ad account to copy into (default: the same one)."),
+            opt("name", Kind::Text, "The copy's name (default: the source's name with \" (copy)\")."),
+        ],
+    },
+];
+
+/// Every action of every router.
+pub fn all() -> impl Iterator<Item = &'static ActionSpec> {
+    ACTIONS.iter().chain(RECRUITER_ACTIONS.iter())
+}
+
 pub fn find(router: &str, name: &str) -> Option<&'static ActionSpec> {
-    ACTIONS.iter().find(|a| a.router == router && a.name == name)
+    all().find(|a| a.router == router && a.name == name)
 }
 
 pub fn describe(a: &ActionSpec) -> Value {
@@ -202,10 +267,12 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_reads_are_not_mutations() {
-        for (i, a) in ACTIONS.iter().enumerate() {
-            assert!(ACTIONS[i + 1..].iter().all(|b| (b.router, b.name) != (a.router, a.name)), "{}", a.name);
+        let every: Vec<_> = all().collect();
+        for (i, a) in every.iter().enumerate() {
+            assert!(every[i + 1..].iter().all(|b| (b.router, b.name) != (a.router, a.name)), "{}", a.name);
             assert_eq!(a.tier.is_mutation(), !a.name.starts_with("get_") && !a.name.starts_with("list_"), "{}", a.name);
         }
+        assert_eq!(find(RECRUITER, "delete_campaign").unwrap().roles, RECRUITER_OR_ADMIN);
         assert!(find(GOVERNANCE, "get_token_health").is_some());
         assert!(find(GOVERNANCE, "nope").is_none());
         assert_eq!(describe(find(GOVERNANCE, "set_daily_budget_caps").unwrap())["risk_tier"], "execute_low");

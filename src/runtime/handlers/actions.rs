@@ -18,7 +18,7 @@ const IDEMPOTENCY_TTL_MS: i64 = 86_400_000;
 const SPECIAL_CATEGORIES: &[&str] = &["EMPLOYMENT", "HOUSING", "CREDIT", "FINANCIAL_PRODUCTS_SERVICES", "ISSUES_ELECTIONS_POLITICS"];
 
 pub async fn list() -> HandlerResult {
-    let data: Vec<Value> = registry::ACTIONS.iter().map(registry::describe).collect();
+    let data: Vec<Value> = registry::all().map(registry::describe).collect();
     json_response(200, &json!({ "data": data }))
 }
 
@@ -87,7 +87,14 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
         Decision::Proceed => {
             let exec = Exec { actor: principal.actor(), idempotency_key: Some(key.clone()), approval_id: None };
             let outcome = if spec.tier == crate::actions::Tier::ExecuteHigh {
-                super::approvals::request(ctx, &exec, spec, &workspace, &input).await
+                super::approvals::request(ctx, &exec, spec, &workspace, &input, None, &[]).await
+            } else if spec.router == registry::RECRUITER {
+                // Policies decide whether this change runs now or waits for an approval.
+                match super::campaigns::prepare(spec, ctx, &workspace, &input).await {
+                    Ok(p) if !p.flags.is_empty() => super::approvals::request(ctx, &exec, spec, &workspace, &input, Some(&p.account.id), &p.flags).await,
+                    Ok(p) => super::campaigns::apply(spec, ctx, &exec, &workspace, &input, p).await,
+                    Err(e) => Err(e),
+                }
             } else {
                 execute(spec, ctx, &exec, &workspace, &input).await
             };
@@ -210,13 +217,12 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             }
             let reason = input.get("reason").and_then(Value::as_str);
             super::gate::set_quarantine(&ctx.env, &account, reason).await?;
-            let now = now_iso();
             let after = json!({ "ad_account_id": account, "quarantined": reason.is_some(), "reason": reason });
             let mut audit = action_audit(ctx, exec, ws, spec);
             audit.ad_account_id = Some(account.clone());
             audit.external_id = Some(format!("act_{account}"));
             audit.after = Some(after.clone());
-            db.batch(vec![audit_statement(&db, &audit, &now)?]).await?;
+            write_audit(ctx, &audit).await?;
             Ok((200, after))
         }
         "refresh_system_user_token" => {
@@ -265,6 +271,7 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             .await?;
             Ok((200, after))
         }
+        _ if spec.router == registry::RECRUITER => super::campaigns::execute(spec, ctx, exec, ws, input).await,
         other => Err(HandlerError::Internal(format!("action {other} is registered but has no handler"))),
     }
 }
@@ -277,13 +284,26 @@ pub struct Exec {
     pub approval_id: Option<String>,
 }
 
-fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec) -> AuditEntry {
+pub fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec) -> AuditEntry {
     let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();
     audit.approval_id = exec.approval_id.clone();
     audit
+}
+
+/// Writes one audit row on its own (when no other write goes with it).
+pub async fn write_audit(ctx: &RequestContext, audit: &AuditEntry) -> Result<(), HandlerError> {
+    let db = ctx.env.d1("DB")?;
+    db.batch(vec![audit_statement(&db, audit, &now_iso())?]).await?;
+    Ok(())
+}
+
+/// A workspace's stored policy of one kind, as the governance action validated it.
+pub async fn stored_policy(ctx: &RequestContext, ws: &str, kind: &str) -> Result<Option<Value>, HandlerError> {
+    let row = ctx.env.d1("DB")?.prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2").bind(&[text(ws), text(kind)])?.first::<Value>(None).await?;
+    Ok(row.and_then(|r| r["value_json"].as_str().and_then(|s| serde_json::from_str(s).ok())))
 }
 
 /// Checks a policy's content beyond its types and returns what is stored.

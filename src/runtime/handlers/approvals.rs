@@ -3,6 +3,7 @@
 
 use super::actions::{execute, Exec};
 use crate::actions::approvals::{self, Refusal};
+use crate::actions::policy::Flag;
 use crate::actions::{registry, ActionSpec};
 use crate::api_keys::{Need, Principal};
 use crate::audit::{AuditEntry, Outcome};
@@ -12,36 +13,35 @@ use crate::runtime::d1::{audit_statement, new_id, now_iso, now_millis, opt_text,
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-const COLUMNS: &str = "id, workspace_id, router, action, input_json, requested_by, idempotency_key, correlation_id, status, decided_by, decided_at, expires_at, result_json, created_at, updated_at";
+const COLUMNS: &str = "id, workspace_id, router, action, input_json, requested_by, idempotency_key, correlation_id, status, decided_by, decided_at, expires_at, result_json, created_at, updated_at, reasons_json";
 
 async fn ttl_seconds(ctx: &RequestContext, ws: &str) -> Result<i64, HandlerError> {
-    let row = ctx.env.d1("DB")?.prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = 'approval_thresholds'").bind(&[text(ws)])?.first::<Value>(None).await?;
-    let hours = row
-        .and_then(|r| r["value_json"].as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()))
-        .and_then(|v| v["approval_ttl_seconds"].as_i64())
-        .filter(|h| *h > 0)
-        .unwrap_or(approvals::DEFAULT_TTL_SECONDS);
-    Ok(hours)
+    let policy = super::actions::stored_policy(ctx, ws, "approval_thresholds").await?;
+    Ok(policy.and_then(|v| v["approval_ttl_seconds"].as_i64()).filter(|s| *s > 0).unwrap_or(approvals::DEFAULT_TTL_SECONDS))
 }
 
-/// Records a pending approval (with its audit row) instead of acting: 202.
-pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
+/// Records a pending approval (with its audit row) instead of acting: 202. `flags` say which
+/// policies asked for it (none for an execute_high action, which always needs one).
+pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &str, input: &Map<String, Value>, account: Option<&str>, flags: &[Flag]) -> Result<(u16, Value), HandlerError> {
     let id = new_id("apr");
     let now = now_iso();
     let expires = crate::timefmt::iso_from_millis(now_millis() + ttl_seconds(ctx, ws).await? * 1_000);
+    let reasons: Vec<String> = if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name)] } else { flags.iter().map(Flag::reason).collect() };
     let approval = json!({
         "id": id, "workspace_id": ws, "router": spec.router, "action": spec.name, "input": input,
         "requested_by": exec.actor, "status": "pending", "expires_at": expires, "created_at": now,
+        "policy_flags": flags, "reasons": reasons,
     });
     let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();
     audit.approval_id = Some(id.clone());
-    audit.after = Some(json!({ "input": input }));
+    audit.ad_account_id = account.map(str::to_string);
+    audit.after = Some(json!({ "input": input, "policy_flags": flags, "reasons": reasons }));
     let db = ctx.env.d1("DB")?;
     db.batch(vec![
-        db.prepare(format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10)"))
+        db.prepare(format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11)"))
             .bind(&[
                 text(&id),
                 text(ws),
@@ -53,6 +53,7 @@ pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &
                 text(&ctx.correlation_id),
                 text(&expires),
                 text(&now),
+                text(&json!(reasons).to_string()),
             ])?,
         audit_statement(&db, &audit, &now)?,
     ])
@@ -170,7 +171,7 @@ pub async fn reject(ctx: &RequestContext, principal: &Principal, id: &str) -> Ha
     let mut audit = AuditEntry::new(&row.action, &principal.actor(), &ctx.correlation_id, Outcome::Rejected);
     audit.workspace_id = Some(row.workspace_id.clone());
     audit.approval_id = Some(id.to_string());
-    audit.risk_tier = Some("execute_high".into());
+    audit.risk_tier = registry::find(&row.router, &row.action).map(|s| s.tier.as_str().to_string());
     let db = ctx.env.d1("DB")?;
     db.batch(vec![audit_statement(&db, &audit, &now)?]).await?;
     json_response(200, &json!({ "id": id, "status": "rejected", "decided_by": principal.actor() }))

@@ -227,18 +227,29 @@ fn is_auth_failure(e: &HandlerError) -> bool {
     matches!(e, HandlerError::Problem(p) if p.extensions.get("graph_error_class").and_then(Value::as_str) == Some("auth"))
 }
 
-/// A Graph read (one object, or every page of an edge) through the integration's token. When
-/// Meta refuses the token (190), the token gets one just-in-time refresh and the read one more
-/// try; if the refresh cannot help, `refresh` has marked the integration expired and the 401
-/// problem stands.
-async fn read_through(ctx: &RequestContext, scope: &Scope<'_>, path: &str, params: &[(String, String)], all_pages: bool) -> Result<(Value, u32), HandlerError> {
+/// What to ask Graph for through an integration.
+#[derive(Clone, Copy)]
+pub enum GraphCall<'a> {
+    /// One object (GET).
+    Object(&'a str),
+    /// Every page of an edge (GET).
+    AllPages(&'a str),
+    /// A write: POST or DELETE.
+    Write(&'a str, &'a str),
+}
+
+/// One Graph call through the integration's token. When Meta refuses the token (190), the token
+/// gets one just-in-time refresh and the call one more try (a refused call did nothing, so this
+/// holds for writes too); if the refresh cannot help, `refresh` has marked the integration expired
+/// and the 401 problem stands. Returns the body (an array for `AllPages`) and the calls made.
+pub async fn call_through(ctx: &RequestContext, scope: &Scope<'_>, call: GraphCall<'_>, params: &[(String, String)]) -> Result<(Value, u32), HandlerError> {
     let iid = scope.integration_id.unwrap_or_default();
     let attempt = |token: String| async move {
         let client = graph(ctx, &token)?;
-        if all_pages {
-            meta_events::all_pages(ctx, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls))
-        } else {
-            meta_events::get(ctx, scope, &client, path, params).await.map(|v| (v, 1))
+        match call {
+            GraphCall::AllPages(path) => meta_events::all_pages(ctx, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls)),
+            GraphCall::Object(path) => meta_events::call(ctx, scope, &client, "GET", path, params).await.map(|v| (v, 1)),
+            GraphCall::Write(method, path) => meta_events::call(ctx, scope, &client, method, path, params).await.map(|v| (v, 1)),
         }
     };
     match attempt(integration_token(ctx, scope.workspace_id, iid).await?).await {
@@ -250,6 +261,10 @@ async fn read_through(ctx: &RequestContext, scope: &Scope<'_>, path: &str, param
         }
         other => other,
     }
+}
+
+async fn read_through(ctx: &RequestContext, scope: &Scope<'_>, path: &str, params: &[(String, String)], all_pages: bool) -> Result<(Value, u32), HandlerError> {
+    call_through(ctx, scope, if all_pages { GraphCall::AllPages(path) } else { GraphCall::Object(path) }, params).await
 }
 
 /// Every ad account the integration's token can see (all pages), marked bindable or not.

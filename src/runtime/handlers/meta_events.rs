@@ -78,13 +78,13 @@ pub async fn record_failure(ctx: &RequestContext, scope: &Scope<'_>, endpoint: &
     insert(ctx, scope, kind, endpoint, [code, subcode, text(&class), trace, message, JsValue::NULL, JsValue::NULL]).await;
 }
 
-/// One GET through the client, recorded either way; failures become problems. A call for an ad
-/// account first passes the account's gate, and tells it afterwards what Meta said.
-pub async fn get(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, path: &str, params: &[(String, String)]) -> Result<Value, HandlerError> {
+/// One call through the client, recorded either way; failures become problems. A call for an
+/// ad account first passes the account's gate, and tells it afterwards what Meta said.
+pub async fn call(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, method: &str, path: &str, params: &[(String, String)]) -> Result<Value, HandlerError> {
     if let Some(account) = scope.ad_account_id {
         super::gate::admit_graph_call(&ctx.env, account).await?;
     }
-    let result = client.get(path, params).await;
+    let result = client.call(method, path, params).await;
     if let Some(account) = scope.ad_account_id {
         let (usage, regain) = match &result {
             Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),

@@ -4,6 +4,7 @@
 mod actions;
 mod api_keys;
 mod approvals;
+mod campaigns;
 mod dev;
 mod gate;
 mod health;

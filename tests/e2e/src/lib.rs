@@ -83,6 +83,16 @@ impl Simulator {
         self.control("GET", "/ledger", Value::Null)["entries"].as_array().cloned().unwrap_or_default()
     }
 
+    /// A Graph read straight from the simulator (not through adgate), as `token` sees it.
+    pub fn graph_get(&self, path: &str, token: &str) -> Value {
+        let url = format!("{}/v26.0/{}", self.base, path.trim_start_matches('/'));
+        let sep = if url.contains('?') { '&' } else { '?' };
+        match ureq::get(&format!("{url}{sep}access_token={token}")).call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+            Err(e) => panic!("simulator GET {path}: {e}"),
+        }
+    }
+
     /// Gateway settings that point the Graph client and the OAuth dialog here.
     pub fn gateway_vars(&self) -> Vec<(String, String)> {
         vec![("META_API_BASE_URL".into(), self.base.clone()), ("META_DIALOG_BASE_URL".into(), self.base.clone())]

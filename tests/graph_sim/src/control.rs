@@ -227,6 +227,7 @@ struct FaultSpec {
     code: Option<i64>,
     ms: Option<u64>,
     path_contains: Option<String>,
+    method: Option<String>,
 }
 fn one() -> u32 {
     1
@@ -247,7 +248,7 @@ async fn add_fault(State(s): State<Shared>, Json(f): Json<FaultSpec>) -> Respons
         return bad("count must be at least 1");
     }
     let mut st = s.lock().unwrap();
-    st.faults.push_back(Fault { kind, remaining: f.count, path_contains: f.path_contains });
+    st.faults.push_back(Fault { kind, remaining: f.count, path_contains: f.path_contains, method: f.method.map(|m| m.to_ascii_uppercase()) });
     Json(json!({ "queued": st.faults.len() })).into_response()
 }
 

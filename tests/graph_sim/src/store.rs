@@ -146,6 +146,8 @@ pub struct Fault {
     pub kind: FaultKind,
     pub remaining: u32,
     pub path_contains: Option<String>,
+    /// Only calls with this HTTP method (any when unset).
+    pub method: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
