@@ -21,11 +21,12 @@ impl TickKind {
         }
     }
 
-    /// The work each active ad account gets from this tick.
-    pub fn sync_kind(self) -> SyncKind {
+    /// The work each active ad account gets from this tick: the structure (incremental) and the
+    /// insights over the attribution window; the daily tick's token work runs in the tick itself.
+    pub fn sync_kinds(self) -> &'static [SyncKind] {
         match self {
-            TickKind::InsightsResync => SyncKind::InsightsResync,
-            TickKind::DailyMaintenance => SyncKind::TokenHealth,
+            TickKind::InsightsResync => &[SyncKind::Structure, SyncKind::InsightsResync],
+            TickKind::DailyMaintenance => &[],
         }
     }
 }
@@ -48,7 +49,8 @@ mod tests {
     fn classifies_the_declared_crons() {
         assert_eq!(classify("*/15 * * * *"), Ok(TickKind::InsightsResync));
         assert_eq!(classify("17 3 * * *"), Ok(TickKind::DailyMaintenance));
-        assert_eq!(TickKind::DailyMaintenance.sync_kind(), SyncKind::TokenHealth);
+        assert_eq!(TickKind::InsightsResync.sync_kinds(), [SyncKind::Structure, SyncKind::InsightsResync]);
+        assert!(TickKind::DailyMaintenance.sync_kinds().is_empty());
         assert!(classify("0 0 * * *").unwrap_err().contains("0 0 * * *"));
     }
 

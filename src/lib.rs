@@ -17,10 +17,12 @@ pub mod problem;
 pub mod records;
 pub mod oauth_state;
 pub mod routes;
+pub mod sync;
 pub mod sync_message;
 pub mod timefmt;
 pub mod token_health;
 pub mod vault;
+pub mod webhooks;
 
 #[cfg(target_arch = "wasm32")]
 mod runtime;

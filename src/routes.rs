@@ -29,6 +29,10 @@ pub enum Route {
     BindDiscovered,
     ConnectStart,
     ConnectCallback,
+    StartSync,
+    SyncProgress,
+    WebhookHandshake,
+    WebhookNotification,
     /// Local development only: put a raw message on the sync queue.
     DevQueueSend,
     /// Local development only: fail inside the handler, to exercise the 500 path.
@@ -71,6 +75,10 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/v1/workspaces/{}/integrations/{}/bind", Route::BindDiscovered),
     ("GET", "/v1/meta/connect/start", Route::ConnectStart),
     ("GET", "/v1/meta/connect/callback", Route::ConnectCallback),
+    ("POST", "/v1/accounts/{}/sync", Route::StartSync),
+    ("GET", "/v1/accounts/{}/sync/{}", Route::SyncProgress),
+    ("GET", "/webhooks/meta", Route::WebhookHandshake),
+    ("POST", "/webhooks/meta", Route::WebhookNotification),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),
     ("GET", "/__dev/fail", Route::DevFail),
     ("GET", "/__dev/panic", Route::DevPanic),

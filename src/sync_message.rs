@@ -54,6 +54,15 @@ pub struct SyncMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_run_id: Option<String>,
     pub enqueued_at: String,
+    /// A run created beforehand (manual and backfill runs), which the consumer continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// Objects a webhook named (`campaigns:123`): a targeted structure re-sync of just those.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
+    /// Set on a job sent straight to the dead-letter queue: why retrying cannot fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Validates a queue body. Unknown extra members are tolerated (a newer producer may add some);
@@ -63,6 +72,9 @@ pub fn parse(body: &Value) -> Result<SyncMessage, String> {
         serde_json::from_value(body.clone()).map_err(|e| format!("malformed sync message: {e}"))?;
     if msg.v != SCHEMA_VERSION {
         return Err(format!("unsupported sync message version {} (expected {SCHEMA_VERSION})", msg.v));
+    }
+    if let Some(bad) = msg.objects.iter().find(|o| !o.split_once(':').is_some_and(|(k, id)| crate::sync::structure::ObjectKind::parse(k).is_some() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))) {
+        return Err(format!("objects: {bad:?} is not kind:id (campaigns, adsets, ads or adcreatives)"));
     }
     if !crate::records::is_meta_account_id(&msg.ad_account_id) {
         return Err(format!("ad_account_id {:?} is not a Meta ad account id", msg.ad_account_id));
@@ -84,6 +96,9 @@ mod tests {
             workspace_id: "ws_1".into(),
             cron_run_id: Some("cr_1".into()),
             enqueued_at: "2026-11-23T00:00:00.000Z".into(),
+            run_id: None,
+            objects: vec![],
+            error: None,
         }
     }
 

@@ -1,12 +1,15 @@
-//! Queue consumers. The sync queue's consumer records each job as a `sync_runs` row and acks it;
-//! a message it cannot handle is retried, and after the configured retries the platform moves it
-//! to the dead-letter queue, whose consumer stores it with the reason in `dead_letters`.
+//! Queue consumers. The sync queue's consumer runs each job (`sync_job`) and acks it; a job that
+//! must wait (throttling, a transient failure) is retried with a delay and resumes where it
+//! stopped; after the configured retries the platform moves it to the dead-letter queue. A job
+//! that retrying cannot fix goes to the dead-letter queue at once with the Graph error. The
+//! dead-letter consumer stores each message with its reason in `dead_letters`.
 
-use super::d1::{new_id, now_iso, opt_text, text};
-use crate::sync_message::{self, SyncMessage};
+use super::d1::{new_id, now_iso, text};
+use super::sync_job::{self, JobError};
+use crate::sync_message;
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{console_error, console_warn, D1Database, Env, MessageBatch, MessageExt};
+use worker::{console_error, console_warn, D1Database, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 pub const SYNC_QUEUE: &str = "adgate-sync";
 pub const DEAD_LETTER_QUEUE: &str = "adgate-sync-dlq";
@@ -22,16 +25,42 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
                 continue;
             }
         };
-        let handled = if queue == DEAD_LETTER_QUEUE {
-            store_dead_letter(&db, SYNC_QUEUE, &message.id(), message.body()).await
-        } else {
-            record_sync_run(&db, &message.id(), message.body()).await
+        if queue == DEAD_LETTER_QUEUE {
+            match store_dead_letter(&db, SYNC_QUEUE, &message.id(), message.body()).await {
+                Ok(()) => message.ack(),
+                Err(reason) => {
+                    console_warn!("queue {queue}: dead letter {} will be retried: {reason}", message.id());
+                    message.retry();
+                }
+            }
+            continue;
+        }
+        let parsed = sync_message::parse(message.body());
+        let outcome = match &parsed {
+            Ok(msg) => sync_job::run(env, &message.id(), msg).await,
+            Err(reason) => Err(JobError::Retry { reason: reason.clone(), delay_seconds: 0 }),
         };
-        match handled {
+        match outcome {
             Ok(()) => message.ack(),
-            Err(reason) => {
-                console_warn!("queue {queue}: message {} will be retried: {reason}", message.id());
-                message.retry();
+            Err(JobError::Retry { reason, delay_seconds }) => {
+                console_warn!("queue {queue}: message {} will be retried in {delay_seconds}s: {reason}", message.id());
+                message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay_seconds).build());
+            }
+            Err(JobError::Permanent(reason) | JobError::Revoked(reason)) => {
+                // Retrying cannot fix it: straight to the dead-letter queue, with the reason.
+                let Ok(mut msg) = parsed else { continue };
+                msg.error = Some(reason);
+                let sent = match env.queue("SYNC_DLQ") {
+                    Ok(q) => q.send(msg).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(()) => message.ack(),
+                    Err(e) => {
+                        console_error!("queue {queue}: could not dead-letter {}: {e}", message.id());
+                        message.retry();
+                    }
+                }
             }
         }
     }
@@ -40,60 +69,18 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
 
 #[derive(Deserialize)]
 struct BoundAccount {
+    #[allow(dead_code)]
     workspace_id: String,
-    status: String,
 }
 
 async fn bound_account(db: &D1Database, account_id: &str) -> worker::Result<Option<BoundAccount>> {
-    db.prepare("SELECT workspace_id, status FROM ad_accounts WHERE id = ?1")
-        .bind(&[text(account_id)])?
-        .first::<BoundAccount>(None)
-        .await
-}
-
-/// What the consumer does with one sync job today: record it. Sync work itself (structure and
-/// insights) is not built yet, so the run is marked `skipped` with that reason rather than
-/// claiming a success that did not happen.
-async fn record_sync_run(db: &D1Database, message_id: &str, body: &Value) -> Result<(), String> {
-    let msg: SyncMessage = sync_message::parse(body)?;
-    let account = bound_account(db, &msg.ad_account_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("ad account {} is not bound to any workspace", msg.ad_account_id))?;
-    let detail = if account.status == "active" {
-        format!("no {} job is built yet; the run is recorded only", msg.kind.as_str())
-    } else {
-        format!("ad account is {}", account.status)
-    };
-    let now = now_iso();
-    let upsert = db
-        .prepare(
-            "INSERT INTO sync_runs (id, ad_account_id, workspace_id, kind, trigger, cron_run_id, queue_message_id, \
-               attempts, status, detail, started_at, finished_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 'skipped', ?8, ?9, ?9, ?9, ?9) \
-             ON CONFLICT (queue_message_id) DO UPDATE SET attempts = sync_runs.attempts + 1, \
-               status = excluded.status, detail = excluded.detail, finished_at = excluded.finished_at, \
-               updated_at = excluded.updated_at",
-        )
-        .bind(&[
-            text(&new_id("sync")),
-            text(&msg.ad_account_id),
-            text(&account.workspace_id),
-            text(msg.kind.as_str()),
-            text(msg.trigger.as_str()),
-            opt_text(msg.cron_run_id.as_deref()),
-            text(message_id),
-            text(&detail),
-            text(&now),
-        ])
-        .map_err(|e| e.to_string())?;
-    upsert.run().await.map_err(|e| e.to_string())?;
-    Ok(())
+    db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1").bind(&[text(account_id)])?.first::<BoundAccount>(None).await
 }
 
 /// Stores a dead letter once (redelivery is harmless), with the reason the sync consumer failed.
 async fn store_dead_letter(db: &D1Database, queue: &str, message_id: &str, body: &Value) -> Result<(), String> {
     let reason = match sync_message::parse(body) {
+        _ if body["error"].is_string() => body["error"].as_str().unwrap_or_default().to_string(),
         Err(reason) => reason,
         Ok(msg) => match bound_account(db, &msg.ad_account_id).await {
             Ok(None) => format!("ad account {} is not bound to any workspace", msg.ad_account_id),

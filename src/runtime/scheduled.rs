@@ -10,6 +10,12 @@ use worker::{console_error, console_log, D1Database, Env};
 /// The daily tick refreshes tokens that expire within this many days.
 const TOKEN_REFRESH_HORIZON_DAYS: i64 = 7;
 
+/// An account whose run of a kind finished within this long is not sent another (`SYNC_COOLDOWN_SECONDS`).
+const DEFAULT_SYNC_COOLDOWN_SECONDS: i64 = 10 * 60;
+/// A queued or running run that has not moved for this long lost its message (a restart, a lost
+/// delivery): the tick sends it again and it resumes from its last committed page
+/// (`SYNC_STALE_SECONDS`).
+const DEFAULT_SYNC_STALE_SECONDS: i64 = 5 * 60;
 /// Cloudflare Queues accept at most 100 messages per sendBatch call.
 const SEND_BATCH_MAX: usize = 100;
 
@@ -57,26 +63,67 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
     }
 }
 
+fn seconds_var(env: &Env, name: &str, default: i64) -> i64 {
+    super::context::env_text(env, name).and_then(|v| v.parse().ok()).filter(|n: &i64| *n >= 0).unwrap_or(default)
+}
+
+#[derive(Deserialize)]
+struct StaleRun {
+    id: String,
+    ad_account_id: String,
+    workspace_id: String,
+    kind: String,
+    trigger: String,
+}
+
+/// Stale runs are sent again (by id, so they resume); then one new message per active account
+/// and job kind, except for accounts with a run of that kind still pending or finished within
+/// the cooldown.
 async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> worker::Result<usize> {
-    let accounts = db
-        .prepare("SELECT id, workspace_id FROM ad_accounts WHERE status = 'active' ORDER BY id")
-        .all()
-        .await?
-        .results::<ActiveAccount>()?;
     let queue = env.queue("SYNC_QUEUE")?;
     let enqueued_at = now_iso();
-    let messages: Vec<SyncMessage> = accounts
-        .into_iter()
-        .map(|a| SyncMessage {
+    let now = super::d1::now_millis();
+    let cooled = crate::timefmt::iso_from_millis(now - seconds_var(env, "SYNC_COOLDOWN_SECONDS", DEFAULT_SYNC_COOLDOWN_SECONDS) * 1_000);
+    let stale_before = crate::timefmt::iso_from_millis(now - seconds_var(env, "SYNC_STALE_SECONDS", DEFAULT_SYNC_STALE_SECONDS) * 1_000);
+    let mut messages: Vec<SyncMessage> = Vec::new();
+    if !kind.sync_kinds().is_empty() {
+        let stale = db
+            .prepare("SELECT id, ad_account_id, workspace_id, kind, trigger FROM sync_runs WHERE status IN ('queued', 'running') AND updated_at < ?1 ORDER BY updated_at LIMIT 500")
+            .bind(&[text(&stale_before)])?
+            .all()
+            .await?
+            .results::<StaleRun>()?;
+        for r in stale {
+            let body = serde_json::json!({ "v": SCHEMA_VERSION, "kind": r.kind, "trigger": r.trigger, "ad_account_id": r.ad_account_id, "workspace_id": r.workspace_id, "enqueued_at": enqueued_at, "run_id": r.id });
+            if let Ok(msg) = crate::sync_message::parse(&body) {
+                db.prepare("UPDATE sync_runs SET updated_at = ?2 WHERE id = ?1").bind(&[text(&r.id), text(&enqueued_at)])?.run().await?;
+                messages.push(msg);
+            }
+        }
+    }
+    for sync_kind in kind.sync_kinds() {
+        let accounts = db
+            .prepare(
+                "SELECT id, workspace_id FROM ad_accounts a WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM sync_runs r \
+                 WHERE r.ad_account_id = a.id AND r.kind = ?1 AND (r.status IN ('queued', 'running') OR r.finished_at > ?2)) ORDER BY id",
+            )
+            .bind(&[text(sync_kind.as_str()), text(&cooled)])?
+            .all()
+            .await?
+            .results::<ActiveAccount>()?;
+        messages.extend(accounts.into_iter().map(|a| SyncMessage {
             v: SCHEMA_VERSION,
-            kind: kind.sync_kind(),
+            kind: *sync_kind,
             trigger: Trigger::Cron,
             ad_account_id: a.id,
             workspace_id: a.workspace_id,
             cron_run_id: Some(run_id.to_string()),
             enqueued_at: enqueued_at.clone(),
-        })
-        .collect();
+            run_id: None,
+            objects: vec![],
+            error: None,
+        }));
+    }
     for chunk in messages.chunks(SEND_BATCH_MAX) {
         queue.send_batch(chunk.to_vec()).await?;
     }

@@ -118,7 +118,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     }
 }
 
-async fn json_body_or_empty(mut req: Request) -> Result<Value, HandlerError> {
+pub async fn json_body_or_empty(mut req: Request) -> Result<Value, HandlerError> {
     let text = req.text().await?;
     if text.trim().is_empty() {
         return Ok(json!({}));

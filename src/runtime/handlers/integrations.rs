@@ -255,7 +255,8 @@ pub async fn call_through(ctx: &RequestContext, scope: &Scope<'_>, call: GraphCa
     match attempt(integration_token(ctx, scope.workspace_id, iid).await?).await {
         Err(e) if is_auth_failure(&e) => {
             match refresh(ctx, scope.workspace_id, iid, refresh_audit(ctx, "jit-recovery", scope.workspace_id, iid)).await {
-                Ok(after) if after["status"] == "active" && after["refreshed"] == true => attempt(integration_token(ctx, scope.workspace_id, iid).await?).await,
+                // A fresh token, or the same one Meta still accepts (the session was dropped, not the token).
+                Ok(after) if after["status"] == "active" => attempt(integration_token(ctx, scope.workspace_id, iid).await?).await,
                 _ => Err(e),
             }
         }

@@ -10,8 +10,9 @@ mod gate;
 mod health;
 pub(crate) mod integrations;
 mod ledgers;
+mod sync;
 mod meta;
-mod meta_events;
+pub(crate) mod meta_events;
 mod workspaces;
 
 use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
@@ -66,7 +67,8 @@ fn with_correlation(response: worker::Result<Response>, correlation_id: &str) ->
 async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestContext) -> HandlerResult {
     let principal = match route {
         // The callback is reached by the admin's browser from Meta; its signed state authenticates it.
-        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend | Route::ConnectCallback => Principal::Bootstrap,
+        // Meta's webhooks are authenticated by the verify token and the body's signature.
+        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend | Route::ConnectCallback | Route::WebhookHandshake | Route::WebhookNotification => Principal::Bootstrap,
         _ => authenticate(&req, ctx).await?,
     };
     let p = &principal;
@@ -144,6 +146,10 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         }
         Route::ConnectStart => integrations::connect_start(&req, ctx, p).await,
         Route::ConnectCallback => integrations::connect_callback(&req, ctx).await,
+        Route::StartSync => sync::manual(req, ctx, p, param(0)).await,
+        Route::SyncProgress => sync::progress(ctx, p, param(0), param(1)).await,
+        Route::WebhookHandshake => sync::webhook_handshake(&req, ctx),
+        Route::WebhookNotification => sync::webhook_notification(req, ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),

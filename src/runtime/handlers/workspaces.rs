@@ -98,7 +98,12 @@ pub async fn bind_validated(
             text(&now),
         ])?;
     match db.batch(vec![insert, audit_statement(&db, &audit, &now)?]).await {
-        Ok(_) => json_response(201, &after),
+        Ok(_) => {
+            if integration_id.is_some() {
+                super::sync::backfill_on_bind(ctx, workspace_id, &input.account_id).await;
+            }
+            json_response(201, &after)
+        }
         // A concurrent bind of the same account lost the race on the primary key.
         Err(e) if e.to_string().contains("UNIQUE") => refuse_if_bound(&db, &input).await.and_then(|_| Err(e.into())),
         Err(e) => Err(e.into()),

@@ -16,6 +16,7 @@ pub use serde_json::{json, Value};
 pub const BOOTSTRAP_KEY: &str = "e2e-bootstrap-key-4f0c1a9e2b7d5c3a";
 /// A test vault key (32 bytes of 0x2a); never used outside the tests.
 pub const VAULT_KEYS: &str = "e2e1:KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+pub const WEBHOOK_VERIFY_TOKEN: &str = "e2e-webhook-verify-7b1e";
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn repo_root() -> PathBuf {
@@ -168,6 +169,9 @@ impl Gateway {
             ("ADGATE_STATE_SECRET".into(), "e2e-state-secret-0c9d8e7f".into()),
             ("META_APP_ID".into(), "1000000000000001".into()),
             ("META_APP_SECRET".into(), "sim-app-secret".into()),
+            ("META_WEBHOOK_VERIFY_TOKEN".into(), WEBHOOK_VERIFY_TOKEN.into()),
+            // Binding an account starts its backfill; tests about other things turn that off.
+            ("BACKFILL_ON_BIND".into(), "false".into()),
         ];
         all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let vars = all;

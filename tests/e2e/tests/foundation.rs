@@ -206,30 +206,40 @@ fn a_cron_tick_records_its_run_and_fans_out_through_the_queue_to_sync_runs() {
         gw.query("SELECT * FROM cron_runs WHERE tick_kind = 'insights_resync' AND status != 'running'", &[]).pop()
     });
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(run["accounts_enqueued"], 3);
+    assert_eq!(run["accounts_enqueued"], 6, "structure and insights for each account");
     assert_eq!(run["cron"], "*/15 * * * *");
 
     let run_id = run["id"].as_str().unwrap().to_string();
-    let synced = gw.wait_for("three sync runs", Duration::from_secs(30), || {
-        let rows = gw.query("SELECT * FROM sync_runs WHERE cron_run_id = ?1 ORDER BY ad_account_id", &[&run_id]);
-        (rows.len() == 3).then_some(rows)
+    let synced = gw.wait_for("six sync runs", Duration::from_secs(30), || {
+        let rows = gw.query("SELECT * FROM sync_runs WHERE cron_run_id = ?1 AND status != 'running' ORDER BY ad_account_id, kind", &[&run_id]);
+        (rows.len() == 6).then_some(rows)
     });
-    let accounts: Vec<&str> = synced.iter().map(|r| r["ad_account_id"].as_str().unwrap()).collect();
-    assert_eq!(accounts, ["4001", "4002", "4003"]);
+    let accounts: Vec<(&str, &str)> = synced.iter().map(|r| (r["ad_account_id"].as_str().unwrap(), r["kind"].as_str().unwrap())).collect();
+    assert_eq!(accounts, [("4001", "insights_resync"), ("4001", "structure"), ("4002", "insights_resync"), ("4002", "structure"), ("4003", "insights_resync"), ("4003", "structure")]);
     for row in &synced {
         assert_eq!(row["trigger"], "cron");
-        assert_eq!(row["kind"], "insights_resync");
         assert_eq!(row["workspace_id"], ws.as_str());
-        assert_eq!(row["status"], "skipped", "no sync job exists yet, and the run says so");
+        // These accounts were bound without a Meta integration: nothing to sync through.
+        assert_eq!(row["status"], "skipped", "{row}");
+        assert!(row["detail"].as_str().unwrap().contains("no Meta integration"), "{row}");
         assert!(row["queue_message_id"].as_str().is_some_and(|m| !m.is_empty()));
     }
 
-    // The daily tick asks for token health; an undeclared cron is recorded as a failed tick.
-    gw.get("/__scheduled?cron=17+3+*+*+*");
-    gw.wait_for("token health runs", Duration::from_secs(30), || {
-        let n = gw.query("SELECT COUNT(*) AS n FROM sync_runs WHERE kind = 'token_health'", &[])[0]["n"].as_i64();
-        (n == Some(3)).then_some(())
+    // A second tick within the cooldown sends nothing: every account's runs just finished.
+    gw.get("/__scheduled?cron=*/15+*+*+*+*");
+    let second = gw.wait_for("a second tick", Duration::from_secs(20), || {
+        let rows = gw.query("SELECT accounts_enqueued FROM cron_runs WHERE tick_kind = 'insights_resync' AND status = 'succeeded' ORDER BY started_at", &[]);
+        (rows.len() == 2).then(|| rows[1].clone())
     });
+    assert_eq!(second["accounts_enqueued"], 0);
+
+    // The daily tick does its token work itself and enqueues nothing; an undeclared cron is
+    // recorded as a failed tick.
+    gw.get("/__scheduled?cron=17+3+*+*+*");
+    let daily = gw.wait_for("the daily tick", Duration::from_secs(20), || {
+        gw.query("SELECT * FROM cron_runs WHERE tick_kind = 'daily_maintenance' AND status != 'running'", &[]).pop()
+    });
+    assert_eq!((daily["status"].as_str(), daily["accounts_enqueued"].as_i64()), (Some("succeeded"), Some(0)), "{daily}");
     gw.get("/__scheduled?cron=0+0+*+*+*");
     let failed = gw.wait_for("a failed tick", Duration::from_secs(20), || {
         gw.query("SELECT * FROM cron_runs WHERE cron = '0 0 * * *' AND status = 'failed'", &[]).pop()

@@ -1,0 +1,476 @@
+//! One sync job, run by the queue consumer through the account's gate: structure mirrors
+//! (account-level edges, incremental on `updated_time`, or just the objects a webhook named) or
+//! insights (ad-level daily facts over a window, per breakdown set, then the daily aggregates
+//! of the days touched, then validation against Meta's account totals).
+//!
+//! Every page is committed in one D1 batch together with the run's progress (phase, cursor,
+//! pages, rows, calls), so a run interrupted anywhere resumes from its last committed page when
+//! the message is delivered again, and no page is half-written.
+
+use super::context::{HandlerError, RequestContext};
+use super::d1::{int, new_id, now_iso, now_millis, opt_text, text};
+use super::handlers::integrations::{call_through, GraphCall};
+use super::handlers::meta_events::Scope;
+use crate::sync::insights::{self as ins, Fact};
+use crate::sync::structure::{self, ObjectKind};
+use crate::sync_message::{SyncKind, SyncMessage};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+const STRUCTURE_PAGE: u32 = 500;
+const INSIGHTS_PAGE: u32 = 500;
+
+/// Why a job stopped before it finished.
+pub enum JobError {
+    /// Try again later (Meta or the gate asked to wait, or a transient failure); progress is kept.
+    Retry { reason: String, delay_seconds: u32 },
+    /// Retrying cannot help (an invalid request): the run is failed.
+    Permanent(String),
+    /// Meta refused the token or its permissions (after the just-in-time refresh): the run is
+    /// failed and the integration marked.
+    Revoked(String),
+}
+
+impl From<worker::Error> for JobError {
+    fn from(e: worker::Error) -> Self {
+        JobError::Retry { reason: e.to_string(), delay_seconds: 10 }
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct Run {
+    id: String,
+    kind: String,
+    trigger: String,
+    status: String,
+    phase: Option<String>,
+    cursor: Option<String>,
+    since_unix: Option<i64>,
+    window_start: Option<String>,
+    window_end: Option<String>,
+    object_ids_json: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    id: String,
+    workspace_id: String,
+    integration_id: Option<String>,
+    currency: String,
+    timezone_name: String,
+    status: String,
+}
+
+/// The workspace's insights settings (defaults when none are stored).
+struct Settings {
+    breakdown_sets: Vec<Vec<String>>,
+    windows: Vec<String>,
+    backfill_days: i64,
+    attribution_window_days: i64,
+}
+
+async fn settings(db: &D1Database, ws: &str) -> worker::Result<Settings> {
+    let row = db.prepare("SELECT * FROM insights_settings WHERE workspace_id = ?1").bind(&[text(ws)])?.first::<Value>(None).await?;
+    let parse = |k: &str| row.as_ref().and_then(|r| r[k].as_str()).and_then(|s| serde_json::from_str::<Value>(s).ok());
+    let sets = parse("breakdown_sets_json").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let windows = parse("attribution_windows_json").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    let n = |k: &str, d: i64| row.as_ref().and_then(|r| r[k].as_i64()).unwrap_or(d);
+    Ok(Settings { breakdown_sets: sets, windows, backfill_days: n("backfill_days", ins::DEFAULT_BACKFILL_DAYS), attribution_window_days: n("attribution_window_days", ins::DEFAULT_ATTRIBUTION_WINDOW_DAYS) })
+}
+
+/// Creates (or on redelivery, finds) the run for a message. A pre-created run (manual,
+/// backfill) is continued by id.
+async fn open_run(db: &D1Database, message_id: &str, msg: &SyncMessage) -> worker::Result<Run> {
+    let now = now_iso();
+    let stmt = match &msg.run_id {
+        Some(id) => db
+            .prepare(
+                "UPDATE sync_runs SET attempts = attempts + CASE WHEN status = 'queued' THEN 0 ELSE 1 END, \
+                 status = CASE WHEN status IN ('queued', 'running') THEN 'running' ELSE status END, \
+                 queue_message_id = COALESCE(queue_message_id, ?2), updated_at = ?3 WHERE id = ?1 RETURNING *",
+            )
+            .bind(&[text(id), text(message_id), text(&now)])?,
+        None => db
+            .prepare(
+                "INSERT INTO sync_runs (id, ad_account_id, workspace_id, kind, trigger, cron_run_id, queue_message_id, attempts, status, \
+                   object_ids_json, started_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 'running', ?8, ?9, ?9, ?9) \
+                 ON CONFLICT (queue_message_id) DO UPDATE SET attempts = sync_runs.attempts + 1, updated_at = excluded.updated_at RETURNING *",
+            )
+            .bind(&[
+                text(&new_id("sync")),
+                text(&msg.ad_account_id),
+                text(&msg.workspace_id),
+                text(msg.kind.as_str()),
+                text(msg.trigger.as_str()),
+                opt_text(msg.cron_run_id.as_deref()),
+                text(message_id),
+                if msg.objects.is_empty() { JsValue::NULL } else { text(&json!(msg.objects).to_string()) },
+                text(&now),
+            ])?,
+    };
+    stmt.first::<Run>(None).await?.ok_or_else(|| worker::Error::RustError(format!("sync run {:?} not found", msg.run_id)))
+}
+
+/// Moves the run to `phase`/`cursor` and counts what the step did: rows written, pages read
+/// (edge pages only) and Graph calls.
+fn progress(db: &D1Database, run: &str, phase: &str, cursor: Option<&str>, rows: usize, pages: u32, calls: u32) -> worker::Result<D1PreparedStatement> {
+    db.prepare(
+        "UPDATE sync_runs SET phase = ?2, cursor = ?3, rows_written = rows_written + ?4, pages = pages + ?5, graph_calls = graph_calls + ?6, updated_at = ?7 WHERE id = ?1",
+    )
+    .bind(&[text(run), text(phase), opt_text(cursor), int(rows as i64), int(pages as i64), int(calls as i64), text(&now_iso())])
+}
+
+fn graph_error(e: HandlerError, rate_limited: &mut bool) -> JobError {
+    match e {
+        HandlerError::Problem(p) => {
+            let class = p.extensions.get("graph_error_class").and_then(Value::as_str).unwrap_or_default().to_string();
+            let reason = format!("{} ({}){}", p.detail, p.status, p.extensions.get("graph_code").map(|c| format!(", Graph code {c}")).unwrap_or_default());
+            match (p.status, class.as_str()) {
+                (429, _) => {
+                    *rate_limited = true;
+                    JobError::Retry { reason, delay_seconds: p.retry_after_seconds.unwrap_or(60).clamp(1, 900) as u32 }
+                }
+                (401, _) | (_, "auth" | "permission") => JobError::Revoked(reason),
+                (s, _) if s >= 500 => JobError::Retry { reason, delay_seconds: 5 },
+                _ => JobError::Permanent(reason),
+            }
+        }
+        HandlerError::Internal(reason) => JobError::Retry { reason, delay_seconds: 5 },
+    }
+}
+
+struct Job<'a> {
+    ctx: &'a RequestContext,
+    db: D1Database,
+    run: Run,
+    account: Account,
+    rate_limited: bool,
+}
+
+impl Job<'_> {
+    fn scope(&self) -> Scope<'_> {
+        Scope { workspace_id: &self.account.workspace_id, integration_id: self.account.integration_id.as_deref(), ad_account_id: Some(&self.account.id) }
+    }
+
+    async fn get(&mut self, path: &str, params: &[(String, String)]) -> Result<Value, JobError> {
+        let result = call_through(self.ctx, &self.scope(), GraphCall::Object(path), params).await;
+        match result {
+            Ok((v, _)) => Ok(v),
+            Err(e) => Err(graph_error(e, &mut self.rate_limited)),
+        }
+    }
+
+    /// Reads pages from the run's cursor on, committing each with `write` and the progress.
+    async fn pages(&mut self, phase: &str, path: &str, params: Vec<(String, String)>, write: &dyn Fn(&Self, &[Value]) -> worker::Result<Vec<D1PreparedStatement>>, next_phase: &str) -> Result<(), JobError> {
+        loop {
+            let mut p = params.clone();
+            if let Some(after) = &self.run.cursor {
+                p.push(("after".into(), after.clone()));
+            }
+            let body = self.get(path, &p).await?;
+            let data = body["data"].as_array().cloned().unwrap_or_default();
+            let next = body["paging"]["next"].as_str().and(body["paging"]["cursors"]["after"].as_str()).map(str::to_string);
+            let mut stmts = write(self, &data)?;
+            let (to_phase, cursor) = match &next {
+                Some(c) => (phase, Some(c.as_str())),
+                None => (next_phase, None),
+            };
+            stmts.push(progress(&self.db, &self.run.id, to_phase, cursor, data.len(), 1, 1)?);
+            self.db.batch(stmts).await?;
+            self.run.cursor = next;
+            if self.run.cursor.is_none() {
+                self.run.phase = Some(next_phase.to_string());
+                return Ok(());
+            }
+        }
+    }
+
+    fn structure_page(&self, kind: ObjectKind, objects: &[Value]) -> worker::Result<Vec<D1PreparedStatement>> {
+        let now = now_iso();
+        let rows: Vec<Value> = objects.iter().filter_map(|o| structure::row(kind, o, &self.account.id, &self.account.workspace_id, &self.run.id, &now).ok().map(Value::from)).collect();
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(vec![self.db.prepare(kind.upsert_page_sql()).bind(&[text(&Value::Array(rows).to_string())])?])
+    }
+
+    async fn structure(&mut self) -> Result<String, JobError> {
+        if let Some(objects) = self.run.object_ids_json.clone() {
+            return self.targeted(&objects).await;
+        }
+        let since = match self.run.since_unix {
+            Some(s) => s,
+            None => {
+                let row = self.db.prepare("SELECT structure_synced_unix FROM sync_state WHERE ad_account_id = ?1").bind(&[text(&self.account.id)])?.first::<Value>(None).await?;
+                let s = row.and_then(|r| r["structure_synced_unix"].as_i64()).unwrap_or(0);
+                self.db.prepare("UPDATE sync_runs SET since_unix = ?2 WHERE id = ?1").bind(&[text(&self.run.id), int(s)])?.run().await?;
+                self.run.since_unix = Some(s);
+                s
+            }
+        };
+        let order = ObjectKind::ALL;
+        let start = self.run.phase.as_deref().and_then(ObjectKind::parse).map(|k| order.iter().position(|x| *x == k).unwrap_or(0)).unwrap_or(if self.run.phase.as_deref() == Some("done") { order.len() } else { 0 });
+        for i in start..order.len() {
+            let kind = order[i];
+            let mut params = vec![("fields".to_string(), kind.fields()), ("limit".to_string(), STRUCTURE_PAGE.to_string())];
+            if let Some(f) = structure::filtering(kind, (since > 0).then_some(since)) {
+                params.push(("filtering".into(), f));
+            }
+            let next = order.get(i + 1).map(|k| k.as_str()).unwrap_or("done");
+            let path = format!("act_{}/{}", self.account.id, kind.edge());
+            self.pages(kind.as_str(), &path, params, &move |job: &Self, data: &[Value]| job.structure_page(kind, data), next).await?;
+        }
+        // The next run asks only for what changed since the newest change mirrored now (less a
+        // second: Graph's filter is strict and times have whole seconds).
+        let newest = self
+            .db
+            .prepare(
+                "SELECT MAX(t) AS t FROM (SELECT MAX(meta_updated_time) AS t FROM meta_campaigns WHERE ad_account_id = ?1 UNION ALL SELECT MAX(meta_updated_time) FROM meta_ad_sets WHERE ad_account_id = ?1 \
+                 UNION ALL SELECT MAX(meta_updated_time) FROM meta_ads WHERE ad_account_id = ?1 UNION ALL SELECT MAX(meta_updated_time) FROM meta_creatives WHERE ad_account_id = ?1)",
+            )
+            .bind(&[text(&self.account.id)])?
+            .first::<Value>(None)
+            .await?;
+        let watermark = newest.and_then(|r| structure::updated_unix(&json!({ "updated_time": r["t"] }))).map(|t| t - 1).unwrap_or(0).max(since);
+        self.db
+            .prepare(
+                "INSERT INTO sync_state (ad_account_id, workspace_id, structure_synced_unix, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (ad_account_id) DO UPDATE SET structure_synced_unix = excluded.structure_synced_unix, updated_at = excluded.updated_at",
+            )
+            .bind(&[text(&self.account.id), text(&self.account.workspace_id), int(watermark), text(&now_iso())])?
+            .run()
+            .await?;
+        Ok(format!("structure {} since {}", if since > 0 { "incremental" } else { "full" }, since))
+    }
+
+    /// A webhook named these objects: read just them (one call each) and upsert.
+    async fn targeted(&mut self, objects_json: &str) -> Result<String, JobError> {
+        let objects: Vec<String> = serde_json::from_str(objects_json).unwrap_or_default();
+        let mut done = 0;
+        for o in &objects {
+            let Some((kind, id)) = o.split_once(':').and_then(|(k, id)| Some((ObjectKind::parse(k)?, id))) else { continue };
+            let obj = self.get(id, &[("fields".to_string(), kind.fields())]).await?;
+            let stmts = self.structure_page(kind, &[obj])?;
+            let mut all = stmts;
+            all.push(progress(&self.db, &self.run.id, "targeted", None, 1, 0, 1)?);
+            self.db.batch(all).await?;
+            done += 1;
+        }
+        Ok(format!("targeted re-sync of {done} objects"))
+    }
+
+    async fn window(&mut self, settings: &Settings) -> Result<(String, String), JobError> {
+        if let (Some(s), Some(u)) = (&self.run.window_start, &self.run.window_end) {
+            return Ok((s.clone(), u.clone()));
+        }
+        let today = ins::today_in(&self.account.timezone_name, now_millis()).map_err(JobError::Permanent)?;
+        let (s, u) = if self.run.trigger == "backfill" { ins::backfill_window(today, settings.backfill_days) } else { ins::fresh_window(today, settings.attribution_window_days) };
+        let (s, u) = (s.to_string(), u.to_string());
+        self.db.prepare("UPDATE sync_runs SET window_start = ?2, window_end = ?3 WHERE id = ?1").bind(&[text(&self.run.id), text(&s), text(&u)])?.run().await?;
+        self.run.window_start = Some(s.clone());
+        self.run.window_end = Some(u.clone());
+        Ok((s, u))
+    }
+
+    async fn insights(&mut self) -> Result<String, JobError> {
+        let settings = settings(&self.db, &self.account.workspace_id).await?;
+        let (since, until) = self.window(&settings).await?;
+        let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| JobError::Permanent(format!("bad window date {d}")));
+        let (s, u) = (parse(&since)?, parse(&until)?);
+        let mut sets: Vec<Vec<String>> = vec![vec![]];
+        sets.extend(settings.breakdown_sets.iter().cloned());
+        let digits = ins::currency_digits(&self.account.currency);
+        let start = match self.run.phase.as_deref() {
+            Some(p) if p.starts_with("facts:") => p[6..].parse::<usize>().unwrap_or(0),
+            Some("rollup") | Some("validate") | Some("done") => sets.len(),
+            _ => 0,
+        };
+        for (i, set) in sets.iter().enumerate().skip(start) {
+            let phase = format!("facts:{i}");
+            let next = if i + 1 < sets.len() { format!("facts:{}", i + 1) } else { "rollup".to_string() };
+            let params = ins::params(s, u, set, &settings.windows, INSIGHTS_PAGE);
+            let set_name = ins::set_name(set);
+            let windows = settings.windows.clone();
+            let set_c = set.clone();
+            let path = format!("act_{}/insights", self.account.id);
+            let write = move |job: &Self, rows: &[Value]| -> worker::Result<Vec<D1PreparedStatement>> {
+                let now = now_iso();
+                let mut facts: Vec<Value> = Vec::new();
+                for r in rows {
+                    let fs: Vec<Fact> = ins::facts(r, &set_c, &windows, digits).map_err(worker::Error::RustError)?;
+                    facts.extend(fs.iter().map(|f| f.row(&job.account.id, &set_name, &job.account.workspace_id, &job.run.id, &now)));
+                }
+                if facts.is_empty() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![job.db.prepare(ins::upsert_page_sql()).bind(&[text(&Value::Array(facts).to_string())])?])
+            };
+            if self.run.phase.as_deref() != Some(phase.as_str()) {
+                self.run.cursor = None;
+            }
+            self.pages(&phase, &path, params, &write, &next).await?;
+            // Rows of this set in the window that Meta no longer reports (written by an earlier
+            // run) go, so a re-synced day holds exactly what Meta says now.
+            self.db
+                .prepare("DELETE FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = ?4 AND source = 'meta' AND sync_run_id IS NOT ?5")
+                .bind(&[text(&self.account.id), text(&since), text(&until), text(&ins::set_name(set)), text(&self.run.id)])?
+                .run()
+                .await?;
+        }
+        if self.run.phase.as_deref() != Some("validate") {
+            self.rollup(&since, &until).await?;
+        }
+        let mismatches = self.validate(&since, &until).await?;
+        Ok(format!("insights {since}..{until}: {} breakdown sets; {mismatches} days differ from Meta's account totals", sets.len()))
+    }
+
+    /// Rebuilds the daily aggregates of exactly the window's days, in one batch.
+    async fn rollup(&mut self, since: &str, until: &str) -> Result<(), JobError> {
+        let sums = "SUM(impressions), SUM(reach), SUM(clicks), SUM(link_clicks), SUM(spend_minor), SUM(leads), SUM(purchases), SUM(purchase_value_minor)";
+        let from = "FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = '' AND hour = -1 AND source = 'meta'";
+        let select = |level: &str, id: &str| format!("SELECT ad_account_id, '{level}', {id}, date, attribution_window, workspace_id, {sums}, ?4 {from} AND {id} IS NOT NULL GROUP BY {id}, date, attribution_window");
+        let insert = format!(
+            "INSERT INTO insights_daily (ad_account_id, level, object_id, date, attribution_window, workspace_id, impressions, reach, clicks, link_clicks, spend_minor, leads, purchases, purchase_value_minor, updated_at) \
+             {} UNION ALL {} UNION ALL {} UNION ALL {}",
+            select("ad", "object_id"),
+            select("adset", "adset_id"),
+            select("campaign", "campaign_id"),
+            select("account", "ad_account_id")
+        );
+        let args = [text(&self.account.id), text(since), text(until), text(&now_iso())];
+        self.db
+            .batch(vec![
+                self.db.prepare("DELETE FROM insights_daily WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3").bind(&args[..3])?,
+                self.db.prepare(insert).bind(&args)?,
+                progress(&self.db, &self.run.id, "validate", None, 0, 0, 0)?,
+            ])
+            .await?;
+        self.run.phase = Some("validate".into());
+        Ok(())
+    }
+
+    /// Compares each day's sum over ads with the account-level total Meta reports; a difference
+    /// beyond rounding (half a minor unit per ad) becomes a data-quality event.
+    async fn validate(&mut self, since: &str, until: &str) -> Result<usize, JobError> {
+        let params = vec![
+            ("level".to_string(), "account".to_string()),
+            ("time_increment".to_string(), "1".to_string()),
+            ("time_range".to_string(), json!({ "since": since, "until": until }).to_string()),
+            ("fields".to_string(), "spend,impressions,clicks".to_string()),
+            ("limit".to_string(), "500".to_string()),
+        ];
+        let body = self.get(&format!("act_{}/insights", self.account.id), &params).await?;
+        let ours = self
+            .db
+            .prepare("SELECT d.date, d.spend_minor, d.impressions, d.clicks, (SELECT COUNT(*) FROM insights_daily a WHERE a.ad_account_id = d.ad_account_id AND a.level = 'ad' AND a.date = d.date AND a.attribution_window = 'default') AS ads FROM insights_daily d WHERE d.ad_account_id = ?1 AND d.level = 'account' AND d.attribution_window = 'default' AND d.date BETWEEN ?2 AND ?3")
+            .bind(&[text(&self.account.id), text(since), text(until)])?
+            .all()
+            .await?
+            .results::<Value>()?;
+        let digits = ins::currency_digits(&self.account.currency);
+        let mut stmts = Vec::new();
+        let now = now_iso();
+        let theirs: Vec<Value> = body["data"].as_array().cloned().unwrap_or_default();
+        for day in ins::days(chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap_or_default(), chrono::NaiveDate::parse_from_str(until, "%Y-%m-%d").unwrap_or_default()) {
+            let meta = theirs.iter().find(|r| r["date_start"] == day.as_str());
+            let mine = ours.iter().find(|r| r["date"] == day.as_str());
+            let m_spend = meta.and_then(|r| r["spend"].as_str()).and_then(|s| ins::to_minor(s, digits)).unwrap_or(0);
+            let m_imp = meta.and_then(|r| r["impressions"].as_str()).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+            let (o_spend, o_imp, ads) = mine.map(|r| (r["spend_minor"].as_i64().unwrap_or(0), r["impressions"].as_i64().unwrap_or(0), r["ads"].as_i64().unwrap_or(0))).unwrap_or((0, 0, 0));
+            let tolerance = (ads + 1) / 2;
+            if (m_spend - o_spend).abs() > tolerance.max(1) || m_imp != o_imp {
+                stmts.push(
+                    self.db
+                        .prepare("INSERT INTO data_quality_events (id, ad_account_id, workspace_id, sync_run_id, kind, date, expected_json, actual_json, detail, created_at) VALUES (?1, ?2, ?3, ?4, 'account_total_mismatch', ?5, ?6, ?7, ?8, ?9)")
+                        .bind(&[
+                            text(&new_id("dq")),
+                            text(&self.account.id),
+                            text(&self.account.workspace_id),
+                            text(&self.run.id),
+                            text(&day),
+                            text(&json!({ "spend_minor": m_spend, "impressions": m_imp }).to_string()),
+                            text(&json!({ "spend_minor": o_spend, "impressions": o_imp, "ads": ads }).to_string()),
+                            text(&format!("the sum over ads differs from Meta's account total on {day}")),
+                            text(&now),
+                        ])?,
+                );
+            }
+        }
+        let n = stmts.len();
+        stmts.push(progress(&self.db, &self.run.id, "done", None, 0, 0, 1)?);
+        self.db.batch(stmts).await?;
+        Ok(n)
+    }
+}
+
+async fn finish(db: &D1Database, run: &str, status: &str, detail: &str, error: Option<&str>, rate_limited: bool) -> worker::Result<()> {
+    let now = now_iso();
+    db.prepare("UPDATE sync_runs SET status = ?2, detail = ?3, error = ?4, rate_limited = MAX(rate_limited, ?5), finished_at = CASE WHEN ?2 IN ('succeeded', 'failed', 'skipped') THEN ?6 ELSE finished_at END, updated_at = ?6 WHERE id = ?1")
+        .bind(&[text(run), text(status), text(detail), opt_text(error), int(rate_limited as i64), text(&now)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Runs (or resumes) the job a message describes. `Ok` means the message is done with.
+pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), JobError> {
+    let db = env.d1("DB")?;
+    let account = db
+        .prepare("SELECT id, workspace_id, integration_id, currency, timezone_name, status FROM ad_accounts WHERE id = ?1")
+        .bind(&[text(&msg.ad_account_id)])?
+        .first::<Account>(None)
+        .await?;
+    let Some(account) = account else {
+        return Err(JobError::Permanent(format!("ad account {} is not bound to any workspace", msg.ad_account_id)));
+    };
+    let run = open_run(&db, message_id, msg).await?;
+    if matches!(run.status.as_str(), "succeeded" | "failed" | "skipped") {
+        return Ok(());
+    }
+    let skip = if msg.kind == SyncKind::TokenHealth {
+        Some("token health runs in the daily tick itself".to_string())
+    } else if account.status != "active" {
+        Some(format!("ad account is {}", account.status))
+    } else if account.integration_id.is_none() {
+        Some("ad account has no Meta integration to sync through".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        finish(&db, &run.id, "skipped", &why, None, false).await?;
+        return Ok(());
+    }
+    let ctx = RequestContext { env: env.clone(), correlation_id: run.id.clone(), path: "/queue/adgate-sync".into(), dev_routes: false };
+    let run_id = run.id.clone();
+    let kind = run.kind.clone();
+    let mut job = Job { ctx: &ctx, db: env.d1("DB")?, run, account, rate_limited: false };
+    let outcome = if kind == SyncKind::Structure.as_str() { job.structure().await } else { job.insights().await };
+    match outcome {
+        Ok(detail) => {
+            finish(&db, &run_id, "succeeded", &detail, None, job.rate_limited).await?;
+            db.prepare("UPDATE ad_accounts SET last_synced_at = ?2 WHERE id = ?1").bind(&[text(&job.account.id), text(&now_iso())])?.run().await?;
+            Ok(())
+        }
+        Err(JobError::Retry { reason, delay_seconds }) => {
+            db.prepare("UPDATE sync_runs SET retries = retries + 1, error = ?2, rate_limited = MAX(rate_limited, ?3), updated_at = ?4 WHERE id = ?1")
+                .bind(&[text(&run_id), text(&reason), int(job.rate_limited as i64), text(&now_iso())])?
+                .run()
+                .await?;
+            Err(JobError::Retry { reason, delay_seconds })
+        }
+        Err(JobError::Permanent(reason)) => {
+            finish(&db, &run_id, "failed", "retrying cannot fix this", Some(&reason), job.rate_limited).await?;
+            Err(JobError::Permanent(reason))
+        }
+        Err(JobError::Revoked(reason)) => {
+            finish(&db, &run_id, "failed", "Meta refused the integration's token or permissions", Some(&reason), job.rate_limited).await?;
+            db.prepare("UPDATE integrations SET status = 'expired', updated_at = ?2 WHERE id = ?1 AND status = 'active'")
+                .bind(&[opt_text(job.account.integration_id.as_deref()), text(&now_iso())])?
+                .run()
+                .await?;
+            Err(JobError::Permanent(reason))
+        }
+    }
+}

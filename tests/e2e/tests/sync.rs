@@ -1,0 +1,310 @@
+//! Mirrors and insights sync against the simulator: a bound account's structure and its daily
+//! insights end up in D1 exactly as the simulator's ground truth has them, re-syncs replace
+//! instead of adding, faults mid-sync end with the same totals, webhooks are verified,
+//! deduplicated and re-sync just the objects they name, and dates follow each account's zone.
+
+use adgate_e2e::{json, Connected, Resp, Value, WEBHOOK_VERIFY_TOKEN};
+use std::time::Duration;
+
+const TOKEN: &str = "e2e-sync-token-3c8f";
+
+fn start(name: &str) -> Connected {
+    Connected::start(name, TOKEN, &[("BACKFILL_ON_BIND", "true")])
+}
+
+fn seed(c: &Connected, account: &str, tz: &str, campaigns: usize) {
+    let r = c.sim.control("POST", "/accounts", json!({"account_id": account, "campaigns": campaigns, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 40, "timezone_name": tz, "access_token": TOKEN}));
+    assert_eq!(r["account_id"], account, "{r}");
+}
+
+fn bind(c: &Connected, iid: &str, account: &str) {
+    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", c.ws), Some(&json!({"account_id": format!("act_{account}")})));
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Waits until every run of the account has finished, and returns them.
+fn settled(c: &Connected, account: &str, expected: usize) -> Vec<Value> {
+    c.gw.wait_for(&format!("{expected} finished sync runs of {account}"), Duration::from_secs(120), || {
+        let rows = c.gw.query("SELECT * FROM sync_runs WHERE ad_account_id = ?1 ORDER BY created_at, id", &[&account]);
+        let done = rows.iter().filter(|r| matches!(r["status"].as_str(), Some("succeeded" | "failed" | "skipped"))).count();
+        (rows.len() >= expected && done == rows.len()).then_some(rows)
+    })
+}
+
+fn sync(c: &Connected, account: &str, body: Value) -> Resp {
+    c.gw.admin("POST", &format!("/v1/accounts/act_{account}/sync"), Some(&body))
+}
+
+/// The simulator's ad-level truth per day, and D1's account-level daily aggregates.
+fn compare(c: &Connected, account: &str, since: &str, until: &str) -> (Vec<Value>, Vec<Value>) {
+    let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
+    let theirs: Vec<Value> = truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
+    let ours: Vec<Value> = c
+        .gw
+        .query(
+            "SELECT date, impressions, spend_minor, clicks, leads FROM insights_daily WHERE ad_account_id = ?1 AND level = 'account' AND attribution_window = 'default' AND date BETWEEN ?2 AND ?3 ORDER BY date",
+            &[&account, &since, &until],
+        )
+        .iter()
+        .map(|r| json!([r["date"], r["impressions"], r["spend_minor"], r["clicks"], r["leads"]]))
+        .collect();
+    (theirs, ours)
+}
+
+fn window(c: &Connected, account: &str) -> (String, String) {
+    let r = c.gw.query("SELECT window_start, window_end FROM sync_runs WHERE ad_account_id = ?1 AND kind = 'insights_resync' ORDER BY created_at DESC LIMIT 1", &[&account]);
+    (r[0]["window_start"].as_str().unwrap().into(), r[0]["window_end"].as_str().unwrap().into())
+}
+
+#[test]
+fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
+    let c = start("sync-backfill");
+    seed(&c, "444000111", "America/Los_Angeles", 3);
+    let iid = c.connect(TOKEN);
+    c.sim.control("DELETE", "/ledger", Value::Null);
+    bind(&c, &iid, "444000111");
+    let runs = settled(&c, "444000111", 2);
+    assert!(runs.iter().all(|r| r["status"] == "succeeded" && r["trigger"] == "backfill"), "{runs:?}");
+
+    // Structure: every object once, with parent links; the fewest calls (one page per edge).
+    for (table, n) in [("meta_campaigns", 3), ("meta_ad_sets", 6), ("meta_ads", 12), ("meta_creatives", 1)] {
+        assert_eq!(c.gw.query(&format!("SELECT COUNT(*) AS n FROM {table} WHERE ad_account_id = '444000111'"), &[])[0]["n"], n, "{table}");
+    }
+    let orphans = c.gw.query("SELECT COUNT(*) AS n FROM meta_ads a LEFT JOIN meta_ad_sets s ON s.id = a.adset_id WHERE s.id IS NULL", &[]);
+    assert_eq!(orphans[0]["n"], 0);
+    let structure = runs.iter().find(|r| r["kind"] == "structure").unwrap();
+    assert_eq!(structure["graph_calls"], 4, "{structure}");
+    let edge_calls: Vec<String> = c.sim.ledger().iter().filter_map(|e| e["path"].as_str().map(str::to_string)).filter(|p| p.starts_with("/act_444000111/") && !p.ends_with("insights")).collect();
+    assert_eq!(edge_calls.len(), 4, "{edge_calls:?}");
+
+    // Insights: the last 7 days in the account's zone, equal to the simulator's truth per day.
+    let (since, until) = window(&c, "444000111");
+    let (theirs, ours) = compare(&c, "444000111", &since, &until);
+    assert_eq!(ours.len(), 7, "{ours:?}");
+    assert_eq!(ours, theirs);
+    // Every level adds up to the account.
+    for level in ["campaign", "adset", "ad"] {
+        let sums = c.gw.query(&format!("SELECT date, SUM(spend_minor) AS s, SUM(impressions) AS i FROM insights_daily WHERE ad_account_id = '444000111' AND level = '{level}' AND attribution_window = 'default' GROUP BY date ORDER BY date"), &[]);
+        let acct = c.gw.query("SELECT date, spend_minor AS s, impressions AS i FROM insights_daily WHERE ad_account_id = '444000111' AND level = 'account' AND attribution_window = 'default' ORDER BY date", &[]);
+        assert_eq!(sums, acct, "{level}");
+    }
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM data_quality_events", &[])[0]["n"], 0);
+
+    // A second run of the same window replaces and never adds.
+    let before = c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]);
+    let r = sync(&c, "444000111", json!({"kind": "insights", "since": since, "until": until}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let run_id = r.body["runs"][0]["id"].as_str().unwrap().to_string();
+    settled(&c, "444000111", 3);
+    let progress = c.gw.admin("GET", &format!("/v1/accounts/act_444000111/sync/{run_id}"), None);
+    assert_eq!((progress.body["status"].as_str(), progress.body["trigger"].as_str()), (Some("succeeded"), Some("manual")), "{}", progress.text);
+    assert!(progress.body["rows_written"].as_i64().unwrap() >= 7 * 12);
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]), before);
+
+    // Structure runs after the first ask only for what changed.
+    c.sim.control("DELETE", "/ledger", Value::Null);
+    let r = sync(&c, "444000111", json!({"kind": "structure"}));
+    assert_eq!(r.status, 202);
+    let runs = settled(&c, "444000111", 4);
+    assert!(runs.last().unwrap()["detail"].as_str().unwrap().contains("incremental"), "{}", runs.last().unwrap());
+    let filtered = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000111/campaigns").all(|e| e["params"]["filtering"].to_string().contains("updated_time"));
+    assert!(filtered);
+
+    // Bad requests name the field.
+    let bad = sync(&c, "444000111", json!({"since": "2026-13-01"}));
+    assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("since")), "{}", bad.text);
+    let bad = sync(&c, "444000111", json!({"kind": "everything"}));
+    assert_eq!(bad.body["field"], "kind");
+}
+
+#[test]
+fn late_attribution_changes_only_the_days_in_the_window() {
+    let c = start("sync-late-attribution");
+    seed(&c, "444000222", "America/Los_Angeles", 2);
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000222");
+    settled(&c, "444000222", 2);
+    let (since, until) = window(&c, "444000222");
+    // Fourteen days, then time passes on Meta's side and conversions mature.
+    let old_since = chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap() - chrono::Duration::days(7);
+    let r = sync(&c, "444000222", json!({"kind": "insights", "since": old_since.to_string(), "until": until}));
+    let first_run = r.body["runs"][0]["id"].as_str().unwrap().to_string();
+    settled(&c, "444000222", 3);
+    let leads_before = c.gw.query("SELECT date, leads FROM insights_daily WHERE level = 'account' AND attribution_window = 'default' ORDER BY date", &[]);
+    c.sim.control("POST", "/time/advance", json!({"days": 3}));
+
+    let r = sync(&c, "444000222", json!({"kind": "insights"}));
+    assert_eq!(r.status, 202);
+    assert_eq!((r.body["runs"][0]["window_start"].as_str(), r.body["runs"][0]["window_end"].as_str()), (Some(since.as_str()), Some(until.as_str())), "the fresh window is the last 7 days");
+    settled(&c, "444000222", 4);
+    let (theirs, ours) = compare(&c, "444000222", &old_since.to_string(), &until);
+    assert_eq!(ours.len(), 14);
+    // Inside the window D1 equals Meta now; outside it, the first run's rows stand untouched.
+    let (inside_t, inside_o): (Vec<_>, Vec<_>) = (theirs.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect(), ours.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect());
+    assert_eq!(inside_o, inside_t);
+    let leads_after = c.gw.query("SELECT date, leads FROM insights_daily WHERE level = 'account' AND attribution_window = 'default' ORDER BY date", &[]);
+    let changed: Vec<&str> = leads_before.iter().zip(&leads_after).filter(|(b, a)| b["leads"] != a["leads"]).map(|(b, _)| b["date"].as_str().unwrap()).collect();
+    assert!(!changed.is_empty(), "conversions matured");
+    assert!(changed.iter().all(|d| *d >= since.as_str()), "only days in the window changed: {changed:?}");
+    let outside = c.gw.query("SELECT DISTINCT sync_run_id FROM insights_facts WHERE date < ?1", &[&since]);
+    assert_eq!(outside, vec![json!({"sync_run_id": first_run})]);
+}
+
+#[test]
+fn faults_mid_sync_end_with_the_same_exact_totals() {
+    let c = start("sync-faults");
+    // Small pages would need a larger account; five campaigns of 4 ads over 7 days is 140 rows.
+    seed(&c, "444000333", "America/Los_Angeles", 5);
+    let iid = c.connect(TOKEN);
+    // A 5xx run longer than the client's retries, on the insights edge: the job is retried by
+    // the queue and resumes; then the token expires mid-run and is recovered just in time.
+    c.sim.control("POST", "/faults", json!({"kind": "status", "status": 503, "count": 6, "path_contains": "/insights"}));
+    c.sim.control("POST", "/faults", json!({"kind": "status", "status": 500, "count": 4, "path_contains": "/ads"}));
+    c.sim.control("POST", "/faults", json!({"kind": "drop", "count": 3, "path_contains": "/adcreatives"}));
+    c.sim.control("POST", "/faults", json!({"kind": "session_invalidated", "path_contains": "/insights"}));
+    bind(&c, &iid, "444000333");
+    let runs = settled(&c, "444000333", 2);
+    assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
+    assert!(runs.iter().map(|r| r["retries"].as_i64().unwrap()).sum::<i64>() >= 2, "{runs:?}");
+    assert_eq!(c.gw.query("SELECT actor FROM audit_log WHERE action = 'refresh_system_user_token'", &[])[0]["actor"], "jit-recovery", "the token was recovered mid-run");
+    assert!(c.sim.control("GET", "/faults", Value::Null).to_string().contains("[]"), "every fault was hit");
+    let (since, until) = window(&c, "444000333");
+    let (theirs, ours) = compare(&c, "444000333", &since, &until);
+    assert_eq!(ours, theirs);
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM meta_ads", &[])[0]["n"], 20);
+
+    // Throttling: Meta says wait; the run records it and finishes later with the same totals.
+    c.sim.control("POST", "/faults", json!({"kind": "throttle", "code": 17, "path_contains": "/insights"}));
+    let r = sync(&c, "444000333", json!({"kind": "insights"}));
+    assert_eq!(r.status, 202);
+    let runs = settled(&c, "444000333", 3);
+    let last = runs.last().unwrap();
+    assert_eq!((last["status"].as_str(), last["rate_limited"].as_i64()), (Some("succeeded"), Some(1)), "{last}");
+    assert_eq!(compare(&c, "444000333", &since, &until), (theirs.clone(), theirs.clone()));
+    let dupes = c.gw.query("SELECT COUNT(*) AS n FROM (SELECT ad_account_id, object_id, date, hour, breakdown_key, attribution_window, COUNT(*) AS k FROM insights_facts GROUP BY 1, 2, 3, 4, 5, 6 HAVING k > 1)", &[]);
+    assert_eq!(dupes[0]["n"], 0);
+}
+
+#[test]
+fn dates_follow_each_accounts_time_zone() {
+    let c = start("sync-time-zones");
+    seed(&c, "444000444", "America/Los_Angeles", 1);
+    seed(&c, "444000555", "Asia/Kolkata", 1);
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000444");
+    bind(&c, &iid, "444000555");
+    for account in ["444000444", "444000555"] {
+        settled(&c, account, 2);
+        let (since, until) = window(&c, account);
+        let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
+        assert_eq!(until, truth["today"].as_str().unwrap(), "{account}: the window ends on the account's today");
+        let (theirs, ours) = compare(&c, account, &since, &until);
+        assert_eq!(ours, theirs, "{account}");
+    }
+}
+
+fn sign(body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn webhooks_are_verified_deduplicated_and_resync_just_the_objects_named() {
+    let c = start("sync-webhooks");
+    seed(&c, "444000666", "America/Los_Angeles", 2);
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000666");
+    settled(&c, "444000666", 2);
+
+    let hs = c.gw.request("GET", &format!("/webhooks/meta?hub.mode=subscribe&hub.verify_token={WEBHOOK_VERIFY_TOKEN}&hub.challenge=8675309"), &[], None);
+    assert_eq!((hs.status, hs.text.as_str()), (200, "8675309"));
+    let wrong = c.gw.request("GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", &[], None);
+    assert_eq!(wrong.status, 403);
+
+    // Meta changes one ad set; the notification names it.
+    let set = c.gw.query("SELECT id FROM meta_ad_sets WHERE ad_account_id = '444000666' ORDER BY id LIMIT 1", &[])[0]["id"].as_str().unwrap().to_string();
+    let other = c.gw.query("SELECT id, synced_at FROM meta_ad_sets WHERE ad_account_id = '444000666' AND id != ?1 LIMIT 1", &[&set]);
+    let url = format!("{}/v26.0/{set}?access_token={TOKEN}", c.sim.base);
+    ureq::post(&url).send_form(&[("name", "Renamed by Meta")]).unwrap();
+    let body = json!({"object": "ad_account", "entry": [{"id": "444000666", "time": 1795428000, "changes": [{"field": "in_process_ad_objects", "value": {"id": set, "level": "AD_SET", "status_name": "ACTIVE"}}]}]}).to_string();
+
+    let unsigned = c.gw.request("POST", "/webhooks/meta", &[("Content-Type", "application/json")], Some(&body));
+    assert_eq!(unsigned.status, 401);
+    let forged = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign("{}"))], Some(&body));
+    assert_eq!(forged.status, 401);
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM webhook_events", &[])[0]["n"], 0, "nothing stored without a valid signature");
+
+    let sig = sign(&body);
+    let first = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sig)], Some(&body));
+    assert_eq!((first.status, first.body["new"].as_i64(), first.body["objects_queued"].as_i64()), (200, Some(1), Some(1)), "{}", first.text);
+    let again = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sig)], Some(&body));
+    assert_eq!((again.status, again.body["new"].as_i64()), (200, Some(0)), "a redelivery is acknowledged, not repeated");
+    let runs = c.gw.wait_for("the targeted run", Duration::from_secs(60), || {
+        let rows = c.gw.query("SELECT * FROM sync_runs WHERE trigger = 'webhook' AND status = 'succeeded'", &[]);
+        (!rows.is_empty()).then_some(rows)
+    });
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["graph_calls"], 1, "one read for the one object named");
+    assert_eq!(c.gw.query("SELECT name FROM meta_ad_sets WHERE id = ?1", &[&set])[0]["name"], "Renamed by Meta");
+    let untouched = c.gw.query("SELECT id, synced_at FROM meta_ad_sets WHERE id = ?1", &[&other[0]["id"].as_str().unwrap()]);
+    assert_eq!(untouched, other, "other objects are not re-read");
+}
+
+#[test]
+fn a_revoked_token_fails_the_run_marks_the_integration_and_dead_letters_the_job() {
+    let c = start("sync-revoked");
+    seed(&c, "444000888", "America/Los_Angeles", 1);
+    let iid = c.connect(TOKEN);
+    c.sim.control("POST", "/faults", json!({"kind": "token_expired", "path_contains": "/act_444000888/"}));
+    bind(&c, &iid, "444000888");
+    let runs = settled(&c, "444000888", 2);
+    let failed: Vec<&Value> = runs.iter().filter(|r| r["status"] == "failed").collect();
+    assert_eq!(failed.len(), 2, "{runs:?}");
+    assert!(failed.iter().any(|r| r["error"].as_str().unwrap().contains("Graph code 190")), "{failed:?}");
+    assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "expired");
+    // Both jobs go to the dead-letter queue at once: the one Meta refused, with its Graph error,
+    // and the other, which found the integration expired.
+    let letters = c.gw.wait_for("two dead letters", Duration::from_secs(60), || {
+        let rows = c.gw.query("SELECT * FROM dead_letters ORDER BY reason", &[]);
+        (rows.len() == 2).then_some(rows)
+    });
+    assert!(letters.iter().any(|l| l["reason"].as_str().unwrap().contains("Graph code 190")), "{letters:?}");
+    assert!(letters.iter().any(|l| l["reason"].as_str().unwrap().contains("expired")), "{letters:?}");
+    assert!(letters.iter().all(|l| !l["body"].as_str().unwrap().contains(TOKEN)));
+}
+
+#[test]
+fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
+    let mut c = Connected::start("sync-restart", TOKEN, &[("SYNC_STALE_SECONDS", "2")]);
+    seed(&c, "444000777", "America/Los_Angeles", 5);
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000777");
+    let today = c.sim.control("GET", "/truth?account_id=444000777&since=2026-01-01&until=2026-01-01", Value::Null)["today"].as_str().unwrap().to_string();
+    let since = (chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap() - chrono::Duration::days(29)).to_string();
+    // 30 days of 20 ads is 600 rows: two pages. Each page is slow, so the restart lands in the second.
+    c.sim.control("POST", "/faults", json!({"kind": "latency", "ms": 4000, "count": 2, "path_contains": "/insights"}));
+    c.sim.control("DELETE", "/ledger", Value::Null);
+    let r = sync(&c, "444000777", json!({"kind": "insights", "since": since, "until": today}));
+    let run_id = r.body["runs"][0]["id"].as_str().unwrap().to_string();
+    c.gw.wait_for("the first page committed", Duration::from_secs(60), || {
+        let p = c.gw.query("SELECT pages FROM sync_runs WHERE id = ?1", &[&run_id])[0]["pages"].as_i64();
+        (p == Some(1)).then_some(())
+    });
+    c.gw.restart();
+    std::thread::sleep(Duration::from_secs(3));
+    // The next tick finds the run that stopped moving and sends it again.
+    c.gw.get("/__scheduled?cron=*/15+*+*+*+*");
+    let run = c.gw.wait_for("the resumed run", Duration::from_secs(90), || {
+        let r = c.gw.query("SELECT * FROM sync_runs WHERE id = ?1 AND status = 'succeeded'", &[&run_id]);
+        r.into_iter().next()
+    });
+    assert_eq!(run["pages"], 2, "{run}");
+    assert!(run["attempts"].as_i64().unwrap() >= 2, "{run}");
+    let first_pages = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000777/insights" && e["params"]["level"] == "ad" && e["params"].get("after").is_none()).count();
+    assert_eq!(first_pages, 1, "the first page was not read again");
+    let (theirs, ours) = compare(&c, "444000777", &since, &today);
+    assert_eq!(ours.len(), 30);
+    assert_eq!(ours, theirs);
+}
