@@ -100,3 +100,18 @@ CREATE TABLE webhook_events (
   id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, object TEXT NOT NULL, entry_id TEXT NOT NULL,
   field TEXT NOT NULL, value_json TEXT NOT NULL, received_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'received'
 );
+
+-- Metric facts ingested from other sources, upserted by their natural key: provider, level, the
+-- provider's id, the account's date (and hour), breakdown values and attribution window.
+CREATE TABLE metric_facts (
+  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+  provider TEXT NOT NULL, level TEXT NOT NULL CHECK (level IN ('campaign', 'adset', 'ad')),
+  external_entity_id TEXT NOT NULL, date TEXT NOT NULL, hour INTEGER NOT NULL DEFAULT -1,
+  breakdown_key TEXT NOT NULL DEFAULT '', attribution_window TEXT NOT NULL DEFAULT 'default',
+  ad_account_id TEXT NOT NULL, campaign_id TEXT, adset_id TEXT, currency TEXT NOT NULL,
+  impressions INTEGER NOT NULL, reach INTEGER NOT NULL, clicks INTEGER NOT NULL, link_clicks INTEGER NOT NULL,
+  spend_minor INTEGER NOT NULL, leads INTEGER NOT NULL, purchases INTEGER NOT NULL, purchase_value_minor INTEGER NOT NULL,
+  event_at TEXT, ingested_at TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, provider, level, external_entity_id, date, hour, breakdown_key, attribution_window)
+) WITHOUT ROWID;
+CREATE INDEX metric_facts_by_account_day ON metric_facts (ad_account_id, date, campaign_id);

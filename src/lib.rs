@@ -13,6 +13,7 @@ pub mod config;
 pub mod correlation;
 pub mod cron;
 pub mod graph;
+pub mod ingest;
 pub mod problem;
 pub mod records;
 pub mod oauth_state;

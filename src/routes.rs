@@ -31,6 +31,7 @@ pub enum Route {
     ConnectCallback,
     StartSync,
     SyncProgress,
+    IngestMetrics,
     WebhookHandshake,
     WebhookNotification,
     /// Local development only: put a raw message on the sync queue.
@@ -77,6 +78,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/v1/meta/connect/callback", Route::ConnectCallback),
     ("POST", "/v1/accounts/{}/sync", Route::StartSync),
     ("GET", "/v1/accounts/{}/sync/{}", Route::SyncProgress),
+    ("POST", "/v1/workspaces/{}/metrics/ingest", Route::IngestMetrics),
     ("GET", "/webhooks/meta", Route::WebhookHandshake),
     ("POST", "/webhooks/meta", Route::WebhookNotification),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),

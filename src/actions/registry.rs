@@ -138,6 +138,19 @@ pub const ACTIONS: &[ActionSpec] = &[
     },
     ActionSpec {
         router: GOVERNANCE,
+        name: "set_insights_settings",
+        roles: ADMIN,
+        tier: Tier::ExecuteLow,
+        summary: "What insights sync keeps: breakdown sets (checked against what Graph accepts), attribution windows, the backfill on bind and the fresh window re-fetched every tick.",
+        input: &[
+            opt("breakdown_sets", Kind::TextList, "Breakdown sets, each comma-separated: country; age,gender; publisher_platform,platform_position; device_platform; hourly_stats_aggregated_by_advertiser_time_zone."),
+            opt("attribution_windows", Kind::TextList, "Windows kept besides default: 1d_click, 7d_click, 28d_click, 1d_view."),
+            opt("backfill_days", Kind::Integer, "Days fetched when an account is bound (1 to 1100, default 7)."),
+            opt("attribution_window_days", Kind::Integer, "Days re-fetched on every tick so late conversions are corrected (1 to 28, default 7)."),
+        ],
+    },
+    ActionSpec {
+        router: GOVERNANCE,
         name: "quarantine_integration",
         roles: ADMIN,
         tier: Tier::ExecuteLow,

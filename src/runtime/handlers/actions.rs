@@ -183,6 +183,7 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             let value = policy_value(ctx, spec.name, ws, input).await?;
             set_policy(ctx, exec, ws, spec, kind, value).await
         }
+        "set_insights_settings" => set_insights_settings(ctx, exec, ws, spec, input).await,
         "quarantine_integration" | "disable_integration" => {
             let status = if spec.name == "disable_integration" { "disabled" } else { "quarantined" };
             let iid = input["integration_id"].as_str().unwrap_or_default();
@@ -347,6 +348,57 @@ fn nonempty(v: Map<String, Value>) -> Result<Value, HandlerError> {
     } else {
         Ok(Value::Object(v))
     }
+}
+
+/// Validates and stores the workspace's insights settings (unset fields keep their values).
+async fn set_insights_settings(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
+    use crate::sync::insights as ins;
+    let list = |k: &str| input.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
+    let sets: Option<Vec<Vec<String>>> = list("breakdown_sets").map(|l| l.iter().map(|s| s.split(',').map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect()).collect());
+    for set in sets.iter().flatten() {
+        ins::check_breakdown_set(set).map_err(|reason| FieldError { field: "breakdown_sets".into(), reason })?;
+    }
+    let windows = list("attribution_windows");
+    if let Some(bad) = windows.iter().flatten().find(|w| !ins::ATTRIBUTION_WINDOWS.contains(&w.as_str())) {
+        return Err(FieldError { field: "attribution_windows".into(), reason: format!("{bad} is not one of {}", ins::ATTRIBUTION_WINDOWS.join(", ")) }.into());
+    }
+    let int_in = |k: &str, lo: i64, hi: i64| -> Result<Option<i64>, HandlerError> {
+        match input.get(k).and_then(Value::as_i64) {
+            Some(n) if !(lo..=hi).contains(&n) => Err(FieldError { field: k.into(), reason: format!("must be from {lo} to {hi}") }.into()),
+            other => Ok(other),
+        }
+    };
+    let backfill = int_in("backfill_days", 1, ins::MAX_BACKFILL_DAYS)?;
+    let window_days = int_in("attribution_window_days", 1, 28)?;
+    if sets.is_none() && windows.is_none() && backfill.is_none() && window_days.is_none() {
+        return Err(FieldError { field: "input".into(), reason: "set at least one field".into() }.into());
+    }
+    let db = ctx.env.d1("DB")?;
+    let before = db.prepare("SELECT breakdown_sets_json, attribution_windows_json, backfill_days, attribution_window_days FROM insights_settings WHERE workspace_id = ?1").bind(&[text(ws)])?.first::<Value>(None).await?;
+    let keep = |k: &str, d: Value| before.as_ref().and_then(|b| b.get(k).cloned()).filter(|v| !v.is_null()).unwrap_or(d);
+    let parsed = |k: &str| keep(k, json!("[]")).as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(json!([]));
+    let after = json!({
+        "breakdown_sets": sets.map(|s| json!(s)).unwrap_or_else(|| parsed("breakdown_sets_json")),
+        "attribution_windows": windows.map(|w| json!(w)).unwrap_or_else(|| parsed("attribution_windows_json")),
+        "backfill_days": backfill.map(Value::from).unwrap_or_else(|| keep("backfill_days", json!(crate::sync::insights::DEFAULT_BACKFILL_DAYS))),
+        "attribution_window_days": window_days.map(Value::from).unwrap_or_else(|| keep("attribution_window_days", json!(crate::sync::insights::DEFAULT_ATTRIBUTION_WINDOW_DAYS))),
+    });
+    let now = now_iso();
+    let mut audit = action_audit(ctx, exec, ws, spec);
+    audit.external_id = Some("insights_settings".into());
+    audit.before = before;
+    audit.after = Some(after.clone());
+    db.batch(vec![
+        db.prepare(
+            "INSERT INTO insights_settings (workspace_id, breakdown_sets_json, attribution_windows_json, backfill_days, attribution_window_days, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (workspace_id) DO UPDATE SET breakdown_sets_json = excluded.breakdown_sets_json, attribution_windows_json = excluded.attribution_windows_json, \
+             backfill_days = excluded.backfill_days, attribution_window_days = excluded.attribution_window_days, updated_at = excluded.updated_at",
+        )
+        .bind(&[text(ws), text(&after["breakdown_sets"].to_string()), text(&after["attribution_windows"].to_string()), int(after["backfill_days"].as_i64().unwrap_or(7)), int(after["attribution_window_days"].as_i64().unwrap_or(7)), text(&now)])?,
+        audit_statement(&db, &audit, &now)?,
+    ])
+    .await?;
+    Ok((200, json!({ "workspace_id": ws, "insights_settings": after, "updated_at": now })))
 }
 
 /// Upserts one policy row with its audit row (before and after) in one batch.

@@ -148,6 +148,10 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::ConnectCallback => integrations::connect_callback(&req, ctx).await,
         Route::StartSync => sync::manual(req, ctx, p, param(0)).await,
         Route::SyncProgress => sync::progress(ctx, p, param(0), param(1)).await,
+        Route::IngestMetrics => {
+            need(Need::Member(param(0)))?;
+            sync::ingest(req, ctx, p, param(0)).await
+        }
         Route::WebhookHandshake => sync::webhook_handshake(&req, ctx),
         Route::WebhookNotification => sync::webhook_notification(req, ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,

@@ -308,3 +308,99 @@ fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
     assert_eq!(ours.len(), 30);
     assert_eq!(ours, theirs);
 }
+
+fn govern(c: &Connected, key: &str, action: &str, idem: &str, body: Value) -> Resp {
+    let auth = format!("Bearer {key}");
+    c.gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &[("Authorization", &auth), ("Idempotency-Key", idem)], Some(&body.to_string()))
+}
+
+#[test]
+fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
+    let c = start("sync-breakdowns");
+    seed(&c, "444000999", "Asia/Kolkata", 3);
+    let admin = c.key("admin");
+    let refused = govern(&c, &admin, "set_insights_settings", "s-1", json!({"breakdown_sets": ["country,age"]}));
+    assert_eq!((refused.status, refused.body["field"].as_str()), (422, Some("breakdown_sets")), "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap().contains("combination"), "{}", refused.text);
+    let refused = govern(&c, &admin, "set_insights_settings", "s-2", json!({"breakdown_sets": ["platform_position"]}));
+    assert!(refused.body["detail"].as_str().unwrap().contains("needs publisher_platform"), "{}", refused.text);
+    let set = govern(&c, &admin, "set_insights_settings", "s-3", json!({
+        "breakdown_sets": ["country", "age,gender", "publisher_platform,platform_position", "hourly_stats_aggregated_by_advertiser_time_zone"],
+        "attribution_windows": ["1d_click", "28d_click"], "backfill_days": 3,
+    }));
+    assert_eq!(set.status, 200, "{}", set.text);
+
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000999");
+    let runs = settled(&c, "444000999", 2);
+    assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
+    let (since, until) = window(&c, "444000999");
+    assert_eq!(chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap() - chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap(), chrono::Duration::days(2));
+    let (theirs, ours) = compare(&c, "444000999", &since, &until);
+    assert_eq!(ours, theirs);
+
+    // Every breakdown set splits each day exactly: its sums equal the unbroken totals.
+    let sums = c.gw.query(
+        "SELECT breakdown_set, date, SUM(spend_minor) AS spend, SUM(impressions) AS imp, SUM(leads) AS leads, COUNT(*) AS n FROM insights_facts \
+         WHERE ad_account_id = '444000999' AND attribution_window = 'default' GROUP BY breakdown_set, date ORDER BY breakdown_set, date",
+        &[],
+    );
+    let sets: std::collections::BTreeSet<&str> = sums.iter().map(|r| r["breakdown_set"].as_str().unwrap()).collect();
+    assert_eq!(sets.into_iter().collect::<Vec<_>>(), ["", "age,gender", "country", "hourly", "publisher_platform,platform_position"]);
+    for r in &sums {
+        let base = sums.iter().find(|b| b["breakdown_set"] == "" && b["date"] == r["date"]).unwrap();
+        assert_eq!((&r["spend"], &r["imp"], &r["leads"]), (&base["spend"], &base["imp"], &base["leads"]), "{r} vs {base}");
+    }
+    let hours = c.gw.query("SELECT MIN(hour) AS lo, MAX(hour) AS hi, COUNT(DISTINCT hour) AS n FROM insights_facts WHERE breakdown_set = 'hourly'", &[]);
+    assert_eq!((hours[0]["lo"].as_i64(), hours[0]["hi"].as_i64(), hours[0]["n"].as_i64()), (Some(0), Some(23), Some(24)));
+    let insights_run = runs.iter().find(|r| r["kind"] == "insights_resync").unwrap();
+    assert!(insights_run["pages"].as_i64().unwrap() > 5, "the hourly pull takes several pages: {insights_run}");
+
+    // Each attribution window is kept apart: 1-day click never exceeds 28-day click.
+    let by_window = c.gw.query("SELECT attribution_window, SUM(leads) AS leads FROM insights_daily WHERE level = 'account' GROUP BY attribution_window ORDER BY attribution_window", &[]);
+    let leads = |w: &str| by_window.iter().find(|r| r["attribution_window"] == w).unwrap()["leads"].as_i64().unwrap();
+    assert!(leads("1d_click") <= leads("28d_click") && leads("1d_click") > 0, "{by_window:?}");
+}
+
+#[test]
+fn ingest_upserts_good_rows_by_natural_key_and_reports_the_bad_ones() {
+    let c = start("sync-ingest");
+    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/ad-accounts", c.ws), Some(&json!({"account_id": "act_909", "name": "Ingest", "currency": "USD", "timezone_name": "America/Los_Angeles"})));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let recruiter = c.key("recruiter");
+    let post = |rows: Value| c.gw.request("POST", &format!("/v1/workspaces/{}/metrics/ingest", c.ws), &[("Authorization", &format!("Bearer {recruiter}"))], Some(&json!({"rows": rows}).to_string()));
+    let rows = json!([
+        {"external_entity_id": "77", "level": "campaign", "ad_account_id": "act_909", "date": "2026-11-20", "spend": "10.50", "impressions": 1000, "clicks": 20, "leads": 2},
+        {"external_entity_id": "77", "level": "campaign", "ad_account_id": "act_909", "event_at": "2026-11-22T07:30:00Z", "spend_minor": 99, "impressions": 10},
+        {"external_entity_id": "77", "level": "campaign", "ad_account_id": "act_909", "date": "2026-11-20", "breakdown": {"country": "US"}, "spend": "4.00"},
+        {"external_entity_id": "78", "level": "campaign", "ad_account_id": "act_909", "date": "2026-11-20", "impressions": -3},
+        {"external_entity_id": "79", "level": "campaign", "ad_account_id": "act_12345", "date": "2026-11-20"},
+    ]);
+    let r = post(rows.clone());
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.body["accepted"].as_i64(), r.body["rejected"].as_i64()), (Some(3), Some(2)));
+    assert_eq!(r.body["errors"], json!([
+        {"index": 3, "field": "impressions", "reason": "must be a non-negative integer"},
+        {"index": 4, "field": "ad_account_id", "reason": "act_12345 is not bound to this workspace"},
+    ]));
+    let stored = c.gw.query("SELECT date, breakdown_key, spend_minor, impressions FROM metric_facts ORDER BY date, breakdown_key", &[]);
+    assert_eq!(stored, vec![
+        json!({"date": "2026-11-20", "breakdown_key": "", "spend_minor": 1050, "impressions": 1000}),
+        json!({"date": "2026-11-20", "breakdown_key": "country=US", "spend_minor": 400, "impressions": 0}),
+        // 07:30 UTC on the 22nd is still the 21st in Los Angeles.
+        json!({"date": "2026-11-21", "breakdown_key": "", "spend_minor": 99, "impressions": 10}),
+    ]);
+    // The same facts again, one corrected: replaced, never added.
+    let mut again = rows.as_array().unwrap()[..3].to_vec();
+    again[0]["spend"] = json!("11.00");
+    let r = post(Value::Array(again));
+    assert_eq!(r.body["accepted"], 3);
+    let stored = c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM metric_facts", &[]);
+    assert_eq!(stored[0], json!({"n": 3, "s": 1100 + 400 + 99}));
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'ingest_metrics'", &[])[0]["n"], 2);
+    let empty = post(json!([]));
+    assert_eq!((empty.status, empty.body["field"].as_str()), (422, Some("rows")));
+    let other_ws = c.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
+    let foreign = c.gw.request("POST", &format!("/v1/workspaces/{other_ws}/metrics/ingest"), &[("Authorization", &format!("Bearer {recruiter}"))], Some(&json!({"rows": rows}).to_string()));
+    assert_eq!(foreign.status, 403);
+}
