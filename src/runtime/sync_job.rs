@@ -20,7 +20,12 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env};
 
 const STRUCTURE_PAGE: u32 = 500;
-const INSIGHTS_PAGE: u32 = 500;
+/// Insights rows per page, and days per request: a long window is pulled in slices so no one
+/// request asks Meta for a huge report.
+const INSIGHTS_PAGE: u32 = 2_000;
+const INSIGHTS_SLICE_DAYS: i64 = 7;
+/// Facts per upsert statement (each statement binds its rows as one JSON text).
+const FACTS_PER_STATEMENT: usize = 1_000;
 
 /// Why a job stopped before it finished.
 pub enum JobError {
@@ -143,6 +148,8 @@ fn graph_error(e: HandlerError, rate_limited: &mut bool) -> JobError {
 
 struct Job<'a> {
     ctx: &'a RequestContext,
+    /// `SYNC_PAGE_LIMIT`, when set, overrides both page sizes (smaller pages, more commits).
+    page_limit: Option<u32>,
     db: D1Database,
     run: Run,
     account: Account,
@@ -214,7 +221,7 @@ impl Job<'_> {
         let start = self.run.phase.as_deref().and_then(ObjectKind::parse).map(|k| order.iter().position(|x| *x == k).unwrap_or(0)).unwrap_or(if self.run.phase.as_deref() == Some("done") { order.len() } else { 0 });
         for i in start..order.len() {
             let kind = order[i];
-            let mut params = vec![("fields".to_string(), kind.fields()), ("limit".to_string(), STRUCTURE_PAGE.to_string())];
+            let mut params = vec![("fields".to_string(), kind.fields()), ("limit".to_string(), self.page_limit.unwrap_or(STRUCTURE_PAGE).to_string())];
             if let Some(f) = structure::filtering(kind, (since > 0).then_some(since)) {
                 params.push(("filtering".into(), f));
             }
@@ -281,41 +288,43 @@ impl Job<'_> {
         let (s, u) = (parse(&since)?, parse(&until)?);
         let mut sets: Vec<Vec<String>> = vec![vec![]];
         sets.extend(settings.breakdown_sets.iter().cloned());
+        let slices = ins::slices(s, u, INSIGHTS_SLICE_DAYS);
         let digits = ins::currency_digits(&self.account.currency);
+        // Steps are (breakdown set, slice of days), numbered in order; the phase is `facts:{n}`.
+        let steps: Vec<(&Vec<String>, (chrono::NaiveDate, chrono::NaiveDate))> = sets.iter().flat_map(|set| slices.iter().map(move |sl| (set, *sl))).collect();
         let start = match self.run.phase.as_deref() {
             Some(p) if p.starts_with("facts:") => p[6..].parse::<usize>().unwrap_or(0),
-            Some("rollup") | Some("validate") | Some("done") => sets.len(),
+            Some("rollup") | Some("validate") | Some("done") => steps.len(),
             _ => 0,
         };
-        for (i, set) in sets.iter().enumerate().skip(start) {
+        for (i, (set, (from, to))) in steps.iter().enumerate().skip(start) {
             let phase = format!("facts:{i}");
-            let next = if i + 1 < sets.len() { format!("facts:{}", i + 1) } else { "rollup".to_string() };
-            let params = ins::params(s, u, set, &settings.windows, INSIGHTS_PAGE);
+            let next = if i + 1 < steps.len() { format!("facts:{}", i + 1) } else { "rollup".to_string() };
+            let params = ins::params(*from, *to, set, &settings.windows, self.page_limit.unwrap_or(INSIGHTS_PAGE));
             let set_name = ins::set_name(set);
             let windows = settings.windows.clone();
-            let set_c = set.clone();
+            let set_c: Vec<String> = set.to_vec();
+            let name_c = set_name.clone();
             let path = format!("act_{}/insights", self.account.id);
             let write = move |job: &Self, rows: &[Value]| -> worker::Result<Vec<D1PreparedStatement>> {
                 let now = now_iso();
                 let mut facts: Vec<Value> = Vec::new();
                 for r in rows {
                     let fs: Vec<Fact> = ins::facts(r, &set_c, &windows, digits).map_err(worker::Error::RustError)?;
-                    facts.extend(fs.iter().map(|f| f.row(&job.account.id, &set_name, &job.account.workspace_id, &job.run.id, &now)));
+                    facts.extend(fs.iter().map(|f| f.row(&job.account.id, &name_c, &job.account.workspace_id, &job.run.id, &now)));
                 }
-                if facts.is_empty() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![job.db.prepare(ins::upsert_page_sql()).bind(&[text(&Value::Array(facts).to_string())])?])
+                let sql = ins::upsert_page_sql();
+                facts.chunks(FACTS_PER_STATEMENT).map(|c| job.db.prepare(&sql).bind(&[text(&Value::Array(c.to_vec()).to_string())])).collect()
             };
             if self.run.phase.as_deref() != Some(phase.as_str()) {
                 self.run.cursor = None;
             }
             self.pages(&phase, &path, params, &write, &next).await?;
-            // Rows of this set in the window that Meta no longer reports (written by an earlier
-            // run) go, so a re-synced day holds exactly what Meta says now.
+            // Rows of this set and slice that Meta no longer reports (written by an earlier run)
+            // go, so a re-synced day holds exactly what Meta says now.
             self.db
                 .prepare("DELETE FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = ?4 AND source = 'meta' AND sync_run_id IS NOT ?5")
-                .bind(&[text(&self.account.id), text(&since), text(&until), text(&ins::set_name(set)), text(&self.run.id)])?
+                .bind(&[text(&self.account.id), text(&from.to_string()), text(&to.to_string()), text(&set_name), text(&self.run.id)])?
                 .run()
                 .await?;
         }
@@ -445,7 +454,8 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
     let ctx = RequestContext { env: env.clone(), correlation_id: run.id.clone(), path: "/queue/adgate-sync".into(), dev_routes: false };
     let run_id = run.id.clone();
     let kind = run.kind.clone();
-    let mut job = Job { ctx: &ctx, db: env.d1("DB")?, run, account, rate_limited: false };
+    let page_limit = super::context::env_text(env, "SYNC_PAGE_LIMIT").and_then(|v| v.parse().ok()).filter(|n: &u32| (1..=5_000).contains(n));
+    let mut job = Job { ctx: &ctx, page_limit, db: env.d1("DB")?, run, account, rate_limited: false };
     let outcome = if kind == SyncKind::Structure.as_str() { job.structure().await } else { job.insights().await };
     match outcome {
         Ok(detail) => {

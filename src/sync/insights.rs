@@ -257,6 +257,18 @@ pub fn params(since: NaiveDate, until: NaiveDate, breakdowns: &[String], windows
     p
 }
 
+/// The window cut into consecutive slices of at most `days` days.
+pub fn slices(since: NaiveDate, until: NaiveDate, days: i64) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut from = since;
+    while from <= until {
+        let to = (from + Duration::days(days.max(1) - 1)).min(until);
+        out.push((from, to));
+        from = to + Duration::days(1);
+    }
+    out
+}
+
 /// Every date from `since` to `until`, as text.
 pub fn days(since: NaiveDate, until: NaiveDate) -> Vec<String> {
     let mut out = Vec::new();
@@ -298,6 +310,9 @@ mod tests {
         assert_eq!(fresh_window(today, 1).0, today);
         assert_eq!(backfill_window(today, 90).0.to_string(), "2026-08-26");
         assert_eq!(days(fresh_window(today, 3).0, today), ["2026-11-21", "2026-11-22", "2026-11-23"]);
+        let s = slices(backfill_window(today, 15).0, today, 7);
+        assert_eq!(s.iter().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>(), ["2026-11-09..2026-11-15", "2026-11-16..2026-11-22", "2026-11-23..2026-11-23"]);
+        assert_eq!(slices(today, today, 7), [(today, today)]);
     }
 
     #[test]

@@ -277,13 +277,14 @@ fn a_revoked_token_fails_the_run_marks_the_integration_and_dead_letters_the_job(
 
 #[test]
 fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
-    let mut c = Connected::start("sync-restart", TOKEN, &[("SYNC_STALE_SECONDS", "2")]);
+    let mut c = Connected::start("sync-restart", TOKEN, &[("SYNC_STALE_SECONDS", "2"), ("SYNC_PAGE_LIMIT", "100")]);
     seed(&c, "444000777", "America/Los_Angeles", 5);
     let iid = c.connect(TOKEN);
     bind(&c, &iid, "444000777");
     let today = c.sim.control("GET", "/truth?account_id=444000777&since=2026-01-01&until=2026-01-01", Value::Null)["today"].as_str().unwrap().to_string();
     let since = (chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap() - chrono::Duration::days(29)).to_string();
-    // 30 days of 20 ads is 600 rows: two pages. Each page is slow, so the restart lands in the second.
+    // 30 days are pulled in five slices of up to 7 days, two pages of 100 rows each. The first two
+    // pages are slow, so the restart lands in the second: in the middle of the first slice.
     c.sim.control("POST", "/faults", json!({"kind": "latency", "ms": 4000, "count": 2, "path_contains": "/insights"}));
     c.sim.control("DELETE", "/ledger", Value::Null);
     let r = sync(&c, "444000777", json!({"kind": "insights", "since": since, "until": today}));
@@ -300,10 +301,11 @@ fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
         let r = c.gw.query("SELECT * FROM sync_runs WHERE id = ?1 AND status = 'succeeded'", &[&run_id]);
         r.into_iter().next()
     });
-    assert_eq!(run["pages"], 2, "{run}");
+    // Slices of 7, 7, 7, 7 and 2 days: 140 rows (two pages) four times, then 40 (one page).
+    assert_eq!((run["pages"].as_i64(), run["rows_written"].as_i64()), (Some(9), Some(600)), "each page counted once: {run}");
     assert!(run["attempts"].as_i64().unwrap() >= 2, "{run}");
-    let first_pages = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000777/insights" && e["params"]["level"] == "ad" && e["params"].get("after").is_none()).count();
-    assert_eq!(first_pages, 1, "the first page was not read again");
+    let first_page = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000777/insights" && e["params"]["level"] == "ad" && e["params"]["time_range"].to_string().contains(&since) && e["params"].get("after").is_none()).count();
+    assert_eq!(first_page, 1, "the committed page was not read again: the run resumed from its cursor");
     let (theirs, ours) = compare(&c, "444000777", &since, &today);
     assert_eq!(ours.len(), 30);
     assert_eq!(ours, theirs);
@@ -316,7 +318,8 @@ fn govern(c: &Connected, key: &str, action: &str, idem: &str, body: Value) -> Re
 
 #[test]
 fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
-    let c = start("sync-breakdowns");
+    // Small pages, so the hourly pull takes several.
+    let c = Connected::start("sync-breakdowns", TOKEN, &[("BACKFILL_ON_BIND", "true"), ("SYNC_PAGE_LIMIT", "100")]);
     seed(&c, "444000999", "Asia/Kolkata", 3);
     let admin = c.key("admin");
     let refused = govern(&c, &admin, "set_insights_settings", "s-1", json!({"breakdown_sets": ["country,age"]}));
