@@ -6,6 +6,7 @@
 
 use super::d1::{new_id, now_iso, text};
 use super::sync_job::{self, JobError};
+use super::handlers::sync::WebhookMessage;
 use crate::sync_message;
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,10 +14,22 @@ use worker::{console_error, console_warn, D1Database, Env, MessageBatch, Message
 
 pub const SYNC_QUEUE: &str = "adgate-sync";
 pub const DEAD_LETTER_QUEUE: &str = "adgate-sync-dlq";
+pub const WEBHOOK_QUEUE: &str = "adgate-webhooks";
 
 pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()> {
     let db = env.d1("DB")?;
     let queue = batch.queue();
+    if queue == WEBHOOK_QUEUE {
+        let bodies: Vec<WebhookMessage> = batch.messages()?.iter().filter_map(|m| serde_json::from_value(m.body().clone()).ok()).collect();
+        match super::handlers::sync::process_webhooks(env, &bodies).await {
+            Ok(_) => batch.ack_all(),
+            Err(e) => {
+                console_warn!("queue {queue}: batch will be retried: {e}");
+                batch.retry_all();
+            }
+        }
+        return Ok(());
+    }
     for message in batch.iter() {
         let message = match message {
             Ok(m) => m,
@@ -81,6 +94,7 @@ async fn bound_account(db: &D1Database, account_id: &str) -> worker::Result<Opti
 async fn store_dead_letter(db: &D1Database, queue: &str, message_id: &str, body: &Value) -> Result<(), String> {
     let reason = match sync_message::parse(body) {
         _ if body["error"].is_string() => body["error"].as_str().unwrap_or_default().to_string(),
+        _ if body["webhook"].is_string() => "the webhook consumer failed this notification on every delivery".to_string(),
         Err(reason) => reason,
         Ok(msg) => match bound_account(db, &msg.ad_account_id).await {
             Ok(None) => format!("ad account {} is not bound to any workspace", msg.ad_account_id),

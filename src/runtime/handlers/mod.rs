@@ -10,7 +10,7 @@ mod gate;
 mod health;
 pub(crate) mod integrations;
 mod ledgers;
-mod sync;
+pub(crate) mod sync;
 mod meta;
 pub(crate) mod meta_events;
 mod workspaces;

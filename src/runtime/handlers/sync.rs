@@ -149,9 +149,17 @@ pub fn webhook_handshake(req: &Request, ctx: &RequestContext) -> HandlerResult {
     }
 }
 
-/// `POST /webhooks/meta`: verified against the raw body before anything is parsed or stored;
-/// each change is stored once (Meta delivers at least once) and the objects it names are
-/// re-synced through the queue, so the answer is immediate.
+/// A verified notification on its way to the webhook consumer.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct WebhookMessage {
+    /// The raw body as Meta sent it (already verified).
+    pub webhook: String,
+    pub received_at: String,
+}
+
+/// `POST /webhooks/meta`: verified against the raw body before anything is parsed or stored,
+/// then handed to the webhook queue (durable) and acknowledged at once; the queue's consumer
+/// deduplicates, stores and re-syncs (`process_webhooks`).
 pub async fn webhook_notification(mut req: Request, ctx: &RequestContext) -> HandlerResult {
     let body = req.bytes().await?;
     let secret = ctx.var("META_APP_SECRET").unwrap_or_default();
@@ -159,43 +167,55 @@ pub async fn webhook_notification(mut req: Request, ctx: &RequestContext) -> Han
     if secret.is_empty() || !crate::webhooks::signature_valid(&secret, &body, signature.as_deref()) {
         return Err(Problem::new("bad-signature", "Bad Signature", 401, "X-Hub-Signature-256 is missing or does not match the body").into());
     }
-    let parsed: Value = serde_json::from_slice(&body).map_err(|e| HandlerError::from(Problem::bad_request(format!("the notification is not JSON: {e}"))))?;
+    let text_body = String::from_utf8(body).map_err(|_| HandlerError::from(Problem::bad_request("the notification is not UTF-8")))?;
+    let parsed: Value = serde_json::from_str(&text_body).map_err(|e| HandlerError::from(Problem::bad_request(format!("the notification is not JSON: {e}"))))?;
     let changes = crate::webhooks::changes(&parsed).map_err(|e| HandlerError::from(Problem::bad_request(e)))?;
-    let db = ctx.env.d1("DB")?;
-    let now = now_iso();
-    let mut fresh = Vec::new();
-    for c in &changes {
-        let r = db
-            .prepare("INSERT INTO webhook_events (id, dedupe_key, object, entry_id, field, value_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (dedupe_key) DO NOTHING")
-            .bind(&[text(&new_id("whe")), text(&c.dedupe_key), text(&c.object), text(&c.entry_id), text(&c.field), text(&c.value.to_string()), text(&now)])?
-            .run()
-            .await?;
-        if r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1 {
-            fresh.push(c);
-        }
+    ctx.env.queue("WEBHOOK_QUEUE")?.send(WebhookMessage { webhook: text_body, received_at: now_iso() }).await?;
+    json_response(200, &json!({ "received": changes.len() }))
+}
+
+/// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
+/// RETURNING names the new ones, in one round trip), and one targeted structure run is queued
+/// per bound account named, with all its objects.
+pub async fn process_webhooks(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Result<usize> {
+    let db = env.d1("DB")?;
+    let mut changes = Vec::new();
+    for m in bodies {
+        let parsed: Value = serde_json::from_str(&m.webhook).unwrap_or(Value::Null);
+        changes.extend(crate::webhooks::changes(&parsed).unwrap_or_default().into_iter().map(|c| (c, m.received_at.clone())));
     }
-    // One targeted structure run per bound account named, with all its objects.
+    let mut stmts = Vec::new();
+    for (c, at) in &changes {
+        stmts.push(
+            db.prepare("INSERT INTO webhook_events (id, dedupe_key, object, entry_id, field, value_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key")
+                .bind(&[text(&new_id("whe")), text(&c.dedupe_key), text(&c.object), text(&c.entry_id), text(&c.field), text(&c.value.to_string()), text(at)])?,
+        );
+    }
+    let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
+    let mut seen = std::collections::HashSet::new();
     let mut by_account: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for c in &fresh {
-        if let Some((account, object)) = c.resync_target() {
+    for ((c, _), r) in changes.iter().zip(&inserted) {
+        // A redelivery inside one batch is caught by `seen`; across batches, by the table.
+        let new = r.results::<Value>().map(|v| !v.is_empty()).unwrap_or(false) && seen.insert(c.dedupe_key.clone());
+        if let (true, Some((account, object))) = (new, c.resync_target()) {
             let e = by_account.entry(account).or_default();
             if !e.contains(&object) {
                 e.push(object);
             }
         }
     }
-    let mut queued = 0;
+    let now = now_iso();
     let mut messages = Vec::new();
     for (account, objects) in by_account {
         let bound = db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL").bind(&[text(&account)])?.first::<Value>(None).await?;
         let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else { continue };
-        queued += objects.len();
         messages.push(SyncMessage { v: SCHEMA_VERSION, kind: SyncKind::Structure, trigger: Trigger::Webhook, ad_account_id: account, workspace_id: ws, cron_run_id: None, enqueued_at: now.clone(), run_id: None, objects, error: None });
     }
+    let queued = messages.len();
     if !messages.is_empty() {
-        ctx.env.queue("SYNC_QUEUE")?.send_batch(messages).await?;
+        env.queue("SYNC_QUEUE")?.send_batch(messages).await?;
     }
-    json_response(200, &json!({ "received": changes.len(), "new": fresh.len(), "objects_queued": queued }))
+    Ok(queued)
 }
 
 /// `POST /v1/workspaces/{id}/metrics/ingest` with `{"rows": [...]}`: good rows are upserted by
