@@ -15,9 +15,17 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlS
 
 #[durable_object]
 pub struct AdAccountGate {
+    state: State,
     sql: SqlStorage,
     env: Env,
 }
+
+/// Sync messages to send later (polling an async report run): the alarm sends the due ones.
+const SCHEDULED_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS scheduled (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    body  TEXT NOT NULL
+)";
 
 const IDEMPOTENCY_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS idempotency (
     key           TEXT PRIMARY KEY,
@@ -56,12 +64,29 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA] {
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA, SCHEDULED_SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 worker::console_error!("AdAccountGate schema: {e}");
             }
         }
-        AdAccountGate { sql, env }
+        AdAccountGate { state, sql, env }
+    }
+
+    /// Sends the sync messages that are due, then re-arms for the next one.
+    async fn alarm(&self) -> Result<Response> {
+        let now = worker::Date::now().as_millis() as i64;
+        let due: Vec<Value> = self.sql.exec("SELECT id, body FROM scheduled WHERE at_ms <= ?1 ORDER BY at_ms", vec![SqlStorageValue::Integer(now)])?.to_array()?;
+        let queue = self.env.queue("SYNC_QUEUE")?;
+        for row in &due {
+            let body: Value = serde_json::from_str(row["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+            match crate::sync_message::parse(&body) {
+                Ok(msg) => queue.send(msg).await?,
+                Err(e) => worker::console_error!("AdAccountGate: dropping a scheduled message: {e}"),
+            }
+            self.sql.exec("DELETE FROM scheduled WHERE id = ?1", vec![SqlStorageValue::Integer(row["id"].as_i64().unwrap_or_default())])?;
+        }
+        self.arm().await?;
+        Response::ok("sent")
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -95,6 +120,13 @@ impl DurableObject for AdAccountGate {
                 self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
             }
             ("POST", "admit") => self.admit(name),
+            ("POST", "schedule") => {
+                let b: Value = req.json().await?;
+                let at = b["at_ms"].as_i64().ok_or_else(|| worker::Error::RustError("at_ms is required".into()))?;
+                self.sql.exec("INSERT INTO scheduled (at_ms, body) VALUES (?1, ?2)", vec![SqlStorageValue::Integer(at), SqlStorageValue::from(b["message"].to_string())])?;
+                self.arm().await?;
+                Response::from_json(&json!({ "scheduled_at_ms": at }))
+            }
             ("POST", "idem/begin") => {
                 let b: Value = req.json().await?;
                 self.idem_begin(text(&b, "key")?, text(&b, "body_hash")?, b["ttl_ms"].as_i64().unwrap_or(86_400_000))
@@ -110,6 +142,19 @@ impl DurableObject for AdAccountGate {
             }
             _ => Response::error(format!("no gate operation {op}"), 404),
         }
+    }
+}
+
+impl AdAccountGate {
+    /// Points the alarm at the earliest scheduled message, if any.
+    async fn arm(&self) -> Result<()> {
+        let next: Value = self.sql.exec("SELECT MIN(at_ms) AS at FROM scheduled", None)?.one()?;
+        if let Some(at) = next["at"].as_i64() {
+            // An integer is an offset from now.
+            let now = worker::Date::now().as_millis() as i64;
+            self.state.storage().set_alarm((at - now).max(0)).await?;
+        }
+        Ok(())
     }
 }
 

@@ -116,3 +116,11 @@ CREATE TABLE metric_facts (
 ) WITHOUT ROWID;
 -- Covers the dashboard read (one account, a date range, by campaign) without touching the rows.
 CREATE INDEX metric_facts_by_account_day ON metric_facts (ad_account_id, date, campaign_id, spend_minor, impressions, clicks, leads);
+
+-- Leads fetched after a leadgen webhook, by Meta's lead id. field_data holds the answers.
+CREATE TABLE meta_leads (
+  id TEXT PRIMARY KEY, ad_account_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
+  form_id TEXT, ad_id TEXT, adset_id TEXT, campaign_id TEXT, created_time TEXT,
+  field_data_json TEXT NOT NULL, sync_run_id TEXT, synced_at TEXT NOT NULL
+);
+CREATE INDEX meta_leads_by_account ON meta_leads (ad_account_id, created_time);

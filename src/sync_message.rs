@@ -12,6 +12,8 @@ pub enum SyncKind {
     InsightsResync,
     TokenHealth,
     Structure,
+    /// Leads a leadgen webhook named (`leads:{id}`), fetched and stored.
+    Leads,
 }
 
 impl SyncKind {
@@ -20,6 +22,7 @@ impl SyncKind {
             SyncKind::InsightsResync => "insights_resync",
             SyncKind::TokenHealth => "token_health",
             SyncKind::Structure => "structure",
+            SyncKind::Leads => "leads",
         }
     }
 }
@@ -73,8 +76,9 @@ pub fn parse(body: &Value) -> Result<SyncMessage, String> {
     if msg.v != SCHEMA_VERSION {
         return Err(format!("unsupported sync message version {} (expected {SCHEMA_VERSION})", msg.v));
     }
-    if let Some(bad) = msg.objects.iter().find(|o| !o.split_once(':').is_some_and(|(k, id)| crate::sync::structure::ObjectKind::parse(k).is_some() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))) {
-        return Err(format!("objects: {bad:?} is not kind:id (campaigns, adsets, ads or adcreatives)"));
+    let known = |k: &str| crate::sync::structure::ObjectKind::parse(k).is_some() || k == "leads";
+    if let Some(bad) = msg.objects.iter().find(|o| !o.split_once(':').is_some_and(|(k, id)| known(k) && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))) {
+        return Err(format!("objects: {bad:?} is not kind:id (campaigns, adsets, ads, adcreatives or leads)"));
     }
     if !crate::records::is_meta_account_id(&msg.ad_account_id) {
         return Err(format!("ad_account_id {:?} is not a Meta ad account id", msg.ad_account_id));

@@ -45,6 +45,16 @@ impl Change {
     }
 }
 
+impl Change {
+    /// For a leadgen notification: the lead's id and the ad it came from (if Meta named one).
+    pub fn lead(&self) -> Option<(String, Option<String>)> {
+        if self.object != "page" || self.field != "leadgen" {
+            return None;
+        }
+        Some((id_text(&self.value["leadgen_id"])?, id_text(&self.value["ad_id"])))
+    }
+}
+
 /// Graph ids arrive as strings, and in some payloads as numbers.
 fn id_text(v: &Value) -> Option<String> {
     match v {
@@ -117,5 +127,7 @@ mod tests {
         assert!(changes(&json!({ "entry": [] })).is_err());
         let lead = changes(&json!({ "object": "page", "entry": [{ "id": 1, "time": 2, "changes": [{ "field": "leadgen", "value": { "leadgen_id": "9" } }] }] })).unwrap();
         assert_eq!(lead[0].resync_target(), None);
+        assert_eq!(lead[0].lead(), Some(("9".into(), None)));
+        assert_eq!(c[0].lead(), None);
     }
 }

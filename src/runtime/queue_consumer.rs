@@ -54,7 +54,8 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
             Err(reason) => Err(JobError::Retry { reason: reason.clone(), delay_seconds: 0 }),
         };
         match outcome {
-            Ok(()) => message.ack(),
+            // Waiting: the account's gate sends the message again when the report run is due.
+            Ok(()) | Err(JobError::Waiting) => message.ack(),
             Err(JobError::Retry { reason, delay_seconds }) => {
                 console_warn!("queue {queue}: message {} will be retried in {delay_seconds}s: {reason}", message.id());
                 message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay_seconds).build());

@@ -24,6 +24,12 @@ const STRUCTURE_PAGE: u32 = 500;
 /// request asks Meta for a huge report.
 const INSIGHTS_PAGE: u32 = 2_000;
 const INSIGHTS_SLICE_DAYS: i64 = 7;
+/// A pull of at least this many rows (ads x days) uses async report runs (`ASYNC_REPORT_MIN_ROWS`).
+const DEFAULT_ASYNC_REPORT_MIN_ROWS: i64 = 100_000;
+/// Seconds between polls of a report run (`ASYNC_POLL_SECONDS`), and how many polls before the
+/// pull is split instead.
+const DEFAULT_ASYNC_POLL_SECONDS: i64 = 10;
+const MAX_REPORT_POLLS: u32 = 60;
 /// Facts per upsert statement (each statement binds its rows as one JSON text).
 const FACTS_PER_STATEMENT: usize = 1_000;
 
@@ -36,6 +42,8 @@ pub enum JobError {
     /// Meta refused the token or its permissions (after the just-in-time refresh): the run is
     /// failed and the integration marked.
     Revoked(String),
+    /// An async report run is not ready: the account's gate will send the message again.
+    Waiting,
 }
 
 impl From<worker::Error> for JobError {
@@ -146,6 +154,9 @@ fn graph_error(e: HandlerError, rate_limited: &mut bool) -> JobError {
     }
 }
 
+/// Turns one page of Graph rows into the statements that store it.
+type PageWriter<'j> = dyn Fn(&Job<'j>, &[Value]) -> worker::Result<Vec<D1PreparedStatement>> + 'j;
+
 struct Job<'a> {
     ctx: &'a RequestContext,
     /// `SYNC_PAGE_LIMIT`, when set, overrides both page sizes (smaller pages, more commits).
@@ -156,7 +167,7 @@ struct Job<'a> {
     rate_limited: bool,
 }
 
-impl Job<'_> {
+impl<'a> Job<'a> {
     fn scope(&self) -> Scope<'_> {
         Scope { workspace_id: &self.account.workspace_id, integration_id: self.account.integration_id.as_deref(), ad_account_id: Some(&self.account.id) }
     }
@@ -169,26 +180,28 @@ impl Job<'_> {
         }
     }
 
-    /// Reads pages from the run's cursor on, committing each with `write` and the progress.
-    async fn pages(&mut self, phase: &str, path: &str, params: Vec<(String, String)>, write: &dyn Fn(&Self, &[Value]) -> worker::Result<Vec<D1PreparedStatement>>, next_phase: &str) -> Result<(), JobError> {
+    /// Reads pages from the run's cursor on (the part after `prefix`), committing each with
+    /// `write` and the progress; after the last page the run moves to `end`.
+    #[allow(clippy::too_many_arguments)]
+    async fn pages(&mut self, phase: &str, prefix: &str, path: &str, params: Vec<(String, String)>, write: &PageWriter<'a>, end: (&str, Option<String>)) -> Result<(), JobError> {
         loop {
             let mut p = params.clone();
-            if let Some(after) = &self.run.cursor {
-                p.push(("after".into(), after.clone()));
+            if let Some(after) = self.run.cursor.as_deref().and_then(|c| c.strip_prefix(prefix)).filter(|a| !a.is_empty()) {
+                p.push(("after".into(), after.to_string()));
             }
             let body = self.get(path, &p).await?;
             let data = body["data"].as_array().cloned().unwrap_or_default();
-            let next = body["paging"]["next"].as_str().and(body["paging"]["cursors"]["after"].as_str()).map(str::to_string);
+            let next = body["paging"]["next"].as_str().and(body["paging"]["cursors"]["after"].as_str()).map(|a| format!("{prefix}{a}"));
             let mut stmts = write(self, &data)?;
             let (to_phase, cursor) = match &next {
-                Some(c) => (phase, Some(c.as_str())),
-                None => (next_phase, None),
+                Some(c) => (phase, Some(c.clone())),
+                None => (end.0, end.1.clone()),
             };
-            stmts.push(progress(&self.db, &self.run.id, to_phase, cursor, data.len(), 1, 1)?);
+            stmts.push(progress(&self.db, &self.run.id, to_phase, cursor.as_deref(), data.len(), 1, 1)?);
             self.db.batch(stmts).await?;
-            self.run.cursor = next;
-            if self.run.cursor.is_none() {
-                self.run.phase = Some(next_phase.to_string());
+            self.run.phase = Some(to_phase.to_string());
+            self.run.cursor = cursor;
+            if next.is_none() {
                 return Ok(());
             }
         }
@@ -227,7 +240,7 @@ impl Job<'_> {
             }
             let next = order.get(i + 1).map(|k| k.as_str()).unwrap_or("done");
             let path = format!("act_{}/{}", self.account.id, kind.edge());
-            self.pages(kind.as_str(), &path, params, &move |job: &Self, data: &[Value]| job.structure_page(kind, data), next).await?;
+            self.pages(kind.as_str(), "", &path, params, &move |job: &Self, data: &[Value]| job.structure_page(kind, data), (next, None)).await?;
         }
         // The next run asks only for what changed since the newest change mirrored now (less a
         // second: Graph's filter is strict and times have whole seconds).
@@ -268,6 +281,30 @@ impl Job<'_> {
         Ok(format!("targeted re-sync of {done} objects"))
     }
 
+    /// Leads a leadgen webhook named: read each (one call) and store it by its id.
+    async fn leads(&mut self) -> Result<String, JobError> {
+        let objects: Vec<String> = self.run.object_ids_json.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+        let mut stored = 0;
+        for id in objects.iter().filter_map(|o| o.strip_prefix("leads:")) {
+            let lead = self.get(id, &[("fields".to_string(), "id,created_time,ad_id,adset_id,campaign_id,form_id,field_data".to_string())]).await?;
+            let now = now_iso();
+            let s = |k: &str| opt_text(lead[k].as_str());
+            self.db
+                .batch(vec![
+                    self.db
+                        .prepare(
+                            "INSERT INTO meta_leads (id, ad_account_id, workspace_id, form_id, ad_id, adset_id, campaign_id, created_time, field_data_json, sync_run_id, synced_at) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO UPDATE SET field_data_json = excluded.field_data_json, synced_at = excluded.synced_at",
+                        )
+                        .bind(&[text(id), text(&self.account.id), text(&self.account.workspace_id), s("form_id"), s("ad_id"), s("adset_id"), s("campaign_id"), s("created_time"), text(&lead["field_data"].to_string()), text(&self.run.id), text(&now)])?,
+                    progress(&self.db, &self.run.id, "leads", None, 1, 0, 1)?,
+                ])
+                .await?;
+            stored += 1;
+        }
+        Ok(format!("{stored} leads fetched and stored"))
+    }
+
     async fn window(&mut self, settings: &Settings) -> Result<(String, String), JobError> {
         if let (Some(s), Some(u)) = (&self.run.window_start, &self.run.window_end) {
             return Ok((s.clone(), u.clone()));
@@ -288,7 +325,13 @@ impl Job<'_> {
         let (s, u) = (parse(&since)?, parse(&until)?);
         let mut sets: Vec<Vec<String>> = vec![vec![]];
         sets.extend(settings.breakdown_sets.iter().cloned());
-        let slices = ins::slices(s, u, INSIGHTS_SLICE_DAYS);
+        // A large pull (ads x days) goes through async report runs, one per breakdown set for the
+        // whole window; a small one is read directly, in slices of days.
+        let ads: Value = self.db.prepare("SELECT COUNT(*) AS n FROM meta_ads WHERE ad_account_id = ?1").bind(&[text(&self.account.id)])?.first::<Value>(None).await?.unwrap_or_default();
+        let expected_rows = ads["n"].as_i64().unwrap_or(0) * ((u - s).num_days() + 1);
+        let min_rows = super::context::env_text(&self.ctx.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
+        let use_reports = expected_rows >= min_rows;
+        let slices = if use_reports { vec![(s, u)] } else { ins::slices(s, u, INSIGHTS_SLICE_DAYS) };
         let digits = ins::currency_digits(&self.account.currency);
         // Steps are (breakdown set, slice of days), numbered in order; the phase is `facts:{n}`.
         let steps: Vec<(&Vec<String>, (chrono::NaiveDate, chrono::NaiveDate))> = sets.iter().flat_map(|set| slices.iter().map(move |sl| (set, *sl))).collect();
@@ -319,7 +362,11 @@ impl Job<'_> {
             if self.run.phase.as_deref() != Some(phase.as_str()) {
                 self.run.cursor = None;
             }
-            self.pages(&phase, &path, params, &write, &next).await?;
+            if use_reports {
+                self.report_step(&phase, &next, params, &write).await?;
+            } else {
+                self.pages(&phase, "", &path, params, &write, (&next, None)).await?;
+            }
             // Rows of this set and slice that Meta no longer reports (written by an earlier run)
             // go, so a re-synced day holds exactly what Meta says now.
             self.db
@@ -333,6 +380,89 @@ impl Job<'_> {
         }
         let mismatches = self.validate(&since, &until).await?;
         Ok(format!("insights {since}..{until}: {} breakdown sets; {mismatches} days differ from Meta's account totals", sets.len()))
+    }
+
+    /// One step through an async report run. The cursor says where it is: `report:{id}:{polls}`
+    /// while Meta prepares it (each poll is a message the account's gate sends later, from its
+    /// alarm), `rows:{id}:{after}` while its rows are read, `split:{k}:{after}` when the report
+    /// failed or took too long and the same pull is made campaign by campaign instead.
+    async fn report_step(&mut self, phase: &str, next: &str, params: Vec<(String, String)>, write: &PageWriter<'a>) -> Result<(), JobError> {
+        let account_path = format!("act_{}/insights", self.account.id);
+        if self.run.cursor.is_none() {
+            let created = call_through(self.ctx, &self.scope(), GraphCall::Write("POST", &account_path), &params).await;
+            let body = match created {
+                Ok((v, _)) => v,
+                Err(e) => return Err(graph_error(e, &mut self.rate_limited)),
+            };
+            let id = body["report_run_id"].as_str().ok_or_else(|| JobError::Retry { reason: "Meta returned no report_run_id".into(), delay_seconds: 10 })?.to_string();
+            self.commit(phase, Some(format!("report:{id}:0")), 1).await?;
+            return self.poll_later().await;
+        }
+        if let Some(rest) = self.run.cursor.clone().as_deref().and_then(|c| c.strip_prefix("report:")) {
+            let (id, polls) = rest.split_once(':').map(|(i, n)| (i.to_string(), n.parse::<u32>().unwrap_or(0))).unwrap_or((rest.to_string(), 0));
+            let status = self.get(&id, &[("fields".to_string(), "async_status,async_percent_completion".to_string())]).await?;
+            match status["async_status"].as_str().unwrap_or_default() {
+                "Job Completed" => self.commit(phase, Some(format!("rows:{id}:")), 1).await?,
+                "Job Failed" | "Job Skipped" => self.commit(phase, Some("split:0:".into()), 1).await?,
+                _ if polls + 1 >= MAX_REPORT_POLLS => self.commit(phase, Some("split:0:".into()), 1).await?,
+                _ => {
+                    self.commit(phase, Some(format!("report:{id}:{}", polls + 1)), 1).await?;
+                    return self.poll_later().await;
+                }
+            }
+        }
+        let cursor = self.run.cursor.clone().unwrap_or_default();
+        if let Some(rest) = cursor.strip_prefix("rows:") {
+            let id = rest.split(':').next().unwrap_or_default().to_string();
+            let limit = params.iter().find(|(k, _)| k == "limit").cloned().into_iter().collect();
+            return self.pages(phase, &format!("rows:{id}:"), &format!("{id}/insights"), limit, write, (next, None)).await;
+        }
+        // Split: the same pull, one campaign at a time, straight from the edge.
+        let from: usize = cursor.strip_prefix("split:").and_then(|r| r.split(':').next()).and_then(|k| k.parse().ok()).unwrap_or(0);
+        let campaigns: Vec<String> = self
+            .db
+            .prepare("SELECT id FROM meta_campaigns WHERE ad_account_id = ?1 ORDER BY id")
+            .bind(&[text(&self.account.id)])?
+            .all()
+            .await?
+            .results::<Value>()?
+            .into_iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect();
+        if campaigns.is_empty() {
+            self.commit(next, None, 0).await?;
+            return Ok(());
+        }
+        for (k, campaign) in campaigns.iter().enumerate().skip(from) {
+            let mut p = params.clone();
+            p.push(("filtering".into(), json!([{ "field": "campaign.id", "operator": "EQUAL", "value": campaign }]).to_string()));
+            let end = if k + 1 < campaigns.len() { (phase, Some(format!("split:{}:", k + 1))) } else { (next, None) };
+            self.pages(phase, &format!("split:{k}:"), &account_path, p, write, end).await?;
+        }
+        Ok(())
+    }
+
+    /// Records where the run is, counting `calls` Graph calls.
+    async fn commit(&mut self, phase: &str, cursor: Option<String>, calls: u32) -> Result<(), JobError> {
+        progress(&self.db, &self.run.id, phase, cursor.as_deref(), 0, 0, calls)?.run().await?;
+        self.run.phase = Some(phase.to_string());
+        self.run.cursor = cursor;
+        Ok(())
+    }
+
+    /// Asks the account's gate to send this run's message again after the poll interval.
+    async fn poll_later(&mut self) -> Result<(), JobError> {
+        let secs = super::context::env_text(&self.ctx.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
+        let message = json!({
+            "v": crate::sync_message::SCHEMA_VERSION, "kind": self.run.kind, "trigger": self.run.trigger,
+            "ad_account_id": self.account.id, "workspace_id": self.account.workspace_id, "enqueued_at": now_iso(), "run_id": self.run.id,
+        });
+        let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });
+        let resp = super::handlers::gate::gate_call(&self.ctx.env, &self.account.id, "schedule", &body).await?;
+        if resp.status_code() != 200 {
+            return Err(JobError::Retry { reason: format!("the gate could not schedule the poll ({})", resp.status_code()), delay_seconds: secs as u32 });
+        }
+        Err(JobError::Waiting)
     }
 
     /// Rebuilds the daily aggregates of exactly the window's days, in one batch.
@@ -456,7 +586,13 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
     let kind = run.kind.clone();
     let page_limit = super::context::env_text(env, "SYNC_PAGE_LIMIT").and_then(|v| v.parse().ok()).filter(|n: &u32| (1..=5_000).contains(n));
     let mut job = Job { ctx: &ctx, page_limit, db: env.d1("DB")?, run, account, rate_limited: false };
-    let outcome = if kind == SyncKind::Structure.as_str() { job.structure().await } else { job.insights().await };
+    let outcome = if kind == SyncKind::Structure.as_str() {
+        job.structure().await
+    } else if kind == SyncKind::Leads.as_str() {
+        job.leads().await
+    } else {
+        job.insights().await
+    };
     match outcome {
         Ok(detail) => {
             finish(&db, &run_id, "succeeded", &detail, None, job.rate_limited).await?;
@@ -469,6 +605,13 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
                 .run()
                 .await?;
             Err(JobError::Retry { reason, delay_seconds })
+        }
+        Err(JobError::Waiting) => {
+            db.prepare("UPDATE sync_runs SET detail = 'waiting for an async report run', rate_limited = MAX(rate_limited, ?2), updated_at = ?3 WHERE id = ?1")
+                .bind(&[text(&run_id), int(job.rate_limited as i64), text(&now_iso())])?
+                .run()
+                .await?;
+            Ok(())
         }
         Err(JobError::Permanent(reason)) => {
             finish(&db, &run_id, "failed", "retrying cannot fix this", Some(&reason), job.rate_limited).await?;

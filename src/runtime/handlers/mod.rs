@@ -6,7 +6,7 @@ mod api_keys;
 mod approvals;
 mod campaigns;
 mod dev;
-mod gate;
+pub(crate) mod gate;
 mod health;
 pub(crate) mod integrations;
 mod ledgers;

@@ -175,8 +175,8 @@ pub async fn webhook_notification(mut req: Request, ctx: &RequestContext) -> Han
 }
 
 /// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
-/// RETURNING names the new ones, in one round trip), and one targeted structure run is queued
-/// per bound account named, with all its objects.
+/// RETURNING names the new ones, in one round trip); one targeted structure run is queued per
+/// bound account named, with all its objects, and one leads run per account whose ads got leads.
 pub async fn process_webhooks(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Result<usize> {
     let db = env.d1("DB")?;
     let mut changes = Vec::new();
@@ -193,12 +193,25 @@ pub async fn process_webhooks(env: &worker::Env, bodies: &[WebhookMessage]) -> w
     }
     let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
     let mut seen = std::collections::HashSet::new();
-    let mut by_account: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut jobs: std::collections::BTreeMap<(String, &str), Vec<String>> = Default::default();
     for ((c, _), r) in changes.iter().zip(&inserted) {
         // A redelivery inside one batch is caught by `seen`; across batches, by the table.
-        let new = r.results::<Value>().map(|v| !v.is_empty()).unwrap_or(false) && seen.insert(c.dedupe_key.clone());
-        if let (true, Some((account, object))) = (new, c.resync_target()) {
-            let e = by_account.entry(account).or_default();
+        if !(r.results::<Value>().map(|v| !v.is_empty()).unwrap_or(false) && seen.insert(c.dedupe_key.clone())) {
+            continue;
+        }
+        let target = match (c.resync_target(), c.lead()) {
+            (Some((account, object)), _) => Some((account, "structure", object)),
+            // A lead is fetched through the account of the ad it came from, as the mirror knows it.
+            (None, Some((lead, Some(ad)))) => db
+                .prepare("SELECT ad_account_id FROM meta_ads WHERE id = ?1")
+                .bind(&[text(&ad)])?
+                .first::<Value>(None)
+                .await?
+                .and_then(|r| r["ad_account_id"].as_str().map(|a| (a.to_string(), "leads", format!("leads:{lead}")))),
+            _ => None,
+        };
+        if let Some((account, kind, object)) = target {
+            let e = jobs.entry((account, kind)).or_default();
             if !e.contains(&object) {
                 e.push(object);
             }
@@ -206,10 +219,11 @@ pub async fn process_webhooks(env: &worker::Env, bodies: &[WebhookMessage]) -> w
     }
     let now = now_iso();
     let mut messages = Vec::new();
-    for (account, objects) in by_account {
+    for ((account, kind), objects) in jobs {
         let bound = db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL").bind(&[text(&account)])?.first::<Value>(None).await?;
         let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else { continue };
-        messages.push(SyncMessage { v: SCHEMA_VERSION, kind: SyncKind::Structure, trigger: Trigger::Webhook, ad_account_id: account, workspace_id: ws, cron_run_id: None, enqueued_at: now.clone(), run_id: None, objects, error: None });
+        let kind = if kind == "leads" { SyncKind::Leads } else { SyncKind::Structure };
+        messages.push(SyncMessage { v: SCHEMA_VERSION, kind, trigger: Trigger::Webhook, ad_account_id: account, workspace_id: ws, cron_run_id: None, enqueued_at: now.clone(), run_id: None, objects, error: None });
     }
     let queued = messages.len();
     if !messages.is_empty() {

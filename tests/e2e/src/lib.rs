@@ -58,7 +58,9 @@ impl Simulator {
     pub fn start(demo_token: &str) -> Simulator {
         ensure_built();
         use std::io::{BufRead, BufReader};
-        let mut child = Command::new(repo_root().join("target/debug/graph-sim"))
+        // Benchmarks point GRAPH_SIM_BIN at a release build; tests use the debug one.
+        let bin = std::env::var_os("GRAPH_SIM_BIN").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/debug/graph-sim"));
+        let mut child = Command::new(bin)
             .args(["--port", "0", "--demo-token", demo_token])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -358,6 +360,19 @@ impl Gateway {
     }
 
     /// Polls `check` until it returns Some, or fails after `timeout` with `what`.
+    /// Fails if `secret` appears in any D1 row or in the gateway's log.
+    pub fn assert_nowhere(&self, secret: &str) {
+        let conn = self.d1();
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+        let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        for t in tables {
+            for row in self.query(&format!("SELECT * FROM \"{t}\""), &[]) {
+                assert!(!row.to_string().contains(secret), "secret in table {t}");
+            }
+        }
+        assert!(!self.log_text().contains(secret), "secret in the gateway log");
+    }
+
     pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
         let deadline = Instant::now() + timeout;
         loop {

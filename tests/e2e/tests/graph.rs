@@ -23,15 +23,7 @@ fn connect(gw: &Gateway, ws: &str, token: &str) -> adgate_e2e::Resp {
 }
 
 fn assert_no_token_anywhere(gw: &Gateway, token: &str) {
-    let conn = gw.d1();
-    let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
-    let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    for t in tables {
-        for row in gw.query(&format!("SELECT * FROM \"{t}\""), &[]) {
-            assert!(!row.to_string().contains(token), "token in table {t}");
-        }
-    }
-    assert!(!gw.log_text().contains(token), "token in the gateway log");
+    gw.assert_nowhere(token);
 }
 
 #[test]

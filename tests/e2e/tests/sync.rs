@@ -168,6 +168,7 @@ fn faults_mid_sync_end_with_the_same_exact_totals() {
     assert!(runs.iter().map(|r| r["retries"].as_i64().unwrap()).sum::<i64>() >= 2, "{runs:?}");
     assert_eq!(c.gw.query("SELECT actor FROM audit_log WHERE action = 'refresh_system_user_token'", &[])[0]["actor"], "jit-recovery", "the token was recovered mid-run");
     assert!(c.sim.control("GET", "/faults", Value::Null).to_string().contains("[]"), "every fault was hit");
+    c.gw.assert_nowhere(TOKEN);
     let (since, until) = window(&c, "444000333");
     let (theirs, ours) = compare(&c, "444000333", &since, &until);
     assert_eq!(ours, theirs);
@@ -412,4 +413,69 @@ fn ingest_upserts_good_rows_by_natural_key_and_reports_the_bad_ones() {
     let other_ws = c.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
     let foreign = c.gw.request("POST", &format!("/v1/workspaces/{other_ws}/metrics/ingest"), &[("Authorization", &format!("Bearer {recruiter}"))], Some(&json!({"rows": rows}).to_string()));
     assert_eq!(foreign.status, 403);
+}
+
+#[test]
+fn a_lead_delivered_by_metas_webhook_is_fetched_and_stored() {
+    let c = start("sync-leads");
+    seed(&c, "444000123", "America/Los_Angeles", 1);
+    let iid = c.connect(TOKEN);
+    bind(&c, &iid, "444000123");
+    settled(&c, "444000123", 2);
+    // The simulator subscribes to the gateway as Meta does: the handshake, then signed deliveries.
+    let app = "1000000000000001";
+    let sub = ureq::post(&format!("{}/v26.0/{app}/subscriptions", c.sim.base)).send_form(&[
+        ("object", "page"),
+        ("callback_url", &format!("{}/webhooks/meta", c.gw.base)),
+        ("verify_token", WEBHOOK_VERIFY_TOKEN),
+        ("fields", "leadgen"),
+        ("access_token", &format!("{app}|sim-app-secret")),
+    ]);
+    assert!(sub.is_ok(), "{:?}", sub.err());
+    let ad = c.gw.query("SELECT id FROM meta_ads WHERE ad_account_id = '444000123' LIMIT 1", &[])[0]["id"].as_str().unwrap().to_string();
+    let form = c.sim.control("POST", "/leadgen_forms", json!({"account_id": "444000123", "name": "Drivers"}))["id"].as_str().unwrap().to_string();
+    let answers = json!([{"name": "full_name", "values": ["Dana Driver"]}, {"name": "cdl_class", "values": ["A"]}]);
+    let lead = c.sim.control("POST", "/leads", json!({"form_id": form, "ad_id": ad, "field_data": answers}))["id"].as_str().unwrap().to_string();
+    let stored = c.gw.wait_for("the stored lead", Duration::from_secs(60), || c.gw.query("SELECT * FROM meta_leads WHERE id = ?1", &[&lead]).pop());
+    assert_eq!((stored["ad_id"].as_str(), stored["form_id"].as_str(), stored["ad_account_id"].as_str()), (Some(ad.as_str()), Some(form.as_str()), Some("444000123")));
+    assert_eq!(serde_json::from_str::<Value>(stored["field_data_json"].as_str().unwrap()).unwrap(), answers);
+    let deliveries = c.sim.control("GET", "/webhooks/deliveries", Value::Null);
+    assert!(deliveries["deliveries"].as_array().unwrap().iter().all(|d| d["delivered"] == true), "{deliveries}");
+    assert_eq!(c.gw.query("SELECT status FROM sync_runs WHERE kind = 'leads'", &[]), vec![json!({"status": "succeeded"})]);
+    c.gw.assert_nowhere(TOKEN);
+    c.gw.assert_nowhere("sim-app-secret");
+}
+
+#[test]
+fn large_pulls_go_through_async_report_runs_polled_by_the_gate_and_split_when_one_fails() {
+    // Every pull counts as large here; the gate's alarm polls every second.
+    let c = Connected::start("sync-async-reports", TOKEN, &[("BACKFILL_ON_BIND", "true"), ("ASYNC_REPORT_MIN_ROWS", "1"), ("ASYNC_POLL_SECONDS", "1"), ("SYNC_PAGE_LIMIT", "50")]);
+    seed(&c, "444000321", "America/Los_Angeles", 3);
+    c.sim.control("POST", "/config", json!({"report_polls_to_finish": 3}));
+    let iid = c.connect(TOKEN);
+    c.sim.control("DELETE", "/ledger", Value::Null);
+    bind(&c, &iid, "444000321");
+    settled(&c, "444000321", 2);
+    let (since, until) = window(&c, "444000321");
+    let (theirs, ours) = compare(&c, "444000321", &since, &until);
+    assert_eq!(ours, theirs);
+    let ledger = c.sim.ledger();
+    let created: Vec<&Value> = ledger.iter().filter(|e| e["method"] == "POST" && e["path"] == "/act_444000321/insights").collect();
+    assert_eq!(created.len(), 1, "one report run for the window");
+    let polls = ledger.iter().filter(|e| e["method"] == "GET" && e["endpoint"] == "/{id}" && e["status"] == 200).count();
+    assert!(polls >= 3, "polled until complete: {polls}");
+    let result_pages = ledger.iter().filter(|e| e["path"].as_str().is_some_and(|p| p.ends_with("/insights") && !p.starts_with("/act_"))).count();
+    assert_eq!(result_pages, 2, "84 rows in pages of 50, read from the report");
+
+    // The next report fails on Meta's side: the same pull is made campaign by campaign.
+    c.sim.control("POST", "/config", json!({"fail_next_reports": 1}));
+    c.sim.control("DELETE", "/ledger", Value::Null);
+    let r = sync(&c, "444000321", json!({"kind": "insights"}));
+    assert_eq!(r.status, 202);
+    let runs = settled(&c, "444000321", 3);
+    assert_eq!(runs.last().unwrap()["status"], "succeeded", "{}", runs.last().unwrap());
+    let split: Vec<String> = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000321/insights" && e["method"] == "GET" && e["params"]["level"] == "ad").map(|e| e["params"]["filtering"].to_string()).collect();
+    assert_eq!(split.len(), 3, "one pull per campaign: {split:?}");
+    assert!(split.iter().all(|f| f.contains("campaign.id")));
+    assert_eq!(compare(&c, "444000321", &since, &until), (theirs.clone(), theirs));
 }

@@ -328,6 +328,7 @@ async fn set_delivery(State(s): State<Shared>, Path(id): Path<String>, Json(d): 
 struct ConfigSpec {
     require_proof: Option<bool>,
     report_polls_to_finish: Option<u32>,
+    fail_next_reports: Option<u32>,
     attribution_lag_days: Option<i64>,
     app_call_budget: Option<u32>,
     usage_window_secs: Option<i64>,
@@ -339,6 +340,9 @@ async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Valu
     let mut st = s.lock().unwrap();
     if let Some(v) = c.require_proof {
         st.cfg.require_proof = v;
+    }
+    if let Some(v) = c.fail_next_reports {
+        st.fail_next_reports = v;
     }
     if let Some(v) = c.report_polls_to_finish {
         st.report_polls_to_finish = v.max(1);

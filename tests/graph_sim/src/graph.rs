@@ -367,6 +367,8 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
             let created = chrono::DateTime::from_timestamp(store.accounts[account_id].created, 0).unwrap_or_default().date_naive();
             insights::parse_query(&req.params, Level::Account, today, created)?;
             let id = store.new_id();
+            let fail_now = store.fail_next_reports > 0;
+            store.fail_next_reports = store.fail_next_reports.saturating_sub(1);
             let run = ReportRun {
                 id: id.clone(),
                 account_id: account_id.to_string(),
@@ -375,7 +377,7 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
                 created: store.now(),
                 polls_to_finish: store.report_polls_to_finish,
                 polls: 0,
-                fail: req.params.str("simulate_failure").is_some(),
+                fail: fail_now || req.params.str("simulate_failure").is_some(),
             };
             store.report_runs.insert(id.clone(), run);
             let now = store.now();

@@ -195,6 +195,8 @@ pub struct Store {
     pub usage_window_secs: i64,
     pub report_runs: HashMap<String, ReportRun>,
     pub report_polls_to_finish: u32,
+    /// The next this many async report runs fail (as Meta's do when a report is too large).
+    pub fail_next_reports: u32,
     /// Days over which late conversions keep arriving.
     pub attribution_lag_days: i64,
     pub seq: u64,
@@ -249,6 +251,7 @@ impl Store {
             usage_window_secs: 3600,
             report_runs: HashMap::new(),
             report_polls_to_finish: 3,
+            fail_next_reports: 0,
             attribution_lag_days: 7,
             seq: 0,
             subscriptions: Vec::new(),
