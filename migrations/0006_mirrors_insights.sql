@@ -124,3 +124,16 @@ CREATE TABLE meta_leads (
   field_data_json TEXT NOT NULL, sync_run_id TEXT, synced_at TEXT NOT NULL
 );
 CREATE INDEX meta_leads_by_account ON meta_leads (ad_account_id, created_time);
+
+-- The daily aggregates with their ratios (money per unit in minor units; NULL where the divisor
+-- is zero). Reach summed over ads counts a person once per ad, so frequency here is a floor.
+CREATE VIEW insights_daily_metrics AS
+SELECT ad_account_id, level, object_id, date, attribution_window, workspace_id,
+       spend_minor, impressions, reach, clicks, link_clicks, leads, purchases, purchase_value_minor,
+       CASE WHEN impressions > 0 THEN ROUND(clicks * 100.0 / impressions, 4) END AS ctr_pct,
+       CASE WHEN clicks > 0 THEN ROUND(spend_minor * 1.0 / clicks, 4) END AS cpc_minor,
+       CASE WHEN impressions > 0 THEN ROUND(spend_minor * 1000.0 / impressions, 4) END AS cpm_minor,
+       CASE WHEN leads > 0 THEN ROUND(spend_minor * 1.0 / leads, 4) END AS cpl_minor,
+       CASE WHEN purchases > 0 THEN ROUND(spend_minor * 1.0 / purchases, 4) END AS cpa_minor,
+       CASE WHEN reach > 0 THEN ROUND(impressions * 1.0 / reach, 4) END AS frequency
+FROM insights_daily;

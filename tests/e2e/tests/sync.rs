@@ -89,6 +89,11 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
         assert_eq!(sums, acct, "{level}");
     }
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM data_quality_events", &[])[0]["n"], 0);
+    // Ratios come with the aggregates.
+    let m = &c.gw.query("SELECT * FROM insights_daily_metrics WHERE ad_account_id = '444000111' AND level = 'campaign' AND attribution_window = 'default' LIMIT 1", &[])[0];
+    let (spend, imp, clicks) = (m["spend_minor"].as_f64().unwrap(), m["impressions"].as_f64().unwrap(), m["clicks"].as_f64().unwrap());
+    assert!((m["ctr_pct"].as_f64().unwrap() - clicks * 100.0 / imp).abs() < 1e-3, "{m}");
+    assert!((m["cpm_minor"].as_f64().unwrap() - spend * 1000.0 / imp).abs() < 1e-3, "{m}");
 
     // A second run of the same window replaces and never adds.
     let before = c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]);
