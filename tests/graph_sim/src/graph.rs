@@ -378,6 +378,7 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
                 polls_to_finish: store.report_polls_to_finish,
                 polls: 0,
                 fail: fail_now || req.params.str("simulate_failure").is_some(),
+                rows: None,
             };
             store.report_runs.insert(id.clone(), run);
             let now = store.now();
@@ -470,11 +471,20 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
             if run.polls < run.polls_to_finish || run.fail {
                 return Err(GraphError::invalid_param("(#100) The report is not ready; poll the report run until async_status is Job Completed").subcode(2_601));
             }
-            let today = insights::account_today(store, &run.account_id);
-            let created = chrono::DateTime::from_timestamp(store.accounts[&run.account_id].created, 0).unwrap_or_default().date_naive();
-            let q = insights::parse_query(&run.params, Level::Account, today, created)?;
-            let rows = insights::run(store, &run.account_id, None, &q);
-            list(store, req, rows)
+            let rows = match run.rows {
+                Some(rows) => rows,
+                None => {
+                    let today = insights::account_today(store, &run.account_id);
+                    let created = chrono::DateTime::from_timestamp(store.accounts[&run.account_id].created, 0).unwrap_or_default().date_naive();
+                    let q = insights::parse_query(&run.params, Level::Account, today, created)?;
+                    let rows = std::sync::Arc::new(insights::run(store, &run.account_id, None, &q));
+                    if let Some(r) = store.report_runs.get_mut(&node.id) {
+                        r.rows = Some(rows.clone());
+                    }
+                    rows
+                }
+            };
+            list_window(store, req, rows.len(), |start, end| rows[start..end].to_vec())
         }
         ("GET", "adsets" | "ads", Kind::Campaign | Kind::AdSet) => {
             let kind = if edge == "ads" { Kind::Ad } else { Kind::AdSet };

@@ -174,6 +174,8 @@ pub struct ReportRun {
     pub polls_to_finish: u32,
     pub polls: u32,
     pub fail: bool,
+    /// The finished report's rows, computed once on the first read (Meta materialises a report).
+    pub rows: Option<std::sync::Arc<Vec<serde_json::Value>>>,
 }
 
 pub struct Store {
