@@ -115,6 +115,17 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     let filtered = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000111/campaigns").all(|e| e["params"]["filtering"].to_string().contains("updated_time"));
     assert!(filtered);
 
+    // When Meta's account total disagrees with the sum over its ads, each day is recorded.
+    c.sim.control("POST", "/config", json!({"account_total_skew_cents": 500}));
+    let r = sync(&c, "444000111", json!({"kind": "insights", "since": until, "until": until}));
+    assert_eq!(r.status, 202);
+    settled(&c, "444000111", 5);
+    let dq = c.gw.query("SELECT kind, date, expected_json, actual_json FROM data_quality_events", &[]);
+    assert_eq!(dq.len(), 1, "{dq:?}");
+    assert_eq!((dq[0]["kind"].as_str(), dq[0]["date"].as_str()), (Some("account_total_mismatch"), Some(until.as_str())));
+    let (expected, actual): (Value, Value) = (serde_json::from_str(dq[0]["expected_json"].as_str().unwrap()).unwrap(), serde_json::from_str(dq[0]["actual_json"].as_str().unwrap()).unwrap());
+    assert_eq!(expected["spend_minor"].as_i64().unwrap() - actual["spend_minor"].as_i64().unwrap(), 500);
+
     // Bad requests name the field.
     let bad = sync(&c, "444000111", json!({"since": "2026-13-01"}));
     assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("since")), "{}", bad.text);

@@ -334,12 +334,16 @@ struct ConfigSpec {
     usage_window_secs: Option<i64>,
     account_call_budget: Option<(String, u32)>,
     base_latency_ms: Option<u64>,
+    account_total_skew_cents: Option<i64>,
 }
 
 async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Value> {
     let mut st = s.lock().unwrap();
     if let Some(v) = c.require_proof {
         st.cfg.require_proof = v;
+    }
+    if let Some(v) = c.account_total_skew_cents {
+        st.account_total_skew_cents = v;
     }
     if let Some(v) = c.fail_next_reports {
         st.fail_next_reports = v;

@@ -473,7 +473,7 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
             "reach" => json!(m.reach.to_string()),
             "clicks" => json!(m.clicks.to_string()),
             "inline_link_clicks" => json!(m.link_clicks.to_string()),
-            "spend" => json!(money(m.spend_cents)),
+            "spend" => json!(money(m.spend_cents + if q.level == Level::Account { store.account_total_skew_cents } else { 0 })),
             "ctr" => ratio(m.clicks as f64, m.impressions as f64, 100.0).map(Value::from).unwrap_or(Value::Null),
             "cpc" => ratio(m.spend_cents as f64 / 100.0, m.clicks as f64, 1.0).map(Value::from).unwrap_or(Value::Null),
             "cpm" => ratio(m.spend_cents as f64 / 100.0, m.impressions as f64, 1000.0).map(Value::from).unwrap_or(Value::Null),

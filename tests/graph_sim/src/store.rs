@@ -201,6 +201,9 @@ pub struct Store {
     pub fail_next_reports: u32,
     /// Days over which late conversions keep arriving.
     pub attribution_lag_days: i64,
+    /// Added to the spend of account-level insights rows, in cents: a Meta whose totals disagree
+    /// with the sum of its ads (0, the default, keeps them exact).
+    pub account_total_skew_cents: i64,
     pub seq: u64,
     pub subscriptions: Vec<Subscription>,
     pub deliveries: Vec<Delivery>,
@@ -255,6 +258,7 @@ impl Store {
             report_polls_to_finish: 3,
             fail_next_reports: 0,
             attribution_lag_days: 7,
+            account_total_skew_cents: 0,
             seq: 0,
             subscriptions: Vec::new(),
             deliveries: Vec::new(),

@@ -95,7 +95,7 @@ fn mirror(campaigns: usize, days: i64) {
     }
     let walk_secs = t.elapsed().as_secs_f64();
     println!("== mirror: {campaigns} campaigns x 10 ad sets x 10 ads ({ads} ads), {days} days of ad-level daily insights");
-    println!("adgate: {} Graph calls (structure {s_calls}, insights {i_calls}; the simulator saw {ledger_calls} for the account, with the bind's own read), {i_rows} insights rows, {facts} facts in D1, {secs:.1}s bind to done", s_calls + i_calls);
+    println!("adgate: {} Graph calls (structure {s_calls}, insights {i_calls}; the simulator's ledger shows {ledger_calls} on act_{account}/..., the bind's own read among them), {i_rows} insights rows, {facts} facts in D1, {secs:.1}s bind to done", s_calls + i_calls);
     println!("lower bound: {} calls (structure {lb_structure} pages of 500; insights {lb_insights} pages of 2,000 + 1 validation call)", lb_structure + lb_insights + 1);
     println!("adgate / lower bound: {:.2}x the calls", (s_calls + i_calls) as f64 / (lb_structure + lb_insights + 1) as f64);
     println!("per-parent walk, direct to the simulator, no writes: {walk_calls} calls (structure {structure_walk_calls}, insights {}), {walk_rows} rows, {walk_secs:.1}s", walk_calls - structure_walk_calls);
