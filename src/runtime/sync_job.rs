@@ -330,19 +330,27 @@ impl<'a> Job<'a> {
         let ads: Value = self.db.prepare("SELECT COUNT(*) AS n FROM meta_ads WHERE ad_account_id = ?1").bind(&[text(&self.account.id)])?.first::<Value>(None).await?.unwrap_or_default();
         let expected_rows = ads["n"].as_i64().unwrap_or(0) * ((u - s).num_days() + 1);
         let min_rows = super::context::env_text(&self.ctx.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
-        let use_reports = expected_rows >= min_rows;
+        // Decided once per run: a resumed run keeps the mode its phase names (`facts:` for direct
+        // slices, `reports:` for report runs), even if the mirror has grown since.
+        let use_reports = match self.run.phase.as_deref() {
+            Some(p) if p.starts_with("facts:") => false,
+            Some(p) if p.starts_with("reports:") => true,
+            _ => expected_rows >= min_rows,
+        };
+        let step_name = if use_reports { "reports" } else { "facts" };
         let slices = if use_reports { vec![(s, u)] } else { ins::slices(s, u, INSIGHTS_SLICE_DAYS) };
         let digits = ins::currency_digits(&self.account.currency);
-        // Steps are (breakdown set, slice of days), numbered in order; the phase is `facts:{n}`.
+        // Steps are (breakdown set, slice of days), numbered in order; the phase is `facts:{n}`
+        // (or `reports:{n}`).
         let steps: Vec<(&Vec<String>, (chrono::NaiveDate, chrono::NaiveDate))> = sets.iter().flat_map(|set| slices.iter().map(move |sl| (set, *sl))).collect();
         let start = match self.run.phase.as_deref() {
-            Some(p) if p.starts_with("facts:") => p[6..].parse::<usize>().unwrap_or(0),
+            Some(p) if p.starts_with(&format!("{step_name}:")) => p[step_name.len() + 1..].parse::<usize>().unwrap_or(0),
             Some("rollup") | Some("validate") | Some("done") => steps.len(),
             _ => 0,
         };
         for (i, (set, (from, to))) in steps.iter().enumerate().skip(start) {
-            let phase = format!("facts:{i}");
-            let next = if i + 1 < steps.len() { format!("facts:{}", i + 1) } else { "rollup".to_string() };
+            let phase = format!("{step_name}:{i}");
+            let next = if i + 1 < steps.len() { format!("{step_name}:{}", i + 1) } else { "rollup".to_string() };
             let params = ins::params(*from, *to, set, &settings.windows, self.page_limit.unwrap_or(INSIGHTS_PAGE));
             let set_name = ins::set_name(set);
             let windows = settings.windows.clone();
@@ -430,8 +438,8 @@ impl<'a> Job<'a> {
             .filter_map(|r| r["id"].as_str().map(str::to_string))
             .collect();
         if campaigns.is_empty() {
-            self.commit(next, None, 0).await?;
-            return Ok(());
+            // Splitting needs the mirror's campaigns; wait for the structure run rather than skip.
+            return Err(JobError::Retry { reason: "the account's campaigns are not mirrored yet; the split waits for them".into(), delay_seconds: 30 });
         }
         for (k, campaign) in campaigns.iter().enumerate().skip(from) {
             let mut p = params.clone();
