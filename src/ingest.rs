@@ -41,16 +41,7 @@ pub const COLUMNS: &[&str] = &[
 
 /// One statement per chunk: the rows are bound as one JSON array.
 pub fn upsert_sql() -> String {
-    let picks: Vec<String> = (0..COLUMNS.len()).map(|i| format!("json_extract(value, '$[{i}]')")).collect();
-    let key = &COLUMNS[..8];
-    let updates: Vec<String> = COLUMNS[8..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
-    format!(
-        "INSERT INTO metric_facts ({}) SELECT {} FROM json_each(?1) WHERE true ON CONFLICT ({}) DO UPDATE SET {}",
-        COLUMNS.join(", "),
-        picks.join(", "),
-        key.join(", "),
-        updates.join(", ")
-    )
+    crate::json_rows::upsert_sql("metric_facts", COLUMNS, &COLUMNS[..8], None)
 }
 
 fn err(index: usize, field: &str, reason: impl Into<String>) -> RowError {

@@ -14,6 +14,7 @@ pub mod correlation;
 pub mod cron;
 pub mod graph;
 pub mod ingest;
+pub mod json_rows;
 pub mod problem;
 pub mod records;
 pub mod oauth_state;

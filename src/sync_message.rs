@@ -68,6 +68,14 @@ pub struct SyncMessage {
     pub error: Option<String>,
 }
 
+/// The message that continues an existing run (`kind` and `trigger` as stored on its row).
+pub fn resume(run_id: &str, kind: &str, trigger: &str, ad_account_id: &str, workspace_id: &str, enqueued_at: &str) -> Result<SyncMessage, String> {
+    parse(&serde_json::json!({
+        "v": SCHEMA_VERSION, "kind": kind, "trigger": trigger, "ad_account_id": ad_account_id,
+        "workspace_id": workspace_id, "enqueued_at": enqueued_at, "run_id": run_id,
+    }))
+}
+
 /// Validates a queue body. Unknown extra members are tolerated (a newer producer may add some);
 /// a wrong schema version or a malformed account id is not.
 pub fn parse(body: &Value) -> Result<SyncMessage, String> {
@@ -111,6 +119,13 @@ mod tests {
         let body = serde_json::to_value(sample()).unwrap();
         assert_eq!(body["kind"], "insights_resync");
         assert_eq!(parse(&body), Ok(sample()));
+    }
+
+    #[test]
+    fn a_resume_message_names_its_run() {
+        let m = resume("sync_1", "insights_resync", "backfill", "123", "ws", "now").unwrap();
+        assert_eq!((m.run_id.as_deref(), m.kind, m.trigger), (Some("sync_1"), SyncKind::InsightsResync, Trigger::Backfill));
+        assert!(resume("sync_1", "nonsense", "cron", "123", "ws", "now").is_err());
     }
 
     #[test]

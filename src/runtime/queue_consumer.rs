@@ -6,7 +6,7 @@
 
 use super::d1::{new_id, now_iso, text};
 use super::sync_job::{self, JobError};
-use super::handlers::sync::WebhookMessage;
+use super::handlers::webhooks::WebhookMessage;
 use crate::sync_message;
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,7 +21,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
     let queue = batch.queue();
     if queue == WEBHOOK_QUEUE {
         let bodies: Vec<WebhookMessage> = batch.messages()?.iter().filter_map(|m| serde_json::from_value(m.body().clone()).ok()).collect();
-        match super::handlers::sync::process_webhooks(env, &bodies).await {
+        match super::handlers::webhooks::process(env, &bodies).await {
             Ok(_) => batch.ack_all(),
             Err(e) => {
                 console_warn!("queue {queue}: batch will be retried: {e}");

@@ -87,19 +87,17 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
     let stale_before = crate::timefmt::iso_from_millis(now - seconds_var(env, "SYNC_STALE_SECONDS", DEFAULT_SYNC_STALE_SECONDS) * 1_000);
     let mut messages: Vec<SyncMessage> = Vec::new();
     if !kind.sync_kinds().is_empty() {
+        // One statement claims them (they stop looking stale) and returns what to send.
         let stale = db
-            .prepare("SELECT id, ad_account_id, workspace_id, kind, trigger FROM sync_runs WHERE status IN ('queued', 'running') AND updated_at < ?1 ORDER BY updated_at LIMIT 500")
-            .bind(&[text(&stale_before)])?
+            .prepare(
+                "UPDATE sync_runs SET updated_at = ?2 WHERE id IN (SELECT id FROM sync_runs WHERE status IN ('queued', 'running') AND updated_at < ?1 \
+                 ORDER BY updated_at LIMIT 500) RETURNING id, ad_account_id, workspace_id, kind, trigger",
+            )
+            .bind(&[text(&stale_before), text(&enqueued_at)])?
             .all()
             .await?
             .results::<StaleRun>()?;
-        for r in stale {
-            let body = serde_json::json!({ "v": SCHEMA_VERSION, "kind": r.kind, "trigger": r.trigger, "ad_account_id": r.ad_account_id, "workspace_id": r.workspace_id, "enqueued_at": enqueued_at, "run_id": r.id });
-            if let Ok(msg) = crate::sync_message::parse(&body) {
-                db.prepare("UPDATE sync_runs SET updated_at = ?2 WHERE id = ?1").bind(&[text(&r.id), text(&enqueued_at)])?.run().await?;
-                messages.push(msg);
-            }
-        }
+        messages.extend(stale.iter().filter_map(|r| crate::sync_message::resume(&r.id, &r.kind, &r.trigger, &r.ad_account_id, &r.workspace_id, &enqueued_at).ok()));
     }
     for sync_kind in kind.sync_kinds() {
         let accounts = db

@@ -461,10 +461,7 @@ impl<'a> Job<'a> {
     /// Asks the account's gate to send this run's message again after the poll interval.
     async fn poll_later(&mut self) -> Result<(), JobError> {
         let secs = super::context::env_text(&self.ctx.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
-        let message = json!({
-            "v": crate::sync_message::SCHEMA_VERSION, "kind": self.run.kind, "trigger": self.run.trigger,
-            "ad_account_id": self.account.id, "workspace_id": self.account.workspace_id, "enqueued_at": now_iso(), "run_id": self.run.id,
-        });
+        let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso()).map_err(JobError::Permanent)?;
         let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });
         let resp = super::handlers::gate::gate_call(&self.ctx.env, &self.account.id, "schedule", &body).await?;
         if resp.status_code() != 200 {

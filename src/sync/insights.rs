@@ -217,16 +217,7 @@ impl Fact {
 /// Upserts a page of facts (a JSON array of `Fact::row`s bound as ?1): the natural key decides,
 /// so a re-synced day replaces its rows.
 pub fn upsert_page_sql() -> String {
-    let picks: Vec<String> = (0..FACT_COLUMNS.len()).map(|i| format!("json_extract(value, '$[{i}]')")).collect();
-    let key = ["ad_account_id", "object_id", "date", "hour", "breakdown_key", "attribution_window"];
-    let updates: Vec<String> = FACT_COLUMNS.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
-    format!(
-        "INSERT INTO insights_facts ({}) SELECT {} FROM json_each(?1) WHERE true ON CONFLICT ({}) DO UPDATE SET {}",
-        FACT_COLUMNS.join(", "),
-        picks.join(", "),
-        key.join(", "),
-        updates.join(", ")
-    )
+    crate::json_rows::upsert_sql("insights_facts", FACT_COLUMNS, &["ad_account_id", "object_id", "date", "hour", "breakdown_key", "attribution_window"], None)
 }
 
 /// A breakdown set's name in `insights_facts.breakdown_set`: `''`, `country`, `age,gender`, `hourly`.

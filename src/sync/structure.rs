@@ -144,17 +144,9 @@ impl ObjectKind {
     /// one parameter per page, whatever its size). A row only moves forward: an older copy of an
     /// object (read before a later change was mirrored) never overwrites a newer one.
     pub fn upsert_page_sql(self) -> String {
-        let cols = self.column_names();
-        let picks: Vec<String> = (0..cols.len()).map(|i| format!("json_extract(value, '$[{i}]')")).collect();
-        let updates: Vec<String> = cols.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
         let table = self.table();
-        format!(
-            "INSERT INTO {table} ({}) SELECT {} FROM json_each(?1) WHERE true ON CONFLICT (id) DO UPDATE SET {} \
-             WHERE excluded.meta_updated_time >= {table}.meta_updated_time OR {table}.meta_updated_time IS NULL",
-            cols.join(", "),
-            picks.join(", "),
-            updates.join(", ")
-        )
+        let newer = format!("excluded.meta_updated_time >= {table}.meta_updated_time OR {table}.meta_updated_time IS NULL");
+        crate::json_rows::upsert_sql(table, &self.column_names(), &["id"], Some(&newer))
     }
 }
 

@@ -10,7 +10,9 @@ pub(crate) mod gate;
 mod health;
 pub(crate) mod integrations;
 mod ledgers;
+mod ingest;
 pub(crate) mod sync;
+pub(crate) mod webhooks;
 mod meta;
 pub(crate) mod meta_events;
 mod workspaces;
@@ -150,10 +152,10 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::SyncProgress => sync::progress(ctx, p, param(0), param(1)).await,
         Route::IngestMetrics => {
             need(Need::Member(param(0)))?;
-            sync::ingest(req, ctx, p, param(0)).await
+            ingest::ingest(req, ctx, p, param(0)).await
         }
-        Route::WebhookHandshake => sync::webhook_handshake(&req, ctx),
-        Route::WebhookNotification => sync::webhook_notification(req, ctx).await,
+        Route::WebhookHandshake => webhooks::handshake(&req, ctx),
+        Route::WebhookNotification => webhooks::notification(req, ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),

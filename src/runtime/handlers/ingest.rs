@@ -1,0 +1,52 @@
+//! Metric facts from other sources, validated row by row and upserted by natural key.
+
+use crate::api_keys::Principal;
+use crate::records::FieldError;
+use crate::runtime::context::{json_response, HandlerResult, RequestContext};
+use crate::runtime::d1::{now_iso, text};
+use serde_json::{json, Value};
+use worker::Request;
+
+/// `POST /v1/workspaces/{id}/metrics/ingest` with `{"rows": [...]}`: good rows are upserted by
+/// their natural key, bad ones reported by index and field; one audit row records the batch.
+pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, ws: &str) -> HandlerResult {
+    use crate::ingest::{self, AccountInfo};
+    super::workspace_must_exist(ctx, ws).await?;
+    let body = super::json_body(req).await?;
+    let rows = body.get("rows").and_then(Value::as_array).ok_or(FieldError { field: "rows".into(), reason: "is required: an array of metric facts".into() })?;
+    if rows.is_empty() || rows.len() > ingest::MAX_ROWS {
+        return Err(FieldError { field: "rows".into(), reason: format!("must hold 1 to {} facts", ingest::MAX_ROWS) }.into());
+    }
+    let db = ctx.env.d1("DB")?;
+    let accounts: std::collections::HashMap<String, (String, String)> = db
+        .prepare("SELECT id, currency, timezone_name FROM ad_accounts WHERE workspace_id = ?1")
+        .bind(&[text(ws)])?
+        .all()
+        .await?
+        .results::<Value>()?
+        .into_iter()
+        .map(|r| (r["id"].as_str().unwrap_or_default().to_string(), (r["currency"].as_str().unwrap_or_default().to_string(), r["timezone_name"].as_str().unwrap_or("UTC").to_string())))
+        .collect();
+    let account_of = |id: &str| accounts.get(id).map(|(c, t)| AccountInfo { currency: c.clone(), timezone_name: t.clone() });
+    let now = now_iso();
+    let (mut good, mut rejected) = (Vec::new(), Vec::new());
+    for (i, r) in rows.iter().enumerate() {
+        match ingest::row(i, r, ws, &account_of, &now) {
+            Ok(row) => good.push(row),
+            Err(e) => rejected.push(e),
+        }
+    }
+    let sql = ingest::upsert_sql();
+    let mut stmts = Vec::new();
+    for chunk in good.chunks(1_000) {
+        stmts.push(db.prepare(&sql).bind(&[text(&Value::Array(chunk.to_vec()).to_string())])?);
+    }
+    let mut audit = crate::audit::AuditEntry::new("ingest_metrics", &principal.actor(), &ctx.correlation_id, crate::audit::Outcome::Succeeded);
+    audit.workspace_id = Some(ws.to_string());
+    audit.risk_tier = Some("execute_low".into());
+    audit.after = Some(json!({ "accepted": good.len(), "rejected": rejected.len() }));
+    stmts.push(crate::runtime::d1::audit_statement(&db, &audit, &now)?);
+    db.batch(stmts).await?;
+    let status = if good.is_empty() { 422 } else { 200 };
+    json_response(status, &json!({ "accepted": good.len(), "rejected": rejected.len(), "errors": rejected }))
+}

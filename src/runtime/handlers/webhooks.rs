@@ -1,0 +1,104 @@
+//! Meta's webhooks: the subscription handshake, signed notifications handed to their own queue
+//! and acknowledged at once, and that queue's consumer.
+
+use crate::problem::Problem;
+use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
+use crate::runtime::d1::{new_id, now_iso, text};
+use crate::sync_message::{SyncKind, SyncMessage, Trigger, SCHEMA_VERSION};
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+/// `GET /webhooks/meta`: Meta's subscription handshake.
+pub fn handshake(req: &Request, ctx: &RequestContext) -> HandlerResult {
+    let url = req.url()?;
+    let q = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    let expected = ctx.var("META_WEBHOOK_VERIFY_TOKEN").unwrap_or_default();
+    let (mode, token, challenge) = (q("hub.mode"), q("hub.verify_token"), q("hub.challenge"));
+    match crate::webhooks::handshake(mode.as_deref(), token.as_deref(), challenge.as_deref(), &expected) {
+        Some(c) => Ok(Response::ok(c)?),
+        None => Err(Problem::forbidden("the webhook verify token does not match").into()),
+    }
+}
+
+/// A verified notification on its way to the webhook consumer.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct WebhookMessage {
+    /// The raw body as Meta sent it (already verified).
+    pub webhook: String,
+    pub received_at: String,
+}
+
+/// `POST /webhooks/meta`: verified against the raw body before anything is parsed or stored,
+/// then handed to the webhook queue (durable) and acknowledged at once; the queue's consumer
+/// deduplicates, stores and re-syncs (`process`).
+pub async fn notification(mut req: Request, ctx: &RequestContext) -> HandlerResult {
+    let body = req.bytes().await?;
+    let secret = ctx.var("META_APP_SECRET").unwrap_or_default();
+    let signature = req.headers().get("X-Hub-Signature-256").ok().flatten();
+    if secret.is_empty() || !crate::webhooks::signature_valid(&secret, &body, signature.as_deref()) {
+        return Err(Problem::new("bad-signature", "Bad Signature", 401, "X-Hub-Signature-256 is missing or does not match the body").into());
+    }
+    let text_body = String::from_utf8(body).map_err(|_| HandlerError::from(Problem::bad_request("the notification is not UTF-8")))?;
+    let parsed: Value = serde_json::from_str(&text_body).map_err(|e| HandlerError::from(Problem::bad_request(format!("the notification is not JSON: {e}"))))?;
+    let changes = crate::webhooks::changes(&parsed).map_err(|e| HandlerError::from(Problem::bad_request(e)))?;
+    ctx.env.queue("WEBHOOK_QUEUE")?.send(WebhookMessage { webhook: text_body, received_at: now_iso() }).await?;
+    json_response(200, &json!({ "received": changes.len() }))
+}
+
+/// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
+/// RETURNING names the new ones, in one round trip); one targeted structure run is queued per
+/// bound account named, with all its objects, and one leads run per account whose ads got leads.
+pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Result<usize> {
+    let db = env.d1("DB")?;
+    let mut changes = Vec::new();
+    for m in bodies {
+        let parsed: Value = serde_json::from_str(&m.webhook).unwrap_or(Value::Null);
+        changes.extend(crate::webhooks::changes(&parsed).unwrap_or_default().into_iter().map(|c| (c, m.received_at.clone())));
+    }
+    let mut stmts = Vec::new();
+    for (c, at) in &changes {
+        stmts.push(
+            db.prepare("INSERT INTO webhook_events (id, dedupe_key, object, entry_id, field, value_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key")
+                .bind(&[text(&new_id("whe")), text(&c.dedupe_key), text(&c.object), text(&c.entry_id), text(&c.field), text(&c.value.to_string()), text(at)])?,
+        );
+    }
+    let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs: std::collections::BTreeMap<(String, &str), Vec<String>> = Default::default();
+    for ((c, _), r) in changes.iter().zip(&inserted) {
+        // A redelivery inside one batch is caught by `seen`; across batches, by the table.
+        if !(r.results::<Value>().map(|v| !v.is_empty()).unwrap_or(false) && seen.insert(c.dedupe_key.clone())) {
+            continue;
+        }
+        let target = match (c.resync_target(), c.lead()) {
+            (Some((account, object)), _) => Some((account, "structure", object)),
+            // A lead is fetched through the account of the ad it came from, as the mirror knows it.
+            (None, Some((lead, Some(ad)))) => db
+                .prepare("SELECT ad_account_id FROM meta_ads WHERE id = ?1")
+                .bind(&[text(&ad)])?
+                .first::<Value>(None)
+                .await?
+                .and_then(|r| r["ad_account_id"].as_str().map(|a| (a.to_string(), "leads", format!("leads:{lead}")))),
+            _ => None,
+        };
+        if let Some((account, kind, object)) = target {
+            let e = jobs.entry((account, kind)).or_default();
+            if !e.contains(&object) {
+                e.push(object);
+            }
+        }
+    }
+    let now = now_iso();
+    let mut messages = Vec::new();
+    for ((account, kind), objects) in jobs {
+        let bound = db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL").bind(&[text(&account)])?.first::<Value>(None).await?;
+        let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else { continue };
+        let kind = if kind == "leads" { SyncKind::Leads } else { SyncKind::Structure };
+        messages.push(SyncMessage { v: SCHEMA_VERSION, kind, trigger: Trigger::Webhook, ad_account_id: account, workspace_id: ws, cron_run_id: None, enqueued_at: now.clone(), run_id: None, objects, error: None });
+    }
+    let queued = messages.len();
+    if !messages.is_empty() {
+        env.queue("SYNC_QUEUE")?.send_batch(messages).await?;
+    }
+    Ok(queued)
+}
