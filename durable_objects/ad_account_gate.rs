@@ -75,7 +75,8 @@ impl DurableObject for AdAccountGate {
     /// Sends the sync messages that are due, then re-arms for the next one.
     async fn alarm(&self) -> Result<Response> {
         let now = worker::Date::now().as_millis() as i64;
-        let due: Vec<Value> = self.sql.exec("SELECT id, body FROM scheduled WHERE at_ms <= ?1 ORDER BY at_ms", vec![SqlStorageValue::Integer(now)])?.to_array()?;
+        let due: Vec<Value> =
+            self.sql.exec("SELECT id, body FROM scheduled WHERE at_ms <= ?1 ORDER BY at_ms", vec![SqlStorageValue::Integer(now)])?.to_array()?;
         let queue = self.env.queue("SYNC_QUEUE")?;
         for row in &due {
             let body: Value = serde_json::from_str(row["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
@@ -123,7 +124,10 @@ impl DurableObject for AdAccountGate {
             ("POST", "schedule") => {
                 let b: Value = req.json().await?;
                 let at = b["at_ms"].as_i64().ok_or_else(|| worker::Error::RustError("at_ms is required".into()))?;
-                self.sql.exec("INSERT INTO scheduled (at_ms, body) VALUES (?1, ?2)", vec![SqlStorageValue::Integer(at), SqlStorageValue::from(b["message"].to_string())])?;
+                self.sql.exec(
+                    "INSERT INTO scheduled (at_ms, body) VALUES (?1, ?2)",
+                    vec![SqlStorageValue::Integer(at), SqlStorageValue::from(b["message"].to_string())],
+                )?;
                 self.arm().await?;
                 Response::from_json(&json!({ "scheduled_at_ms": at }))
             }
@@ -176,13 +180,8 @@ impl AdAccountGate {
     }
 
     fn load(&self) -> Result<WindowState> {
-        let rows: Vec<WindowState> = self
-            .sql
-            .exec(
-                "SELECT window_start_ms, calls_in_window, admitted_total, rejected_total FROM call_window WHERE id = 1",
-                None,
-            )?
-            .to_array()?;
+        let rows: Vec<WindowState> =
+            self.sql.exec("SELECT window_start_ms, calls_in_window, admitted_total, rejected_total FROM call_window WHERE id = 1", None)?.to_array()?;
         Ok(rows.into_iter().next().unwrap_or_default())
     }
 

@@ -8,12 +8,8 @@ pub const DEFAULT_META_API_VERSION: &str = "v26.0";
 
 /// Checks a Graph API version string such as `v26.0`; Meta's paths take exactly this shape.
 pub fn parse_meta_api_version(raw: &str) -> Result<&str, String> {
-    let digits = raw
-        .strip_prefix('v')
-        .ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
-    let (major, minor) = digits
-        .split_once('.')
-        .ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
+    let digits = raw.strip_prefix('v').ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
+    let (major, minor) = digits.split_once('.').ok_or_else(|| format!("META_API_VERSION must look like v26.0, got {raw:?}"))?;
     let numeric = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
     if numeric(major) && numeric(minor) {
         Ok(raw)

@@ -10,9 +10,28 @@ use serde_json::{json, Map, Value};
 pub const MAX_ROWS: usize = 5_000;
 
 const FIELDS: &[&str] = &[
-    "external_entity_id", "provider", "level", "ad_account_id", "campaign_id", "adset_id", "event_at", "date", "granularity",
-    "breakdown", "attribution_window", "currency", "spend", "spend_minor", "impressions", "reach", "clicks", "link_clicks",
-    "leads", "purchases", "purchase_value", "purchase_value_minor",
+    "external_entity_id",
+    "provider",
+    "level",
+    "ad_account_id",
+    "campaign_id",
+    "adset_id",
+    "event_at",
+    "date",
+    "granularity",
+    "breakdown",
+    "attribution_window",
+    "currency",
+    "spend",
+    "spend_minor",
+    "impressions",
+    "reach",
+    "clicks",
+    "link_clicks",
+    "leads",
+    "purchases",
+    "purchase_value",
+    "purchase_value_minor",
 ];
 const COUNTS: &[&str] = &["impressions", "reach", "clicks", "link_clicks", "leads", "purchases"];
 
@@ -34,9 +53,28 @@ pub type Row = Value;
 
 /// Columns of `metric_facts` that a row fills.
 pub const COLUMNS: &[&str] = &[
-    "workspace_id", "provider", "level", "external_entity_id", "date", "hour", "breakdown_key", "attribution_window",
-    "ad_account_id", "campaign_id", "adset_id", "currency", "impressions", "reach", "clicks", "link_clicks", "spend_minor",
-    "leads", "purchases", "purchase_value_minor", "event_at", "ingested_at",
+    "workspace_id",
+    "provider",
+    "level",
+    "external_entity_id",
+    "date",
+    "hour",
+    "breakdown_key",
+    "attribution_window",
+    "ad_account_id",
+    "campaign_id",
+    "adset_id",
+    "currency",
+    "impressions",
+    "reach",
+    "clicks",
+    "link_clicks",
+    "spend_minor",
+    "leads",
+    "purchases",
+    "purchase_value_minor",
+    "event_at",
+    "ingested_at",
 ];
 
 /// One statement per chunk: the rows are bound as one JSON array.
@@ -55,8 +93,12 @@ fn text<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 fn money(o: &Map<String, Value>, index: usize, units: &str, minor: &str, digits: u32) -> Result<i64, RowError> {
     match (o.get(units), o.get(minor)) {
         (Some(_), Some(_)) => Err(err(index, minor, format!("give {units} or {minor}, not both"))),
-        (Some(Value::String(s)), None) => to_minor(s, digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative decimal amount such as \"12.34\"")),
-        (Some(Value::Number(n)), None) => to_minor(&n.to_string(), digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative amount")),
+        (Some(Value::String(s)), None) => {
+            to_minor(s, digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative decimal amount such as \"12.34\""))
+        }
+        (Some(Value::Number(n)), None) => {
+            to_minor(&n.to_string(), digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative amount"))
+        }
         (Some(_), None) => Err(err(index, units, "must be a decimal amount")),
         (None, Some(v)) => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| err(index, minor, "must be a non-negative integer (minor units)")),
         (None, None) => Ok(0),
@@ -69,7 +111,9 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     if let Some(bad) = o.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(err(index, bad, "is not a field of a metric fact"));
     }
-    let id = text(o, "external_entity_id").filter(|s| !s.trim().is_empty() && s.len() <= 100).ok_or_else(|| err(index, "external_entity_id", "is required: the object's id at the provider (1 to 100 characters)"))?;
+    let id = text(o, "external_entity_id")
+        .filter(|s| !s.trim().is_empty() && s.len() <= 100)
+        .ok_or_else(|| err(index, "external_entity_id", "is required: the object's id at the provider (1 to 100 characters)"))?;
     let provider = text(o, "provider").unwrap_or("meta");
     if provider.is_empty() || provider.len() > 32 || !provider.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         return Err(err(index, "provider", "must be lowercase letters, digits or _ (1 to 32), such as meta"));
@@ -91,7 +135,8 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     let (date, hour, event_at) = match (text(o, "event_at"), text(o, "date")) {
         (Some(_), Some(_)) => return Err(err(index, "date", "give event_at or date, not both")),
         (Some(at), None) => {
-            let t = DateTime::parse_from_rfc3339(at).map_err(|_| err(index, "event_at", "must be an RFC 3339 time with its offset, such as 2026-11-23T10:00:00-08:00"))?;
+            let t = DateTime::parse_from_rfc3339(at)
+                .map_err(|_| err(index, "event_at", "must be an RFC 3339 time with its offset, such as 2026-11-23T10:00:00-08:00"))?;
             let tz: chrono_tz::Tz = account.timezone_name.parse().map_err(|_| err(index, "ad_account_id", "the account's time zone is unknown"))?;
             // The fact belongs to the account's day (and hour), whatever zone the source used.
             let local = tz.from_utc_datetime(&t.naive_utc());
@@ -109,7 +154,10 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     if let Some(b) = o.get("breakdown") {
         let b = b.as_object().ok_or_else(|| err(index, "breakdown", "must be an object of names to text values"))?;
         for (k, v) in b {
-            let v = v.as_str().filter(|s| !s.contains('|') && !s.contains('=')).ok_or_else(|| err(index, "breakdown", format!("{k} must be text without | or =")))?;
+            let v = v
+                .as_str()
+                .filter(|s| !s.contains('|') && !s.contains('='))
+                .ok_or_else(|| err(index, "breakdown", format!("{k} must be text without | or =")))?;
             parts.push(format!("{k}={v}"));
         }
         parts.sort();
@@ -129,9 +177,28 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     let campaign = if level == "campaign" { Value::from(id) } else { opt("campaign_id") };
     let adset = if level == "adset" { Value::from(id) } else { opt("adset_id") };
     Ok(json!([
-        workspace, provider, level, id, date.to_string(), hour, parts.join("|"), window,
-        account_id, campaign, adset, account.currency, counts[0], counts[1], counts[2], counts[3], spend,
-        counts[4], counts[5], value, event_at, now,
+        workspace,
+        provider,
+        level,
+        id,
+        date.to_string(),
+        hour,
+        parts.join("|"),
+        window,
+        account_id,
+        campaign,
+        adset,
+        account.currency,
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        spend,
+        counts[4],
+        counts[5],
+        value,
+        event_at,
+        now,
     ]))
 }
 
@@ -153,7 +220,9 @@ mod tests {
 
     #[test]
     fn a_good_row_fills_every_column() {
-        let r = ok(json!({ "external_entity_id": "9", "level": "ad", "ad_account_id": "act_100", "campaign_id": "7", "date": "2026-11-20", "spend": "12.34", "impressions": 1000, "leads": 3 }));
+        let r = ok(
+            json!({ "external_entity_id": "9", "level": "ad", "ad_account_id": "act_100", "campaign_id": "7", "date": "2026-11-20", "spend": "12.34", "impressions": 1000, "leads": 3 }),
+        );
         assert_eq!(r.as_array().unwrap().len(), COLUMNS.len());
         let get = |c: &str| r[COLUMNS.iter().position(|x| *x == c).unwrap()].clone();
         assert_eq!((get("spend_minor"), get("impressions"), get("leads"), get("provider")), (json!(1234), json!(1000), json!(3), json!("meta")));

@@ -24,7 +24,9 @@ mod tests {
     #[test]
     fn every_column_is_picked_and_only_non_key_ones_updated() {
         let sql = upsert_sql("t", &["id", "a", "b"], &["id"], Some("excluded.a > t.a"));
-        assert!(sql.starts_with("INSERT INTO t (id, a, b) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?1)"));
+        assert!(sql.starts_with(
+            "INSERT INTO t (id, a, b) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?1)"
+        ));
         assert!(sql.contains("ON CONFLICT (id) DO UPDATE SET a = excluded.a, b = excluded.b WHERE excluded.a > t.a"), "{sql}");
         assert!(!upsert_sql("t", &["id", "a"], &["id"], None).contains(" WHERE excluded"));
     }

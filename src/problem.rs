@@ -53,12 +53,7 @@ impl Problem {
     }
 
     pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
-        let mut p = Self::new(
-            "method-not-allowed",
-            "Method Not Allowed",
-            405,
-            format!("{method} is not supported on {path}; use {}", allowed.join(", ")),
-        );
+        let mut p = Self::new("method-not-allowed", "Method Not Allowed", 405, format!("{method} is not supported on {path}; use {}", allowed.join(", ")));
         p.allow = Some(allowed.iter().map(|m| m.to_string()).collect());
         p
     }
@@ -75,12 +70,7 @@ impl Problem {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            "unauthorized",
-            "Unauthorized",
-            401,
-            "a valid API key is required as 'Authorization: Bearer <key>'",
-        )
+        Self::new("unauthorized", "Unauthorized", 401, "a valid API key is required as 'Authorization: Bearer <key>'")
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -100,12 +90,7 @@ impl Problem {
     /// An internal failure. The cause is logged by the caller with the correlation id; the body
     /// says only that something failed, so no internal detail (or secret) reaches the client.
     pub fn internal() -> Self {
-        Self::new(
-            "internal",
-            "Internal Server Error",
-            500,
-            "the gateway failed to handle this request; quote the correlation id when reporting it",
-        )
+        Self::new("internal", "Internal Server Error", 500, "the gateway failed to handle this request; quote the correlation id when reporting it")
     }
 
     pub fn with_context(mut self, instance: &str, correlation_id: &str) -> Self {

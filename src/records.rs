@@ -101,9 +101,7 @@ fn currency(fields: &Fields, field: &str) -> Result<String, FieldError> {
 
 fn timezone(fields: &Fields, field: &str) -> Result<String, FieldError> {
     let tz = fields.required(field, 64)?;
-    tz.parse::<chrono_tz::Tz>()
-        .map(|_| tz.clone())
-        .map_err(|_| FieldError::new(field, format!("{tz:?} is not an IANA time zone name")))
+    tz.parse::<chrono_tz::Tz>().map(|_| tz.clone()).map_err(|_| FieldError::new(field, format!("{tz:?} is not an IANA time zone name")))
 }
 
 pub fn new_workspace(body: &Value) -> Result<NewWorkspace, FieldError> {
@@ -121,14 +119,8 @@ pub fn new_workspace(body: &Value) -> Result<NewWorkspace, FieldError> {
 pub fn new_ad_account(body: &Value) -> Result<NewAdAccount, FieldError> {
     let f = Fields::of(body, &["account_id", "name", "currency", "timezone_name"])?;
     let raw_id = f.required("account_id", 24)?;
-    let account_id = normalise_account_id(&raw_id)
-        .ok_or_else(|| FieldError::new("account_id", "must be a Meta ad account id such as act_1234567890"))?;
-    Ok(NewAdAccount {
-        account_id,
-        name: f.required("name", 200)?,
-        currency: currency(&f, "currency")?,
-        timezone_name: timezone(&f, "timezone_name")?,
-    })
+    let account_id = normalise_account_id(&raw_id).ok_or_else(|| FieldError::new("account_id", "must be a Meta ad account id such as act_1234567890"))?;
+    Ok(NewAdAccount { account_id, name: f.required("name", 200)?, currency: currency(&f, "currency")?, timezone_name: timezone(&f, "timezone_name")? })
 }
 
 /// An ad account may be bound only to a workspace that reports in the same currency, so that
@@ -137,13 +129,7 @@ pub fn check_currency(workspace_currency: &str, account: &NewAdAccount) -> Resul
     if workspace_currency == account.currency {
         Ok(())
     } else {
-        Err(FieldError::new(
-            "currency",
-            format!(
-                "the ad account reports in {} but the workspace reports in {workspace_currency}",
-                account.currency
-            ),
-        ))
+        Err(FieldError::new("currency", format!("the ad account reports in {} but the workspace reports in {workspace_currency}", account.currency)))
     }
 }
 

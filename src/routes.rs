@@ -145,14 +145,8 @@ mod tests {
     fn matches_static_and_parameterised_paths() {
         assert_eq!(found("GET", "/health"), (Route::Health, vec![]));
         assert_eq!(found("GET", "/health/"), (Route::Health, vec![]));
-        assert_eq!(
-            found("POST", "/v1/workspaces/ws_1/ad-accounts"),
-            (Route::BindAdAccount, vec!["ws_1".to_string()])
-        );
-        assert_eq!(
-            found("POST", "/v1/ad-accounts/act_9/gate/admit"),
-            (Route::GateAdmit, vec!["act_9".to_string()])
-        );
+        assert_eq!(found("POST", "/v1/workspaces/ws_1/ad-accounts"), (Route::BindAdAccount, vec!["ws_1".to_string()]));
+        assert_eq!(found("POST", "/v1/ad-accounts/act_9/gate/admit"), (Route::GateAdmit, vec!["act_9".to_string()]));
     }
 
     #[test]
@@ -169,22 +163,13 @@ mod tests {
 
     #[test]
     fn wrong_method_lists_the_allowed_ones() {
-        assert_eq!(
-            resolve("DELETE", "/v1/workspaces/ws_1/ad-accounts", false),
-            RouteMatch::MethodNotAllowed { allowed: vec!["POST", "GET"] }
-        );
-        assert_eq!(
-            resolve("PUT", "/v1/workspaces", false),
-            RouteMatch::MethodNotAllowed { allowed: vec!["POST"] }
-        );
+        assert_eq!(resolve("DELETE", "/v1/workspaces/ws_1/ad-accounts", false), RouteMatch::MethodNotAllowed { allowed: vec!["POST", "GET"] });
+        assert_eq!(resolve("PUT", "/v1/workspaces", false), RouteMatch::MethodNotAllowed { allowed: vec!["POST"] });
     }
 
     #[test]
     fn dev_routes_exist_only_when_enabled() {
         assert_eq!(resolve("GET", "/__dev/fail", false), RouteMatch::NotFound);
-        assert!(matches!(
-            resolve("GET", "/__dev/fail", true),
-            RouteMatch::Found { route: Route::DevFail, .. }
-        ));
+        assert!(matches!(resolve("GET", "/__dev/fail", true), RouteMatch::Found { route: Route::DevFail, .. }));
     }
 }

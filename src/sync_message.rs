@@ -79,13 +79,14 @@ pub fn resume(run_id: &str, kind: &str, trigger: &str, ad_account_id: &str, work
 /// Validates a queue body. Unknown extra members are tolerated (a newer producer may add some);
 /// a wrong schema version or a malformed account id is not.
 pub fn parse(body: &Value) -> Result<SyncMessage, String> {
-    let msg: SyncMessage =
-        serde_json::from_value(body.clone()).map_err(|e| format!("malformed sync message: {e}"))?;
+    let msg: SyncMessage = serde_json::from_value(body.clone()).map_err(|e| format!("malformed sync message: {e}"))?;
     if msg.v != SCHEMA_VERSION {
         return Err(format!("unsupported sync message version {} (expected {SCHEMA_VERSION})", msg.v));
     }
     let known = |k: &str| crate::sync::structure::ObjectKind::parse(k).is_some() || k == "leads";
-    if let Some(bad) = msg.objects.iter().find(|o| !o.split_once(':').is_some_and(|(k, id)| known(k) && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))) {
+    if let Some(bad) =
+        msg.objects.iter().find(|o| !o.split_once(':').is_some_and(|(k, id)| known(k) && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())))
+    {
         return Err(format!("objects: {bad:?} is not kind:id (campaigns, adsets, ads, adcreatives or leads)"));
     }
     if !crate::records::is_meta_account_id(&msg.ad_account_id) {

@@ -4,9 +4,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Formats Unix milliseconds as `2026-11-23T11:30:00.123Z`.
 pub fn iso_from_millis(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn reads_debug_token() {
-        let h = from_debug_token(&json!({"data": {"is_valid": true, "expires_at": 0, "data_access_expires_at": 1_800_000_000, "scopes": ["ads_read"], "type": "SYSTEM_USER", "user_id": "20"}}));
+        let h = from_debug_token(
+            &json!({"data": {"is_valid": true, "expires_at": 0, "data_access_expires_at": 1_800_000_000, "scopes": ["ads_read"], "type": "SYSTEM_USER", "user_id": "20"}}),
+        );
         assert!(h.is_valid && !h.usable());
         assert_eq!(h.missing_scopes, vec!["ads_management"]);
         assert_eq!(h.expires_at, None, "0 means it does not expire");

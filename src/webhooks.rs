@@ -125,7 +125,9 @@ mod tests {
         assert_eq!(changes(&body).unwrap()[0].dedupe_key, c[0].dedupe_key, "a redelivery has the same key");
         assert_ne!(c[0].dedupe_key, c[1].dedupe_key);
         assert!(changes(&json!({ "entry": [] })).is_err());
-        let lead = changes(&json!({ "object": "page", "entry": [{ "id": 1, "time": 2, "changes": [{ "field": "leadgen", "value": { "leadgen_id": "9" } }] }] })).unwrap();
+        let lead =
+            changes(&json!({ "object": "page", "entry": [{ "id": 1, "time": 2, "changes": [{ "field": "leadgen", "value": { "leadgen_id": "9" } }] }] }))
+                .unwrap();
         assert_eq!(lead[0].resync_target(), None);
         assert_eq!(lead[0].lead(), Some(("9".into(), None)));
         assert_eq!(c[0].lead(), None);

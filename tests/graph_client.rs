@@ -1,11 +1,11 @@
 //! The Graph client, natively, against the simulator: every error class, the usage headers,
 //! retries and their bounds, paging, the batch API, and that the token stays out of URLs.
 
-use adgate::graph::{
-    BatchCall, BatchResult, ErrorClass, GraphClient, GraphConfig, GraphFailure, HttpClient, HttpRequest, HttpResponse, QuotaObserver,
-    QuotaSnapshot, RetryPolicy, Sleeper, TransportError,
-};
 use adgate::graph::native::UreqTransport;
+use adgate::graph::{
+    BatchCall, BatchResult, ErrorClass, GraphClient, GraphConfig, GraphFailure, HttpClient, HttpRequest, HttpResponse, QuotaObserver, QuotaSnapshot,
+    RetryPolicy, Sleeper, TransportError,
+};
 use futures::executor::block_on;
 use graph_sim::Config;
 use serde_json::{json, Value};
@@ -202,7 +202,8 @@ fn writes_are_not_retried_after_a_server_error() {
 #[test]
 fn batch_api_returns_one_result_per_call_across_chunks_of_fifty() {
     let f = fixture(json!({"campaigns": 2, "days": 1}));
-    let mut calls: Vec<BatchCall> = (0..60).map(|_| BatchCall { method: "GET".into(), relative_url: format!("{}?fields=name", f.account), body: None }).collect();
+    let mut calls: Vec<BatchCall> =
+        (0..60).map(|_| BatchCall { method: "GET".into(), relative_url: format!("{}?fields=name", f.account), body: None }).collect();
     calls.push(BatchCall { method: "GET".into(), relative_url: "424242?fields=name".into(), body: None });
     let results = block_on(f.client.batch(&calls)).unwrap();
     assert_eq!(results.len(), 61);
@@ -218,7 +219,13 @@ fn batch_api_returns_one_result_per_call_across_chunks_of_fifty() {
 #[test]
 fn a_wrong_app_secret_fails_the_proof() {
     let f = fixture(json!({"campaigns": 1, "days": 1}));
-    let cfg = GraphConfig { base_url: f.base.clone(), version: "v26.0".into(), app_secret: "not-the-secret".into(), policy: RetryPolicy::default(), retry_mutations: false };
+    let cfg = GraphConfig {
+        base_url: f.base.clone(),
+        version: "v26.0".into(),
+        app_secret: "not-the-secret".into(),
+        policy: RetryPolicy::default(),
+        retry_mutations: false,
+    };
     let client = GraphClient::new(cfg, &f.token, Ureq::default(), FakeSleep::default(), 1);
     let err = block_on(client.get(&f.account, &[])).unwrap_err();
     assert!(matches!(&err, GraphFailure::Graph(e) if e.code == 100 && e.message.contains("appsecret_proof")), "{err}");

@@ -33,7 +33,10 @@ fn bool_from_int_or_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool,
 pub enum Decision {
     /// Go ahead; the key is now claimed.
     Proceed,
-    Replay { status: u16, response: String },
+    Replay {
+        status: u16,
+        response: String,
+    },
     Mismatch,
     InFlight,
 }
@@ -91,7 +94,8 @@ mod tests {
 
     #[test]
     fn records_read_sqlite_integers_as_booleans() {
-        let r: Record = serde_json::from_value(json!({"body_hash": "h", "done": 1, "status": 200, "response": "{}", "claimed_at_ms": 1, "expires_at_ms": 2})).unwrap();
+        let r: Record =
+            serde_json::from_value(json!({"body_hash": "h", "done": 1, "status": 200, "response": "{}", "claimed_at_ms": 1, "expires_at_ms": 2})).unwrap();
         assert!(r.done);
     }
 

@@ -13,10 +13,21 @@ pub const DEFAULT_BUDGET_INCREASE_PCT: i64 = 20;
 #[serde(tag = "flag", rename_all = "snake_case")]
 pub enum Flag {
     /// Nothing has been launched through adgate on this ad account yet.
-    FirstLaunch { ad_account_id: String },
-    BudgetIncrease { from_minor: i64, to_minor: i64, threshold: String },
-    Deletion { object_id: String },
-    CrossAccountDuplication { from_account: String, to_account: String },
+    FirstLaunch {
+        ad_account_id: String,
+    },
+    BudgetIncrease {
+        from_minor: i64,
+        to_minor: i64,
+        threshold: String,
+    },
+    Deletion {
+        object_id: String,
+    },
+    CrossAccountDuplication {
+        from_account: String,
+        to_account: String,
+    },
 }
 
 impl Flag {

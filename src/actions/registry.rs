@@ -43,10 +43,8 @@ pub const GOVERNANCE: &str = "admin_meta_ads_governance";
 pub const RECRUITER: &str = "recruiter_paid_media";
 const ADMIN: &[Role] = &[Role::Admin];
 const RECRUITER_OR_ADMIN: &[Role] = &[Role::Recruiter, Role::Admin];
-const CAMPAIGN_REF: &[Field] = &[
-    req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."),
-    req("campaign_id", Kind::Text, "The Meta campaign id."),
-];
+const CAMPAIGN_REF: &[Field] =
+    &[req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."), req("campaign_id", Kind::Text, "The Meta campaign id.")];
 
 pub const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
@@ -231,7 +229,8 @@ pub const RECRUITER_ACTIONS: &[ActionSpec] = &[
         name: "update_ad_set_budget",
         roles: RECRUITER_OR_ADMIN,
         tier: Tier::ExecuteLow,
-        summary: "Changes an ad set's daily budget: held to the guardrail and the account's daily cap; an increase above the approval threshold needs an approval.",
+        summary:
+            "Changes an ad set's daily budget: held to the guardrail and the account's daily cap; an increase above the approval threshold needs an approval.",
         input: &[
             req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."),
             req("ad_set_id", Kind::Text, "The Meta ad set id."),
@@ -243,7 +242,8 @@ pub const RECRUITER_ACTIONS: &[ActionSpec] = &[
         name: "duplicate_campaign",
         roles: RECRUITER_OR_ADMIN,
         tier: Tier::ExecuteLow,
-        summary: "Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.",
+        summary:
+            "Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.",
         input: &[
             req("ad_account_id", Kind::Text, "The bound ad account the source campaign is in."),
             req("campaign_id", Kind::Text, "The campaign to copy."),

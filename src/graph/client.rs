@@ -28,11 +28,7 @@ pub struct GraphConfig {
 
 impl fmt::Debug for GraphConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GraphConfig")
-            .field("base_url", &self.base_url)
-            .field("version", &self.version)
-            .field("app_secret", &"<redacted>")
-            .finish()
+        f.debug_struct("GraphConfig").field("base_url", &self.base_url).field("version", &self.version).field("app_secret", &"<redacted>").finish()
     }
 }
 

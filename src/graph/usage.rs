@@ -20,10 +20,7 @@ pub struct QuotaSnapshot {
 impl QuotaSnapshot {
     /// The highest usage any header reports, in percent.
     pub fn max_pct(&self) -> f64 {
-        [self.app_call_pct, self.app_cputime_pct, self.app_time_pct, self.account_util_pct, self.buc_max_pct]
-            .into_iter()
-            .flatten()
-            .fold(0.0, f64::max)
+        [self.app_call_pct, self.app_cputime_pct, self.app_time_pct, self.account_util_pct, self.buc_max_pct].into_iter().flatten().fold(0.0, f64::max)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -33,20 +33,13 @@ pub fn limit_param(url: &worker::Url, default: u32, max: u32) -> Result<u32, cra
         None => Ok(default),
         Some((_, v)) => match v.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(crate::records::FieldError {
-                field: "limit".into(),
-                reason: format!("must be an integer from 1 to {max}"),
-            }),
+            _ => Err(crate::records::FieldError { field: "limit".into(), reason: format!("must be an integer from 1 to {max}") }),
         },
     }
 }
 
 /// The INSERT for one audit row, ready to go into the same batch as the mutation it records.
-pub fn audit_statement(
-    db: &worker::D1Database,
-    entry: &crate::audit::AuditEntry,
-    now: &str,
-) -> worker::Result<worker::D1PreparedStatement> {
+pub fn audit_statement(db: &worker::D1Database, entry: &crate::audit::AuditEntry, now: &str) -> worker::Result<worker::D1PreparedStatement> {
     use crate::audit::json_text;
     db.prepare(crate::audit::INSERT_SQL).bind(&[
         text(&new_id("aud")),

@@ -1,8 +1,8 @@
 //! The Graph client's transport inside the worker: `fetch` and a timer.
 
+use super::context::env_text;
 use crate::config;
 use crate::graph::{GraphClient, GraphConfig, HttpClient, HttpRequest, HttpResponse, RetryPolicy, Sleeper, TransportError};
-use super::context::env_text;
 use std::time::Duration;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 

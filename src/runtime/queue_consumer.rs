@@ -5,8 +5,8 @@
 //! dead-letter consumer stores each message with its reason in `dead_letters`.
 
 use super::d1::{new_id, now_iso, text};
-use super::sync_job::{self, JobError};
 use super::handlers::webhooks::WebhookMessage;
+use super::sync_job::{self, JobError};
 use crate::sync_message;
 use serde::Deserialize;
 use serde_json::Value;
@@ -107,14 +107,7 @@ async fn store_dead_letter(db: &D1Database, queue: &str, message_id: &str, body:
         "INSERT INTO dead_letters (id, queue, message_id, body, reason, received_at, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6) ON CONFLICT (message_id) DO NOTHING",
     )
-    .bind(&[
-        text(&new_id("dlq")),
-        text(queue),
-        text(message_id),
-        text(&body.to_string()),
-        text(&reason),
-        text(&now),
-    ])
+    .bind(&[text(&new_id("dlq")), text(queue), text(message_id), text(&body.to_string()), text(&reason), text(&now)])
     .map_err(|e| e.to_string())?
     .run()
     .await

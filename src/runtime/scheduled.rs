@@ -38,13 +38,7 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
             "INSERT INTO cron_runs (id, cron, tick_kind, scheduled_at, started_at, status, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?5, ?5)",
         )
-        .bind(&[
-            text(&run_id),
-            text(cron_expr),
-            opt_text(tick.as_ref().ok().map(|t| t.as_str())),
-            text(&iso_from_millis(scheduled_ms as i64)),
-            text(&started),
-        ]);
+        .bind(&[text(&run_id), text(cron_expr), opt_text(tick.as_ref().ok().map(|t| t.as_str())), text(&iso_from_millis(scheduled_ms as i64)), text(&started)]);
     if let Err(e) = async { opened?.run().await }.await {
         return console_error!("cron {cron_expr}: could not open run {run_id}: {e}");
     }
@@ -97,7 +91,8 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
             .all()
             .await?
             .results::<StaleRun>()?;
-        messages.extend(stale.iter().filter_map(|r| crate::sync_message::resume(&r.id, &r.kind, &r.trigger, &r.ad_account_id, &r.workspace_id, &enqueued_at).ok()));
+        messages
+            .extend(stale.iter().filter_map(|r| crate::sync_message::resume(&r.id, &r.kind, &r.trigger, &r.ad_account_id, &r.workspace_id, &enqueued_at).ok()));
     }
     for sync_kind in kind.sync_kinds() {
         let accounts = db

@@ -90,7 +90,12 @@ async fn settings(db: &D1Database, ws: &str) -> worker::Result<Settings> {
     let sets = parse("breakdown_sets_json").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let windows = parse("attribution_windows_json").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let n = |k: &str, d: i64| row.as_ref().and_then(|r| r[k].as_i64()).unwrap_or(d);
-    Ok(Settings { breakdown_sets: sets, windows, backfill_days: n("backfill_days", ins::DEFAULT_BACKFILL_DAYS), attribution_window_days: n("attribution_window_days", ins::DEFAULT_ATTRIBUTION_WINDOW_DAYS) })
+    Ok(Settings {
+        breakdown_sets: sets,
+        windows,
+        backfill_days: n("backfill_days", ins::DEFAULT_BACKFILL_DAYS),
+        attribution_window_days: n("attribution_window_days", ins::DEFAULT_ATTRIBUTION_WINDOW_DAYS),
+    })
 }
 
 /// Creates (or on redelivery, finds) the run for a message. A pre-created run (manual,
@@ -183,7 +188,15 @@ impl<'a> Job<'a> {
     /// Reads pages from the run's cursor on (the part after `prefix`), committing each with
     /// `write` and the progress; after the last page the run moves to `end`.
     #[allow(clippy::too_many_arguments)]
-    async fn pages(&mut self, phase: &str, prefix: &str, path: &str, params: Vec<(String, String)>, write: &PageWriter<'a>, end: (&str, Option<String>)) -> Result<(), JobError> {
+    async fn pages(
+        &mut self,
+        phase: &str,
+        prefix: &str,
+        path: &str,
+        params: Vec<(String, String)>,
+        write: &PageWriter<'a>,
+        end: (&str, Option<String>),
+    ) -> Result<(), JobError> {
         loop {
             let mut p = params.clone();
             if let Some(after) = self.run.cursor.as_deref().and_then(|c| c.strip_prefix(prefix)).filter(|a| !a.is_empty()) {
@@ -209,7 +222,10 @@ impl<'a> Job<'a> {
 
     fn structure_page(&self, kind: ObjectKind, objects: &[Value]) -> worker::Result<Vec<D1PreparedStatement>> {
         let now = now_iso();
-        let rows: Vec<Value> = objects.iter().filter_map(|o| structure::row(kind, o, &self.account.id, &self.account.workspace_id, &self.run.id, &now).ok().map(Value::from)).collect();
+        let rows: Vec<Value> = objects
+            .iter()
+            .filter_map(|o| structure::row(kind, o, &self.account.id, &self.account.workspace_id, &self.run.id, &now).ok().map(Value::from))
+            .collect();
         if rows.is_empty() {
             return Ok(vec![]);
         }
@@ -223,7 +239,12 @@ impl<'a> Job<'a> {
         let since = match self.run.since_unix {
             Some(s) => s,
             None => {
-                let row = self.db.prepare("SELECT structure_synced_unix FROM sync_state WHERE ad_account_id = ?1").bind(&[text(&self.account.id)])?.first::<Value>(None).await?;
+                let row = self
+                    .db
+                    .prepare("SELECT structure_synced_unix FROM sync_state WHERE ad_account_id = ?1")
+                    .bind(&[text(&self.account.id)])?
+                    .first::<Value>(None)
+                    .await?;
                 let s = row.and_then(|r| r["structure_synced_unix"].as_i64()).unwrap_or(0);
                 self.db.prepare("UPDATE sync_runs SET since_unix = ?2 WHERE id = ?1").bind(&[text(&self.run.id), int(s)])?.run().await?;
                 self.run.since_unix = Some(s);
@@ -231,7 +252,13 @@ impl<'a> Job<'a> {
             }
         };
         let order = ObjectKind::ALL;
-        let start = self.run.phase.as_deref().and_then(ObjectKind::parse).map(|k| order.iter().position(|x| *x == k).unwrap_or(0)).unwrap_or(if self.run.phase.as_deref() == Some("done") { order.len() } else { 0 });
+        let start = self
+            .run
+            .phase
+            .as_deref()
+            .and_then(ObjectKind::parse)
+            .map(|k| order.iter().position(|x| *x == k).unwrap_or(0))
+            .unwrap_or(if self.run.phase.as_deref() == Some("done") { order.len() } else { 0 });
         for i in start..order.len() {
             let kind = order[i];
             let mut params = vec![("fields".to_string(), kind.fields()), ("limit".to_string(), self.page_limit.unwrap_or(STRUCTURE_PAGE).to_string())];
@@ -310,7 +337,11 @@ impl<'a> Job<'a> {
             return Ok((s.clone(), u.clone()));
         }
         let today = ins::today_in(&self.account.timezone_name, now_millis()).map_err(JobError::Permanent)?;
-        let (s, u) = if self.run.trigger == "backfill" { ins::backfill_window(today, settings.backfill_days) } else { ins::fresh_window(today, settings.attribution_window_days) };
+        let (s, u) = if self.run.trigger == "backfill" {
+            ins::backfill_window(today, settings.backfill_days)
+        } else {
+            ins::fresh_window(today, settings.attribution_window_days)
+        };
         let (s, u) = (s.to_string(), u.to_string());
         self.db.prepare("UPDATE sync_runs SET window_start = ?2, window_end = ?3 WHERE id = ?1").bind(&[text(&self.run.id), text(&s), text(&u)])?.run().await?;
         self.run.window_start = Some(s.clone());
@@ -327,7 +358,13 @@ impl<'a> Job<'a> {
         sets.extend(settings.breakdown_sets.iter().cloned());
         // A large pull (ads x days) goes through async report runs, one per breakdown set for the
         // whole window; a small one is read directly, in slices of days.
-        let ads: Value = self.db.prepare("SELECT COUNT(*) AS n FROM meta_ads WHERE ad_account_id = ?1").bind(&[text(&self.account.id)])?.first::<Value>(None).await?.unwrap_or_default();
+        let ads: Value = self
+            .db
+            .prepare("SELECT COUNT(*) AS n FROM meta_ads WHERE ad_account_id = ?1")
+            .bind(&[text(&self.account.id)])?
+            .first::<Value>(None)
+            .await?
+            .unwrap_or_default();
         let expected_rows = ads["n"].as_i64().unwrap_or(0) * ((u - s).num_days() + 1);
         let min_rows = super::context::env_text(&self.ctx.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
         // Decided once per run: a resumed run keeps the mode its phase names (`facts:` for direct
@@ -402,7 +439,10 @@ impl<'a> Job<'a> {
                 Ok((v, _)) => v,
                 Err(e) => return Err(graph_error(e, &mut self.rate_limited)),
             };
-            let id = body["report_run_id"].as_str().ok_or_else(|| JobError::Retry { reason: "Meta returned no report_run_id".into(), delay_seconds: 10 })?.to_string();
+            let id = body["report_run_id"]
+                .as_str()
+                .ok_or_else(|| JobError::Retry { reason: "Meta returned no report_run_id".into(), delay_seconds: 10 })?
+                .to_string();
             self.commit(phase, Some(format!("report:{id}:0")), 1).await?;
             return self.poll_later().await;
         }
@@ -460,8 +500,10 @@ impl<'a> Job<'a> {
 
     /// Asks the account's gate to send this run's message again after the poll interval.
     async fn poll_later(&mut self) -> Result<(), JobError> {
-        let secs = super::context::env_text(&self.ctx.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
-        let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso()).map_err(JobError::Permanent)?;
+        let secs =
+            super::context::env_text(&self.ctx.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
+        let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso())
+            .map_err(JobError::Permanent)?;
         let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });
         let resp = super::handlers::gate::gate_call(&self.ctx.env, &self.account.id, "schedule", &body).await?;
         if resp.status_code() != 200 {
@@ -474,7 +516,9 @@ impl<'a> Job<'a> {
     async fn rollup(&mut self, since: &str, until: &str) -> Result<(), JobError> {
         let sums = "SUM(impressions), SUM(reach), SUM(clicks), SUM(link_clicks), SUM(spend_minor), SUM(leads), SUM(purchases), SUM(purchase_value_minor)";
         let from = "FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = '' AND hour = -1 AND source = 'meta'";
-        let select = |level: &str, id: &str| format!("SELECT ad_account_id, '{level}', {id}, date, attribution_window, workspace_id, {sums}, ?4 {from} AND {id} IS NOT NULL GROUP BY {id}, date, attribution_window");
+        let select = |level: &str, id: &str| {
+            format!("SELECT ad_account_id, '{level}', {id}, date, attribution_window, workspace_id, {sums}, ?4 {from} AND {id} IS NOT NULL GROUP BY {id}, date, attribution_window")
+        };
         let insert = format!(
             "INSERT INTO insights_daily (ad_account_id, level, object_id, date, attribution_window, workspace_id, impressions, reach, clicks, link_clicks, spend_minor, leads, purchases, purchase_value_minor, updated_at) \
              {} UNION ALL {} UNION ALL {} UNION ALL {}",
@@ -517,12 +561,17 @@ impl<'a> Job<'a> {
         let mut stmts = Vec::new();
         let now = now_iso();
         let theirs: Vec<Value> = body["data"].as_array().cloned().unwrap_or_default();
-        for day in ins::days(chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap_or_default(), chrono::NaiveDate::parse_from_str(until, "%Y-%m-%d").unwrap_or_default()) {
+        for day in ins::days(
+            chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap_or_default(),
+            chrono::NaiveDate::parse_from_str(until, "%Y-%m-%d").unwrap_or_default(),
+        ) {
             let meta = theirs.iter().find(|r| r["date_start"] == day.as_str());
             let mine = ours.iter().find(|r| r["date"] == day.as_str());
             let m_spend = meta.and_then(|r| r["spend"].as_str()).and_then(|s| ins::to_minor(s, digits)).unwrap_or(0);
             let m_imp = meta.and_then(|r| r["impressions"].as_str()).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
-            let (o_spend, o_imp, ads) = mine.map(|r| (r["spend_minor"].as_i64().unwrap_or(0), r["impressions"].as_i64().unwrap_or(0), r["ads"].as_i64().unwrap_or(0))).unwrap_or((0, 0, 0));
+            let (o_spend, o_imp, ads) = mine
+                .map(|r| (r["spend_minor"].as_i64().unwrap_or(0), r["impressions"].as_i64().unwrap_or(0), r["ads"].as_i64().unwrap_or(0)))
+                .unwrap_or((0, 0, 0));
             let tolerance = (ads + 1) / 2;
             if (m_spend - o_spend).abs() > tolerance.max(1) || m_imp != o_imp {
                 stmts.push(

@@ -172,7 +172,11 @@ pub fn facts(row: &Value, breakdowns: &[String], windows: &[String], digits: u32
     for w in all {
         let actions: serde_json::Map<String, Value> = row["actions"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| Some((x["action_type"].as_str()?.to_string(), json!(count(action_in(&row["actions"], x["action_type"].as_str()?, &w)?))))).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| Some((x["action_type"].as_str()?.to_string(), json!(count(action_in(&row["actions"], x["action_type"].as_str()?, &w)?)))))
+                    .collect()
+            })
             .unwrap_or_default();
         out.push(Fact {
             object_id: object_id.clone(),
@@ -198,18 +202,54 @@ pub fn facts(row: &Value, breakdowns: &[String], windows: &[String], digits: u32
 
 /// Columns of `insights_facts` that a page upsert fills, in `Fact::row` order.
 pub const FACT_COLUMNS: &[&str] = &[
-    "ad_account_id", "object_id", "date", "hour", "breakdown_key", "attribution_window", "breakdown_set", "workspace_id",
-    "campaign_id", "adset_id", "impressions", "reach", "clicks", "link_clicks", "spend_minor", "leads", "purchases",
-    "purchase_value_minor", "actions_json", "sync_run_id", "updated_at",
+    "ad_account_id",
+    "object_id",
+    "date",
+    "hour",
+    "breakdown_key",
+    "attribution_window",
+    "breakdown_set",
+    "workspace_id",
+    "campaign_id",
+    "adset_id",
+    "impressions",
+    "reach",
+    "clicks",
+    "link_clicks",
+    "spend_minor",
+    "leads",
+    "purchases",
+    "purchase_value_minor",
+    "actions_json",
+    "sync_run_id",
+    "updated_at",
 ];
 
 impl Fact {
     /// The fact as a row of `FACT_COLUMNS`.
     pub fn row(&self, account: &str, set: &str, workspace: &str, run_id: &str, now: &str) -> Value {
         json!([
-            account, self.object_id, self.date, self.hour, self.breakdown_key, self.attribution_window, set, workspace,
-            self.campaign_id, self.adset_id, self.impressions, self.reach, self.clicks, self.link_clicks, self.spend_minor,
-            self.leads, self.purchases, self.purchase_value_minor, self.actions.to_string(), run_id, now,
+            account,
+            self.object_id,
+            self.date,
+            self.hour,
+            self.breakdown_key,
+            self.attribution_window,
+            set,
+            workspace,
+            self.campaign_id,
+            self.adset_id,
+            self.impressions,
+            self.reach,
+            self.clicks,
+            self.link_clicks,
+            self.spend_minor,
+            self.leads,
+            self.purchases,
+            self.purchase_value_minor,
+            self.actions.to_string(),
+            run_id,
+            now,
         ])
     }
 }
@@ -302,7 +342,10 @@ mod tests {
         assert_eq!(backfill_window(today, 90).0.to_string(), "2026-08-26");
         assert_eq!(days(fresh_window(today, 3).0, today), ["2026-11-21", "2026-11-22", "2026-11-23"]);
         let s = slices(backfill_window(today, 15).0, today, 7);
-        assert_eq!(s.iter().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>(), ["2026-11-09..2026-11-15", "2026-11-16..2026-11-22", "2026-11-23..2026-11-23"]);
+        assert_eq!(
+            s.iter().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>(),
+            ["2026-11-09..2026-11-15", "2026-11-16..2026-11-22", "2026-11-23..2026-11-23"]
+        );
         assert_eq!(slices(today, today, 7), [(today, today)]);
     }
 
@@ -316,7 +359,10 @@ mod tests {
         });
         let f = facts(&row, &["country".into()], &["1d_click".into()], 2).unwrap();
         assert_eq!(f.len(), 2);
-        assert_eq!((f[0].attribution_window.as_str(), f[0].leads, f[0].purchases, f[0].purchase_value_minor, f[0].spend_minor), ("default", 5, 2, 9_990, 1_234));
+        assert_eq!(
+            (f[0].attribution_window.as_str(), f[0].leads, f[0].purchases, f[0].purchase_value_minor, f[0].spend_minor),
+            ("default", 5, 2, 9_990, 1_234)
+        );
         assert_eq!((f[1].attribution_window.as_str(), f[1].leads, f[1].purchases), ("1d_click", 3, 0));
         assert_eq!((f[0].breakdown_key.as_str(), f[0].hour), ("country=US", -1));
         assert_eq!(f[1].actions, json!({ "lead": 3 }));

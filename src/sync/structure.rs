@@ -185,7 +185,13 @@ pub fn row(kind: ObjectKind, obj: &Value, account: &str, workspace: &str, run_id
         out.push(match c.source {
             Source::Text(m) => as_text(&obj[m]),
             Source::Integer(m) => as_integer(&obj[m]),
-            Source::Json(m) => if obj[m].is_null() { Value::Null } else { json!(obj[m].to_string()) },
+            Source::Json(m) => {
+                if obj[m].is_null() {
+                    Value::Null
+                } else {
+                    json!(obj[m].to_string())
+                }
+            }
             Source::CreativeId => as_text(&obj["creative"]["id"]),
         });
     }
@@ -202,8 +208,19 @@ pub fn updated_unix(obj: &Value) -> Option<i64> {
 /// Every delivery status, so deleted and archived objects are mirrored too (Graph leaves them
 /// out by default).
 pub const ALL_EFFECTIVE_STATUSES: &[&str] = &[
-    "ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES", "PENDING_REVIEW", "DISAPPROVED",
-    "PREAPPROVED", "PENDING_BILLING_INFO", "CAMPAIGN_PAUSED", "ADSET_PAUSED", "CAMPAIGN_GROUP_PAUSED",
+    "ACTIVE",
+    "PAUSED",
+    "DELETED",
+    "ARCHIVED",
+    "IN_PROCESS",
+    "WITH_ISSUES",
+    "PENDING_REVIEW",
+    "DISAPPROVED",
+    "PREAPPROVED",
+    "PENDING_BILLING_INFO",
+    "CAMPAIGN_PAUSED",
+    "ADSET_PAUSED",
+    "CAMPAIGN_GROUP_PAUSED",
 ];
 
 /// The `filtering` parameter: every status, and only objects changed after `since_unix`.

@@ -44,10 +44,16 @@ async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result
 }
 
 pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, router: &str, action: &str) -> HandlerResult {
-    let spec = registry::find(router, action).ok_or_else(|| HandlerError::from(Problem::new("unknown-action", "Unknown Action", 404, format!("no action {router}/{action}; GET /v1/actions lists them"))))?;
+    let spec = registry::find(router, action).ok_or_else(|| {
+        HandlerError::from(Problem::new("unknown-action", "Unknown Action", 404, format!("no action {router}/{action}; GET /v1/actions lists them")))
+    })?;
     if let Principal::Key { role, .. } = principal {
         if !spec.roles.contains(role) {
-            return Err(Problem::forbidden(format!("{router}/{action} needs the role {}", spec.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or "))).into());
+            return Err(Problem::forbidden(format!(
+                "{router}/{action} needs the role {}",
+                spec.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+            ))
+            .into());
         }
     }
     let key = if spec.tier.is_mutation() { Some(idempotency_key(&req)?) } else { None };
@@ -69,8 +75,9 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     let gate_name = format!("ws:{workspace}");
     let record_key = format!("{router}/{action}:{key}");
     let hash = idempotency::body_hash(router, action, &json!({ "workspace_id": workspace, "input": Value::Object(input.clone()) }));
-    let decision: Decision = serde_json::from_value(gate(ctx, &gate_name, "idem/begin", json!({ "key": record_key, "body_hash": hash, "ttl_ms": IDEMPOTENCY_TTL_MS })).await?)
-        .map_err(|e| HandlerError::Internal(format!("gate decision: {e}")))?;
+    let decision: Decision =
+        serde_json::from_value(gate(ctx, &gate_name, "idem/begin", json!({ "key": record_key, "body_hash": hash, "ttl_ms": IDEMPOTENCY_TTL_MS })).await?)
+            .map_err(|e| HandlerError::Internal(format!("gate decision: {e}")))?;
     match decision {
         Decision::Replay { status, response } => {
             let mut resp = Response::ok(response)?.with_status(status);
@@ -78,7 +85,13 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             resp.headers_mut().set("Idempotent-Replayed", "true")?;
             Ok(resp)
         }
-        Decision::Mismatch => Err(Problem::new("idempotency-key-reused", "Idempotency Key Reused", 422, "this Idempotency-Key was used with a different request; use a new key for a new change").into()),
+        Decision::Mismatch => Err(Problem::new(
+            "idempotency-key-reused",
+            "Idempotency Key Reused",
+            422,
+            "this Idempotency-Key was used with a different request; use a new key for a new change",
+        )
+        .into()),
         Decision::InFlight => {
             let mut p = Problem::conflict("a request with this Idempotency-Key is still running; retry shortly to get its result");
             p.retry_after_seconds = Some(1);
@@ -163,7 +176,9 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             }
             let account = match input.get("ad_account_id").and_then(Value::as_str) {
                 None => None,
-                Some(raw) => Some(normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?),
+                Some(raw) => {
+                    Some(normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?)
+                }
             };
             let s = |k: &str| input.get(k).and_then(Value::as_str);
             let rows = db
@@ -172,7 +187,15 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
                      AND (?4 IS NULL OR ad_account_id = ?4) AND (?5 IS NULL OR occurred_at >= ?5) AND (?6 IS NULL OR occurred_at <= ?6) \
                      ORDER BY occurred_at DESC, id LIMIT ?7",
                 )
-                .bind(&[text(ws), opt_text(s("action")), opt_text(s("actor")), opt_text(account.as_deref()), opt_text(s("since")), opt_text(s("until")), int(limit)])?
+                .bind(&[
+                    text(ws),
+                    opt_text(s("action")),
+                    opt_text(s("actor")),
+                    opt_text(account.as_deref()),
+                    opt_text(s("since")),
+                    opt_text(s("until")),
+                    int(limit),
+                ])?
                 .all()
                 .await?
                 .results::<Value>()?;
@@ -212,7 +235,8 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
         "quarantine_ad_account" | "release_ad_account" => {
             let raw = input["ad_account_id"].as_str().unwrap_or_default();
             let account = normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?;
-            let bound = db.prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2").bind(&[text(&account), text(ws)])?.first::<Value>(None).await?;
+            let bound =
+                db.prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2").bind(&[text(&account), text(ws)])?.first::<Value>(None).await?;
             if bound.is_none() {
                 return Err(FieldError { field: "ad_account_id".into(), reason: format!("act_{account} is not bound to this workspace") }.into());
             }
@@ -238,14 +262,16 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             .await?;
             Ok((200, out))
         }
-        "rotate_credentials" => super::integrations::reseal_workspace_tokens(ctx, ws, |before, after| {
-            let mut audit = action_audit(ctx, exec, ws, spec);
-            audit.external_id = Some(format!("workspace:{ws}"));
-            audit.before = Some(before);
-            audit.after = Some(after);
-            audit
-        })
-        .await,
+        "rotate_credentials" => {
+            super::integrations::reseal_workspace_tokens(ctx, ws, |before, after| {
+                let mut audit = action_audit(ctx, exec, ws, spec);
+                audit.external_id = Some(format!("workspace:{ws}"));
+                audit.before = Some(before);
+                audit.after = Some(after);
+                audit
+            })
+            .await
+        }
         "rebind_ad_account" => {
             let raw = input["ad_account_id"].as_str().unwrap_or_default();
             let account = normalise_account_id(raw).ok_or(FieldError { field: "ad_account_id".into(), reason: "must be a Meta ad account id".into() })?;
@@ -255,7 +281,9 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
                 .bind(&[text(&account), text(ws)])?
                 .first::<Value>(None)
                 .await?
-                .ok_or_else(|| HandlerError::from(FieldError { field: "ad_account_id".into(), reason: format!("act_{account} is not bound to this workspace") }))?;
+                .ok_or_else(|| {
+                    HandlerError::from(FieldError { field: "ad_account_id".into(), reason: format!("act_{account} is not bound to this workspace") })
+                })?;
             // The new integration must really see the account on Meta.
             super::integrations::confirm_access(ctx, ws, iid, &account).await?;
             let now = now_iso();
@@ -303,7 +331,13 @@ pub async fn write_audit(ctx: &RequestContext, audit: &AuditEntry) -> Result<(),
 
 /// A workspace's stored policy of one kind, as the governance action validated it.
 pub async fn stored_policy(ctx: &RequestContext, ws: &str, kind: &str) -> Result<Option<Value>, HandlerError> {
-    let row = ctx.env.d1("DB")?.prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2").bind(&[text(ws), text(kind)])?.first::<Value>(None).await?;
+    let row = ctx
+        .env
+        .d1("DB")?
+        .prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2")
+        .bind(&[text(ws), text(kind)])?
+        .first::<Value>(None)
+        .await?;
     Ok(row.and_then(|r| r["value_json"].as_str().and_then(|s| serde_json::from_str(s).ok())))
 }
 
@@ -316,7 +350,13 @@ async fn policy_value(ctx: &RequestContext, action: &str, ws: &str, input: &Map<
             let mut caps = Map::new();
             for (raw, cap) in input["caps"].as_object().cloned().unwrap_or_default() {
                 let id = normalise_account_id(&raw).ok_or(FieldError { field: "caps".into(), reason: format!("{raw} is not a Meta ad account id") })?;
-                let bound = ctx.env.d1("DB")?.prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2").bind(&[text(&id), text(ws)])?.first::<Value>(None).await?;
+                let bound = ctx
+                    .env
+                    .d1("DB")?
+                    .prepare("SELECT id FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2")
+                    .bind(&[text(&id), text(ws)])?
+                    .first::<Value>(None)
+                    .await?;
                 if bound.is_none() {
                     return Err(FieldError { field: "caps".into(), reason: format!("ad account act_{id} is not bound to this workspace") }.into());
                 }
@@ -325,8 +365,16 @@ async fn policy_value(ctx: &RequestContext, action: &str, ws: &str, input: &Map<
             Ok(json!({ "caps": caps }))
         }
         "set_campaign_guardrails" => {
-            if let Some(bad) = v.get("required_special_ad_categories").and_then(Value::as_array).and_then(|a| a.iter().filter_map(Value::as_str).find(|c| !SPECIAL_CATEGORIES.contains(c))) {
-                return Err(FieldError { field: "required_special_ad_categories".into(), reason: format!("{bad} is not one of {}", SPECIAL_CATEGORIES.join(", ")) }.into());
+            if let Some(bad) = v
+                .get("required_special_ad_categories")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().filter_map(Value::as_str).find(|c| !SPECIAL_CATEGORIES.contains(c)))
+            {
+                return Err(FieldError {
+                    field: "required_special_ad_categories".into(),
+                    reason: format!("{bad} is not one of {}", SPECIAL_CATEGORIES.join(", ")),
+                }
+                .into());
             }
             if v.get("max_daily_budget_minor").and_then(Value::as_i64).is_some_and(|n| n <= 0) {
                 return Err(FieldError { field: "max_daily_budget_minor".into(), reason: "must be positive".into() }.into());
@@ -351,10 +399,17 @@ fn nonempty(v: Map<String, Value>) -> Result<Value, HandlerError> {
 }
 
 /// Validates and stores the workspace's insights settings (unset fields keep their values).
-async fn set_insights_settings(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
+async fn set_insights_settings(
+    ctx: &RequestContext,
+    exec: &Exec,
+    ws: &str,
+    spec: &ActionSpec,
+    input: &Map<String, Value>,
+) -> Result<(u16, Value), HandlerError> {
     use crate::sync::insights as ins;
     let list = |k: &str| input.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
-    let sets: Option<Vec<Vec<String>>> = list("breakdown_sets").map(|l| l.iter().map(|s| s.split(',').map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect()).collect());
+    let sets: Option<Vec<Vec<String>>> =
+        list("breakdown_sets").map(|l| l.iter().map(|s| s.split(',').map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect()).collect());
     for set in sets.iter().flatten() {
         ins::check_breakdown_set(set).map_err(|reason| FieldError { field: "breakdown_sets".into(), reason })?;
     }
@@ -374,7 +429,11 @@ async fn set_insights_settings(ctx: &RequestContext, exec: &Exec, ws: &str, spec
         return Err(FieldError { field: "input".into(), reason: "set at least one field".into() }.into());
     }
     let db = ctx.env.d1("DB")?;
-    let before = db.prepare("SELECT breakdown_sets_json, attribution_windows_json, backfill_days, attribution_window_days FROM insights_settings WHERE workspace_id = ?1").bind(&[text(ws)])?.first::<Value>(None).await?;
+    let before = db
+        .prepare("SELECT breakdown_sets_json, attribution_windows_json, backfill_days, attribution_window_days FROM insights_settings WHERE workspace_id = ?1")
+        .bind(&[text(ws)])?
+        .first::<Value>(None)
+        .await?;
     let keep = |k: &str, d: Value| before.as_ref().and_then(|b| b.get(k).cloned()).filter(|v| !v.is_null()).unwrap_or(d);
     let parsed = |k: &str| keep(k, json!("[]")).as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(json!([]));
     let after = json!({

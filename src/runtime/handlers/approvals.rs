@@ -22,11 +22,20 @@ async fn ttl_seconds(ctx: &RequestContext, ws: &str) -> Result<i64, HandlerError
 
 /// Records a pending approval (with its audit row) instead of acting: 202. `flags` say which
 /// policies asked for it (none for an execute_high action, which always needs one).
-pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &str, input: &Map<String, Value>, account: Option<&str>, flags: &[Flag]) -> Result<(u16, Value), HandlerError> {
+pub async fn request(
+    ctx: &RequestContext,
+    exec: &Exec,
+    spec: &ActionSpec,
+    ws: &str,
+    input: &Map<String, Value>,
+    account: Option<&str>,
+    flags: &[Flag],
+) -> Result<(u16, Value), HandlerError> {
     let id = new_id("apr");
     let now = now_iso();
     let expires = crate::timefmt::iso_from_millis(now_millis() + ttl_seconds(ctx, ws).await? * 1_000);
-    let reasons: Vec<String> = if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name)] } else { flags.iter().map(Flag::reason).collect() };
+    let reasons: Vec<String> =
+        if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name)] } else { flags.iter().map(Flag::reason).collect() };
     let approval = json!({
         "id": id, "workspace_id": ws, "router": spec.router, "action": spec.name, "input": input,
         "requested_by": exec.actor, "status": "pending", "expires_at": expires, "created_at": now,
@@ -41,8 +50,8 @@ pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &
     audit.after = Some(json!({ "input": input, "policy_flags": flags, "reasons": reasons }));
     let db = ctx.env.d1("DB")?;
     db.batch(vec![
-        db.prepare(format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11)"))
-            .bind(&[
+        db.prepare(format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11)")).bind(
+            &[
                 text(&id),
                 text(ws),
                 text(spec.router),
@@ -54,7 +63,8 @@ pub async fn request(ctx: &RequestContext, exec: &Exec, spec: &ActionSpec, ws: &
                 text(&expires),
                 text(&now),
                 text(&json!(reasons).to_string()),
-            ])?,
+            ],
+        )?,
         audit_statement(&db, &audit, &now)?,
     ])
     .await?;
@@ -154,7 +164,9 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
     let (status, result) = match &outcome {
         Ok((_, v)) => ("executed", v.clone()),
         Err(HandlerError::Problem(p)) => ("failed", serde_json::to_value(p).unwrap_or(Value::Null)),
-        Err(HandlerError::Internal(_)) => ("failed", json!({ "detail": "internal error; see the logs with this correlation id", "correlation_id": ctx.correlation_id })),
+        Err(HandlerError::Internal(_)) => {
+            ("failed", json!({ "detail": "internal error; see the logs with this correlation id", "correlation_id": ctx.correlation_id }))
+        }
     };
     let done = now_iso();
     ctx.env
@@ -178,6 +190,13 @@ pub async fn reject(ctx: &RequestContext, principal: &Principal, id: &str) -> Ha
 }
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    let rows = ctx.env.d1("DB")?.prepare(format!("SELECT {COLUMNS} FROM approvals WHERE workspace_id = ?1 ORDER BY created_at DESC, id LIMIT 200")).bind(&[text(workspace_id)])?.all().await?.results::<Value>()?;
+    let rows = ctx
+        .env
+        .d1("DB")?
+        .prepare(format!("SELECT {COLUMNS} FROM approvals WHERE workspace_id = ?1 ORDER BY created_at DESC, id LIMIT 200"))
+        .bind(&[text(workspace_id)])?
+        .all()
+        .await?
+        .results::<Value>()?;
     json_response(200, &json!({ "data": rows }))
 }

@@ -16,7 +16,8 @@ use crate::runtime::context::{HandlerError, RequestContext};
 use crate::runtime::d1::text;
 use serde_json::{json, Map, Value};
 
-const CAMPAIGN_FIELDS: &str = "id,account_id,name,objective,status,effective_status,special_ad_categories,buying_type,daily_budget,lifetime_budget,bid_strategy,updated_time";
+const CAMPAIGN_FIELDS: &str =
+    "id,account_id,name,objective,status,effective_status,special_ad_categories,buying_type,daily_budget,lifetime_budget,bid_strategy,updated_time";
 const AD_SET_FIELDS: &str = "id,account_id,campaign_id,name,status,effective_status,daily_budget,lifetime_budget,updated_time";
 
 /// A bound ad account and the integration its calls go through.
@@ -36,7 +37,10 @@ pub async fn bound_account(ctx: &RequestContext, ws: &str, field: &str, raw: &st
         .first::<Value>(None)
         .await?
         .ok_or_else(|| HandlerError::from(FieldError { field: field.into(), reason: format!("act_{id} is not bound to this workspace") }))?;
-    let integration_id = row["integration_id"].as_str().map(str::to_string).ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{id} has no Meta integration; bind it through one"))))?;
+    let integration_id = row["integration_id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{id} has no Meta integration; bind it through one"))))?;
     Ok(BoundAccount { id, integration_id })
 }
 
@@ -110,7 +114,9 @@ pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &
                 return Err(FieldError { field: "daily_budget_minor".into(), reason: "must be positive".into() }.into());
             }
             if object.get("daily_budget").is_none() {
-                return Err(FieldError { field: "ad_set_id".into(), reason: "this ad set has no daily budget (it uses a lifetime or campaign budget)".into() }.into());
+                return Err(
+                    FieldError { field: "ad_set_id".into(), reason: "this ad set has no daily budget (it uses a lifetime or campaign budget)".into() }.into()
+                );
             }
             let caps = stored_policy(ctx, ws, "daily_budget_caps").await?;
             policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &account.id, "daily_budget_minor", to).map_err(refused)?;
@@ -122,7 +128,8 @@ pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &
             let object = read_object(ctx, ws, &account, "campaign_id", s("campaign_id"), CAMPAIGN_FIELDS).await?;
             match spec.name {
                 "resume_campaign" => {
-                    policy::check_launch(guardrails.as_ref(), object["name"].as_str().unwrap_or_default(), &str_list(&object["special_ad_categories"])).map_err(refused)?;
+                    policy::check_launch(guardrails.as_ref(), object["name"].as_str().unwrap_or_default(), &str_list(&object["special_ad_categories"]))
+                        .map_err(refused)?;
                     if object["status"] != "ACTIVE" && !has_launched(ctx, &account.id).await? {
                         flags.push(Flag::FirstLaunch { ad_account_id: account.id.clone() });
                     }
@@ -151,7 +158,14 @@ pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &
 }
 
 /// Makes the change on Meta and audits it (attempted or done) with before and after.
-pub async fn apply(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>, p: Prepared) -> Result<(u16, Value), HandlerError> {
+pub async fn apply(
+    spec: &ActionSpec,
+    ctx: &RequestContext,
+    exec: &Exec,
+    ws: &str,
+    input: &Map<String, Value>,
+    p: Prepared,
+) -> Result<(u16, Value), HandlerError> {
     let id = p.object["id"].as_str().unwrap_or_default().to_string();
     let (method, path, params, list, account) = match spec.name {
         "pause_campaign" => ("POST", id.clone(), vec![("status".to_string(), "PAUSED".to_string())], CAMPAIGN_FIELDS, &p.account),
@@ -160,7 +174,11 @@ pub async fn apply(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &st
         "update_ad_set_budget" => ("POST", id.clone(), vec![("daily_budget".to_string(), input["daily_budget_minor"].to_string())], AD_SET_FIELDS, &p.account),
         "duplicate_campaign" => {
             let target = p.target.as_ref().unwrap_or(&p.account);
-            let name = input.get("name").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("{} (copy)", p.object["name"].as_str().unwrap_or("Campaign")));
+            let name = input
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{} (copy)", p.object["name"].as_str().unwrap_or("Campaign")));
             let mut params = vec![
                 ("name".to_string(), name),
                 ("status".to_string(), "PAUSED".to_string()),

@@ -26,9 +26,7 @@ pub async fn gate_call(env: &Env, name: &str, op: &str, body: &Value) -> worker:
 }
 
 fn account_param(raw: &str) -> Result<String, HandlerError> {
-    normalise_account_id(raw).ok_or_else(|| {
-        Problem::invalid_field("account_id", format!("{raw:?} is not a Meta ad account id such as act_1234567890")).into()
-    })
+    normalise_account_id(raw).ok_or_else(|| Problem::invalid_field("account_id", format!("{raw:?} is not a Meta ad account id such as act_1234567890")).into())
 }
 
 /// A workspace key reaches only the gates of accounts bound to its workspace.

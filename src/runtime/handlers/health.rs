@@ -27,9 +27,7 @@ async fn check_d1(ctx: &RequestContext) -> Value {
     let started = now_millis();
     let result: worker::Result<Option<Value>> = async {
         let db = ctx.env.d1("DB")?;
-        db.prepare("SELECT (SELECT COUNT(*) FROM d1_migrations) AS migrations, (SELECT COUNT(*) FROM workspaces) AS workspaces")
-            .first::<Value>(None)
-            .await
+        db.prepare("SELECT (SELECT COUNT(*) FROM d1_migrations) AS migrations, (SELECT COUNT(*) FROM workspaces) AS workspaces").first::<Value>(None).await
     }
     .await;
     match result {

@@ -25,7 +25,12 @@ pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, w
         .await?
         .results::<Value>()?
         .into_iter()
-        .map(|r| (r["id"].as_str().unwrap_or_default().to_string(), (r["currency"].as_str().unwrap_or_default().to_string(), r["timezone_name"].as_str().unwrap_or("UTC").to_string())))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or_default().to_string(),
+                (r["currency"].as_str().unwrap_or_default().to_string(), r["timezone_name"].as_str().unwrap_or("UTC").to_string()),
+            )
+        })
         .collect();
     let account_of = |id: &str| accounts.get(id).map(|(c, t)| AccountInfo { currency: c.clone(), timezone_name: t.clone() });
     let now = now_iso();

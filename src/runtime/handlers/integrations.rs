@@ -18,8 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Request;
 
-const PUBLIC_COLUMNS: &str =
-    "id, workspace_id, kind, status, meta_user_id, token_key_id, token_expires_at, scopes, created_at, updated_at";
+const PUBLIC_COLUMNS: &str = "id, workspace_id, kind, status, meta_user_id, token_key_id, token_expires_at, scopes, created_at, updated_at";
 
 fn keyring(ctx: &RequestContext) -> Result<Keyring, HandlerError> {
     let spec = ctx.var("TOKEN_VAULT_KEYS").unwrap_or_default();
@@ -33,17 +32,18 @@ fn app_token(ctx: &RequestContext) -> Result<String, HandlerError> {
     }
 }
 
-fn graph(ctx: &RequestContext, token: &str) -> Result<crate::graph::GraphClient<crate::runtime::graph_fetch::WorkerFetch, crate::runtime::graph_fetch::WorkerSleep>, HandlerError> {
+fn graph(
+    ctx: &RequestContext,
+    token: &str,
+) -> Result<crate::graph::GraphClient<crate::runtime::graph_fetch::WorkerFetch, crate::runtime::graph_fetch::WorkerSleep>, HandlerError> {
     client_for(&ctx.env, token).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
 }
 
 /// Asks Meta about a token with the app's own token.
 async fn inspect(ctx: &RequestContext, token: &str) -> Result<TokenHealth, HandlerError> {
     let app = app_token(ctx)?;
-    let (body, _) = graph(ctx, &app)?
-        .get("debug_token", &[("input_token".to_string(), token.to_string())])
-        .await
-        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let (body, _) =
+        graph(ctx, &app)?.get("debug_token", &[("input_token".to_string(), token.to_string())]).await.map_err(|f| HandlerError::from(graph_problem(&f)))?;
     Ok(token_health::from_debug_token(&body))
 }
 
@@ -124,8 +124,11 @@ pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Prin
     let ws = ws.ok_or(FieldError { field: "workspace_id".into(), reason: "is required".into() })?;
     crate::api_keys::authorize(principal, Need::Admin(&ws)).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
     super::workspace_must_exist(ctx, &ws).await?;
-    let secret = ctx.var("ADGATE_STATE_SECRET").ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
-    let app_id = ctx.var("META_APP_ID").ok_or_else(|| HandlerError::from(Problem::new("meta-misconfigured", "Meta Misconfigured", 500, "META_APP_ID is not set")))?;
+    let secret = ctx
+        .var("ADGATE_STATE_SECRET")
+        .ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
+    let app_id =
+        ctx.var("META_APP_ID").ok_or_else(|| HandlerError::from(Problem::new("meta-misconfigured", "Meta Misconfigured", 500, "META_APP_ID is not set")))?;
     let nonce = hex::encode(random_bytes::<8>()?);
     let state = crate::oauth_state::sign(&secret, &ws, now_millis() / 1_000, &nonce);
     let dialog_base = ctx.var("META_DIALOG_BASE_URL").unwrap_or_else(|| "https://www.facebook.com".into());
@@ -147,10 +150,21 @@ pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerRes
     let url = req.url()?;
     let q = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
     if let Some(err) = q("error") {
-        return Err(Problem::new("meta-connect-denied", "Meta Connection Declined", 400, format!("Meta returned {err}: {}", q("error_description").unwrap_or_default())).into());
+        return Err(Problem::new(
+            "meta-connect-denied",
+            "Meta Connection Declined",
+            400,
+            format!("Meta returned {err}: {}", q("error_description").unwrap_or_default()),
+        )
+        .into());
     }
-    let (code, state) = (q("code").ok_or(FieldError { field: "code".into(), reason: "is required".into() })?, q("state").ok_or(FieldError { field: "state".into(), reason: "is required".into() })?);
-    let secret = ctx.var("ADGATE_STATE_SECRET").ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
+    let (code, state) = (
+        q("code").ok_or(FieldError { field: "code".into(), reason: "is required".into() })?,
+        q("state").ok_or(FieldError { field: "state".into(), reason: "is required".into() })?,
+    );
+    let secret = ctx
+        .var("ADGATE_STATE_SECRET")
+        .ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
     let ws = crate::oauth_state::verify(&secret, &state, now_millis() / 1_000).map_err(|why| HandlerError::from(Problem::invalid_field("state", why)))?;
     let app_id = ctx.var("META_APP_ID").unwrap_or_default();
     let app_secret = ctx.var("META_APP_SECRET").unwrap_or_default();
@@ -161,18 +175,15 @@ pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerRes
         p.extend(pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
         p
     };
-    let (short, _) = client
-        .post("oauth/access_token", &exchange(vec![("redirect_uri", callback_url(&url)), ("code", code)]))
-        .await
-        .map_err(|f| {
-            // A used, expired or mismatched code is the caller's to fix: start the flow again.
-            let mut p = graph_problem(&f);
-            if f.class() == crate::graph::ErrorClass::Permanent {
-                p.status = 400;
-                p.title = "Meta Connection Failed".into();
-            }
-            HandlerError::from(p)
-        })?;
+    let (short, _) = client.post("oauth/access_token", &exchange(vec![("redirect_uri", callback_url(&url)), ("code", code)])).await.map_err(|f| {
+        // A used, expired or mismatched code is the caller's to fix: start the flow again.
+        let mut p = graph_problem(&f);
+        if f.class() == crate::graph::ErrorClass::Permanent {
+            p.status = 400;
+            p.title = "Meta Connection Failed".into();
+        }
+        HandlerError::from(p)
+    })?;
     let short = short["access_token"].as_str().ok_or_else(|| HandlerError::Internal("code exchange returned no token".into()))?.to_string();
     let (long, _) = client
         .post("oauth/access_token", &exchange(vec![("grant_type", "fb_exchange_token".into()), ("fb_exchange_token", short)]))
@@ -198,7 +209,9 @@ async fn integration_token(ctx: &RequestContext, workspace_id: &str, integration
         .bind(&[text(integration_id), text(workspace_id)])?
         .first::<SealedRow>(None)
         .await?
-        .ok_or_else(|| HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no integration {integration_id} in workspace {workspace_id}"))))?;
+        .ok_or_else(|| {
+            HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no integration {integration_id} in workspace {workspace_id}")))
+        })?;
     if row.status != "active" {
         return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
     }
@@ -208,7 +221,14 @@ async fn integration_token(ctx: &RequestContext, workspace_id: &str, integration
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
     super::workspace_must_exist(ctx, workspace_id).await?;
-    let rows = ctx.env.d1("DB")?.prepare(format!("SELECT {PUBLIC_COLUMNS} FROM integrations WHERE workspace_id = ?1 ORDER BY created_at, id")).bind(&[text(workspace_id)])?.all().await?.results::<Value>()?;
+    let rows = ctx
+        .env
+        .d1("DB")?
+        .prepare(format!("SELECT {PUBLIC_COLUMNS} FROM integrations WHERE workspace_id = ?1 ORDER BY created_at, id"))
+        .bind(&[text(workspace_id)])?
+        .all()
+        .await?
+        .results::<Value>()?;
     json_response(200, &json!({ "data": rows }))
 }
 
@@ -294,7 +314,8 @@ pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: 
 pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str, integration_id: &str) -> HandlerResult {
     let body = json_body(req).await?;
     let raw = body.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
-    let account = records::normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
+    let account = records::normalise_account_id(raw)
+        .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
     let (meta, _) = read_through(ctx, &scope, &format!("act_{account}"), &fields, false).await?;
@@ -344,10 +365,12 @@ pub async fn reseal_workspace_tokens(
         let resealed = ring.seal(&token, &r.id, random_bytes::<12>()?);
         before.insert(r.id.clone(), json!(r.token_key_id));
         after.insert(r.id.clone(), json!(ring.active_id()));
-        statements.push(
-            db.prepare("UPDATE integrations SET token_ciphertext = ?2, token_key_id = ?3, updated_at = ?4 WHERE id = ?1")
-                .bind(&[text(&r.id), text(&resealed), text(ring.active_id()), text(&now)])?,
-        );
+        statements.push(db.prepare("UPDATE integrations SET token_ciphertext = ?2, token_key_id = ?3, updated_at = ?4 WHERE id = ?1").bind(&[
+            text(&r.id),
+            text(&resealed),
+            text(ring.active_id()),
+            text(&now),
+        ])?);
     }
     let count = statements.len();
     let audit = audit_for(Value::Object(before), Value::Object(after));
@@ -367,14 +390,21 @@ struct RefreshRow {
 /// Refreshes an integration's token: a person's token is exchanged for a new long-lived one and
 /// re-sealed; a system user's is re-checked. A token Meta no longer accepts marks the integration
 /// `expired`. One audit row records before and after (expiry and status, never the token).
-pub async fn refresh(ctx: &RequestContext, workspace_id: &str, integration_id: &str, audit_for: impl FnOnce(Value, Value) -> AuditEntry) -> Result<Value, HandlerError> {
+pub async fn refresh(
+    ctx: &RequestContext,
+    workspace_id: &str,
+    integration_id: &str,
+    audit_for: impl FnOnce(Value, Value) -> AuditEntry,
+) -> Result<Value, HandlerError> {
     let db = ctx.env.d1("DB")?;
     let row = db
         .prepare("SELECT kind, status, token_ciphertext, token_expires_at FROM integrations WHERE id = ?1 AND workspace_id = ?2")
         .bind(&[text(integration_id), text(workspace_id)])?
         .first::<RefreshRow>(None)
         .await?
-        .ok_or_else(|| HandlerError::from(FieldError { field: "integration_id".into(), reason: format!("no integration {integration_id} in this workspace") }))?;
+        .ok_or_else(|| {
+            HandlerError::from(FieldError { field: "integration_id".into(), reason: format!("no integration {integration_id} in this workspace") })
+        })?;
     if row.status == "disabled" || row.status == "quarantined" {
         return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
     }
@@ -464,7 +494,8 @@ struct BoundRow {
 /// `GET /v1/ad-accounts/{id}/meta`: the account as Meta has it now, read through its
 /// integration and its gate.
 pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
-    let account = records::normalise_account_id(raw_account).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
+    let account = records::normalise_account_id(raw_account)
+        .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     let row = ctx
         .env
         .d1("DB")?
@@ -474,7 +505,9 @@ pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_
         .await?
         .filter(|r| principal.workspace().is_none_or(|w| w == r.workspace_id))
         .ok_or_else(|| HandlerError::from(Problem::new("not-found", "Not Found", 404, format!("no ad account act_{account} in this workspace"))))?;
-    let iid = row.integration_id.ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
+    let iid = row
+        .integration_id
+        .ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
     let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,amount_spent,spend_cap".to_string())];
     let (meta, _) = read_through(ctx, &scope, &format!("act_{account}"), &fields, false).await?;

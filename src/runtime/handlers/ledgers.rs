@@ -1,8 +1,8 @@
 //! Read-only views of the operational ledgers: cron ticks, sync runs and dead letters.
 
+use crate::api_keys::Principal;
 use crate::records::normalise_account_id;
 use crate::runtime::context::{json_response, HandlerResult, RequestContext};
-use crate::api_keys::Principal;
 use crate::runtime::d1::{int, limit_param, opt_text};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;

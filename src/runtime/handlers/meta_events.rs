@@ -80,7 +80,14 @@ pub async fn record_failure(ctx: &RequestContext, scope: &Scope<'_>, endpoint: &
 
 /// One call through the client, recorded either way; failures become problems. A call for an
 /// ad account first passes the account's gate, and tells it afterwards what Meta said.
-pub async fn call(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, method: &str, path: &str, params: &[(String, String)]) -> Result<Value, HandlerError> {
+pub async fn call(
+    ctx: &RequestContext,
+    scope: &Scope<'_>,
+    client: &Client,
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+) -> Result<Value, HandlerError> {
     if let Some(account) = scope.ad_account_id {
         super::gate::admit_graph_call(&ctx.env, account).await?;
     }
@@ -106,7 +113,13 @@ pub async fn call(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, meth
 }
 
 /// Every page of an edge, recorded (usage once, from the last page); returns the rows and calls.
-pub async fn all_pages(ctx: &RequestContext, scope: &Scope<'_>, client: &Client, path: &str, params: &[(String, String)]) -> Result<(Vec<Value>, u32), HandlerError> {
+pub async fn all_pages(
+    ctx: &RequestContext,
+    scope: &Scope<'_>,
+    client: &Client,
+    path: &str,
+    params: &[(String, String)],
+) -> Result<(Vec<Value>, u32), HandlerError> {
     let mut pager = client.pages(path, params);
     match pager.collect_all().await {
         Ok(rows) => {

@@ -8,13 +8,13 @@ mod campaigns;
 mod dev;
 pub(crate) mod gate;
 mod health;
+mod ingest;
 pub(crate) mod integrations;
 mod ledgers;
-mod ingest;
-pub(crate) mod sync;
-pub(crate) mod webhooks;
 mod meta;
 pub(crate) mod meta_events;
+pub(crate) mod sync;
+pub(crate) mod webhooks;
 mod workspaces;
 
 use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
@@ -36,9 +36,7 @@ pub async fn serve(req: Request, env: Env) -> Response {
 
     let outcome = match routes::resolve(&method, &ctx.path, ctx.dev_routes) {
         RouteMatch::NotFound => Err(Problem::not_found(&ctx.path).into()),
-        RouteMatch::MethodNotAllowed { allowed } => {
-            Err(Problem::method_not_allowed(&method, &ctx.path, &allowed).into())
-        }
+        RouteMatch::MethodNotAllowed { allowed } => Err(Problem::method_not_allowed(&method, &ctx.path, &allowed).into()),
         RouteMatch::Found { route, params } => dispatch(route, &params, req, &ctx).await,
     };
     let response = match outcome {
@@ -70,7 +68,13 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
     let principal = match route {
         // The callback is reached by the admin's browser from Meta; its signed state authenticates it.
         // Meta's webhooks are authenticated by the verify token and the body's signature.
-        Route::Health | Route::DevFail | Route::DevPanic | Route::DevQueueSend | Route::ConnectCallback | Route::WebhookHandshake | Route::WebhookNotification => Principal::Bootstrap,
+        Route::Health
+        | Route::DevFail
+        | Route::DevPanic
+        | Route::DevQueueSend
+        | Route::ConnectCallback
+        | Route::WebhookHandshake
+        | Route::WebhookNotification => Principal::Bootstrap,
         _ => authenticate(&req, ctx).await?,
     };
     let p = &principal;
@@ -181,6 +185,5 @@ pub use workspaces::workspace_must_exist;
 /// Reads a JSON request body, answering 400 (not 500) when it is not JSON.
 async fn json_body(mut req: Request) -> Result<serde_json::Value, HandlerError> {
     let text = req.text().await?;
-    serde_json::from_str(&text)
-        .map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
+    serde_json::from_str(&text).map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
 }

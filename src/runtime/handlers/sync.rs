@@ -14,7 +14,13 @@ use serde_json::{json, Map, Value};
 use worker::{console_warn, Request};
 
 /// Creates queued runs and puts their messages on the queue.
-pub async fn enqueue(ctx: &RequestContext, ws: &str, account: &str, jobs: &[(SyncKind, Trigger)], window: Option<(&str, &str)>) -> Result<Vec<Value>, HandlerError> {
+pub async fn enqueue(
+    ctx: &RequestContext,
+    ws: &str,
+    account: &str,
+    jobs: &[(SyncKind, Trigger)],
+    window: Option<(&str, &str)>,
+) -> Result<Vec<Value>, HandlerError> {
     let db = ctx.env.d1("DB")?;
     let now = now_iso();
     let mut runs = Vec::new();
@@ -28,7 +34,16 @@ pub async fn enqueue(ctx: &RequestContext, ws: &str, account: &str, jobs: &[(Syn
                 "INSERT INTO sync_runs (id, ad_account_id, workspace_id, kind, trigger, status, window_start, window_end, started_at, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?8, ?8)",
             )
-            .bind(&[text(&id), text(account), text(ws), text(kind.as_str()), text(trigger.as_str()), opt_text(win.map(|w| w.0)), opt_text(win.map(|w| w.1)), text(&now)])?,
+            .bind(&[
+                text(&id),
+                text(account),
+                text(ws),
+                text(kind.as_str()),
+                text(trigger.as_str()),
+                opt_text(win.map(|w| w.0)),
+                opt_text(win.map(|w| w.1)),
+                text(&now),
+            ])?,
         );
         runs.push(json!({ "id": id, "kind": kind.as_str(), "trigger": trigger.as_str(), "status": "queued", "window_start": win.map(|w| w.0), "window_end": win.map(|w| w.1) }));
         messages.push(SyncMessage {
@@ -66,7 +81,8 @@ pub async fn backfill_on_bind(ctx: &RequestContext, ws: &str, account: &str) {
 /// The account, if the caller's workspace holds it (404 otherwise, so other workspaces' ids do
 /// not leak), with its workspace and time zone.
 async fn visible_account(ctx: &RequestContext, principal: &Principal, raw: &str) -> Result<(String, Value), HandlerError> {
-    let id = normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
+    let id =
+        normalise_account_id(raw).ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     let row = ctx
         .env
         .d1("DB")?
@@ -89,7 +105,9 @@ const MANUAL_SYNC: &[Field] = &[
 fn date_field(body: &Map<String, Value>, field: &str) -> Result<Option<chrono::NaiveDate>, HandlerError> {
     body.get(field)
         .and_then(Value::as_str)
-        .map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| FieldError { field: field.into(), reason: "must be a date, YYYY-MM-DD".into() }.into()))
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| FieldError { field: field.into(), reason: "must be a date, YYYY-MM-DD".into() }.into())
+        })
         .transpose()
 }
 

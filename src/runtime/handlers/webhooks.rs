@@ -91,10 +91,25 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
     let now = now_iso();
     let mut messages = Vec::new();
     for ((account, kind), objects) in jobs {
-        let bound = db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL").bind(&[text(&account)])?.first::<Value>(None).await?;
+        let bound = db
+            .prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL")
+            .bind(&[text(&account)])?
+            .first::<Value>(None)
+            .await?;
         let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else { continue };
         let kind = if kind == "leads" { SyncKind::Leads } else { SyncKind::Structure };
-        messages.push(SyncMessage { v: SCHEMA_VERSION, kind, trigger: Trigger::Webhook, ad_account_id: account, workspace_id: ws, cron_run_id: None, enqueued_at: now.clone(), run_id: None, objects, error: None });
+        messages.push(SyncMessage {
+            v: SCHEMA_VERSION,
+            kind,
+            trigger: Trigger::Webhook,
+            ad_account_id: account,
+            workspace_id: ws,
+            cron_run_id: None,
+            enqueued_at: now.clone(),
+            run_id: None,
+            objects,
+            error: None,
+        });
     }
     let queued = messages.len();
     if !messages.is_empty() {

@@ -12,8 +12,7 @@ use serde_json::{json, Value};
 use worker::{D1Database, Request};
 
 const WORKSPACE_COLUMNS: &str = "id, name, currency, timezone_name, created_at, updated_at";
-const ACCOUNT_COLUMNS: &str =
-    "id, workspace_id, integration_id, name, currency, timezone_name, status, last_synced_at, created_at, updated_at";
+const ACCOUNT_COLUMNS: &str = "id, workspace_id, integration_id, name, currency, timezone_name, status, last_synced_at, created_at, updated_at";
 
 /// The workspace row, or a 404 problem.
 pub async fn workspace_must_exist(ctx: &RequestContext, id: &str) -> Result<Value, HandlerError> {
@@ -40,8 +39,13 @@ pub async fn create_workspace(req: Request, ctx: &RequestContext, principal: &Pr
     audit.risk_tier = Some("execute_low".into());
     audit.after = Some(after.clone());
     db.batch(vec![
-        db.prepare(format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"))
-            .bind(&[text(&id), text(&input.name), text(&input.currency), text(&input.timezone_name), text(&now)])?,
+        db.prepare(format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?5)")).bind(&[
+            text(&id),
+            text(&input.name),
+            text(&input.currency),
+            text(&input.timezone_name),
+            text(&now),
+        ])?,
         audit_statement(&db, &audit, &now)?,
     ])
     .await?;
@@ -112,25 +116,21 @@ pub async fn bind_validated(
 
 /// An ad account belongs to at most one workspace.
 async fn refuse_if_bound(db: &D1Database, input: &NewAdAccount) -> Result<(), HandlerError> {
-    let existing = db
-        .prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1")
-        .bind(&[text(&input.account_id)])?
-        .first::<Value>(None)
-        .await?;
+    let existing = db.prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1").bind(&[text(&input.account_id)])?.first::<Value>(None).await?;
     match existing {
         None => Ok(()),
-        Some(row) => Err(Problem::conflict(format!(
-            "ad account act_{} is already bound to workspace {}",
-            input.account_id,
-            row["workspace_id"].as_str().unwrap_or("?")
-        ))
-        .into()),
+        Some(row) => {
+            Err(Problem::conflict(format!("ad account act_{} is already bound to workspace {}", input.account_id, row["workspace_id"].as_str().unwrap_or("?")))
+                .into())
+        }
     }
 }
 
 pub async fn list_ad_accounts(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
     workspace_must_exist(ctx, workspace_id).await?;
-    let rows = ctx.env.d1("DB")?
+    let rows = ctx
+        .env
+        .d1("DB")?
         .prepare(format!("SELECT {ACCOUNT_COLUMNS} FROM ad_accounts WHERE workspace_id = ?1 ORDER BY created_at, id"))
         .bind(&[text(workspace_id)])?
         .all()

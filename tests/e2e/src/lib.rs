@@ -32,17 +32,9 @@ fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         assert!(wrangler().exists(), "wrangler is not installed: run scripts/setup");
-        let status = Command::new("bash")
-            .arg(repo_root().join("scripts/build-worker"))
-            .current_dir(repo_root())
-            .status()
-            .expect("run scripts/build-worker");
+        let status = Command::new("bash").arg(repo_root().join("scripts/build-worker")).current_dir(repo_root()).status().expect("run scripts/build-worker");
         assert!(status.success(), "scripts/build-worker failed");
-        let status = Command::new("cargo")
-            .args(["build", "--quiet", "-p", "graph-sim"])
-            .current_dir(repo_root())
-            .status()
-            .expect("cargo build -p graph-sim");
+        let status = Command::new("cargo").args(["build", "--quiet", "-p", "graph-sim"]).current_dir(repo_root()).status().expect("cargo build -p graph-sim");
         assert!(status.success(), "building the simulator failed");
     });
 }
@@ -197,23 +189,14 @@ impl Gateway {
             .env("CI", "true")
             .output()
             .expect("run wrangler d1 migrations apply");
-        assert!(
-            out.status.success(),
-            "migrations failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "migrations failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
 
     fn spawn(&mut self) {
         let port = free_port();
         let inspector = free_port();
         self.base = format!("http://127.0.0.1:{port}");
-        let log = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.run_dir.join("wrangler.log"))
-            .expect("open log");
+        let log = fs::OpenOptions::new().create(true).append(true).open(self.run_dir.join("wrangler.log")).expect("open log");
         let mut cmd = Command::new(wrangler());
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
@@ -223,12 +206,7 @@ impl Gateway {
             cmd.args(["--var", &format!("{k}:{v}")]);
         }
         use std::os::unix::process::CommandExt;
-        cmd.current_dir(repo_root())
-            .env("WRANGLER_SEND_METRICS", "false")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0);
+        cmd.current_dir(repo_root()).env("WRANGLER_SEND_METRICS", "false").stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log).process_group(0);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
         self.wait_ready();
     }
@@ -352,9 +330,7 @@ impl Gateway {
         let dir = self.state_dir().join(format!("v3/do/adgate-{class}"));
         fs::read_dir(dir)
             .map(|d| {
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
-                    .collect()
+                d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite")).collect()
             })
             .unwrap_or_default()
     }

@@ -56,7 +56,8 @@ fn the_registry_lists_actions_with_tiers_and_schemas_and_roles_are_enforced() {
     let boot = s.gw.admin("POST", "/v1/actions/admin_meta_ads_governance/list_meta_integrations", Some(&json!({})));
     assert_eq!(boot.body["field"], "workspace_id");
     let other = s.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let other_admin = s.gw.admin("POST", &format!("/v1/workspaces/{other}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
+    let other_admin =
+        s.gw.admin("POST", &format!("/v1/workspaces/{other}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
     let cross = call(&s.gw, &other_admin, "get_audit_events", None, json!({"workspace_id": s.ws}));
     assert_eq!(cross.status, 403);
 }
@@ -134,7 +135,10 @@ fn concurrent_duplicates_of_a_meta_mutation_reach_meta_once() {
     let s = setup("actions-meta-once");
     let user_token = "e2e-actions-user-token-5e6f";
     s._sim.control("POST", "/tokens", json!({"access_token": user_token, "accounts": ["100200300"], "expires_in": 86_400}));
-    let iid = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": user_token}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let iid = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": user_token}))).body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let before = s._sim.ledger().iter().filter(|e| e["endpoint"] == "/oauth/access_token").count();
     let body = json!({"integration_id": iid});
     let results: Vec<Resp> = std::thread::scope(|scope| {

@@ -8,7 +8,12 @@ const OTHER_TOKEN: &str = "e2e-approvals-token-second-4d2e";
 
 fn act(gw: &Gateway, key: &str, action: &str, idem: &str, body: Value) -> Resp {
     let auth = format!("Bearer {key}");
-    gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &[("Authorization", &auth), ("Idempotency-Key", idem)], Some(&body.to_string()))
+    gw.request(
+        "POST",
+        &format!("/v1/actions/admin_meta_ads_governance/{action}"),
+        &[("Authorization", &auth), ("Idempotency-Key", idem)],
+        Some(&body.to_string()),
+    )
 }
 
 fn decide(gw: &Gateway, key: &str, id: &str, verb: &str) -> Resp {
@@ -114,7 +119,10 @@ fn rotate_credentials_reseals_tokens_under_the_new_vault_key() {
 fn rebind_moves_an_account_only_to_an_integration_that_sees_it() {
     let s = setup("approvals-rebind");
     s.sim.control("POST", "/tokens", json!({"access_token": OTHER_TOKEN, "accounts": ["100200300"], "system_user": true}));
-    let second = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": OTHER_TOKEN}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let second = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": OTHER_TOKEN}))).body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{}/bind", s.ws, s.iid), Some(&json!({"account_id": "act_100200300"}))).status, 201);
 
     let asked = act(&s.gw, &s.alice, "rebind_ad_account", "rb-1", json!({"ad_account_id": "act_100200300", "integration_id": second}));
@@ -125,7 +133,10 @@ fn rebind_moves_an_account_only_to_an_integration_that_sees_it() {
     // A token that cannot see the account: the approved action fails and changes nothing.
     let blind = "e2e-blind-token-0000";
     s.sim.control("POST", "/tokens", json!({"access_token": blind, "accounts": [], "system_user": true}));
-    let third = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": blind}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let third = s.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", s.ws), Some(&json!({"access_token": blind}))).body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let asked = act(&s.gw, &s.alice, "rebind_ad_account", "rb-2", json!({"ad_account_id": "act_100200300", "integration_id": third}));
     let id = asked.body["approval"]["id"].as_str().unwrap().to_string();
     let failed = decide(&s.gw, &s.bob, &id, "approve");

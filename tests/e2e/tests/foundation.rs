@@ -39,7 +39,10 @@ fn health_reports_build_graph_version_and_live_checks() {
     assert_eq!(r.body["version"], version);
     assert_eq!(r.body["meta_api_version"], "v26.0");
     assert_eq!(r.body["checks"]["d1"]["ok"], true);
-    let migrations = std::fs::read_dir(adgate_e2e::repo_root().join("migrations")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql")).count();
+    let migrations = std::fs::read_dir(adgate_e2e::repo_root().join("migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+        .count();
     assert_eq!(r.body["checks"]["d1"]["migrations_applied"], migrations, "every migration applied");
     assert_eq!(r.body["checks"]["durable_object"]["storage"], "sqlite");
     assert_eq!(r.header("x-correlation-id"), Some("health-check-1"), "a sane id is echoed");
@@ -120,12 +123,7 @@ fn requests_are_authenticated_and_validated_with_named_fields() {
         assert_problem(&r, 422, "invalid-input");
         assert_eq!(r.body["field"], field, "{body}");
     }
-    let bad_json = gw.request(
-        "POST",
-        "/v1/workspaces",
-        &[("Authorization", &format!("Bearer {}", adgate_e2e::BOOTSTRAP_KEY))],
-        Some("{not json"),
-    );
+    let bad_json = gw.request("POST", "/v1/workspaces", &[("Authorization", &format!("Bearer {}", adgate_e2e::BOOTSTRAP_KEY))], Some("{not json"));
     assert_problem(&bad_json, 400, "bad-request");
     assert_eq!(gw.query("SELECT COUNT(*) AS n FROM workspaces", &[])[0]["n"], 0, "nothing was written");
 }
@@ -215,7 +213,17 @@ fn a_cron_tick_records_its_run_and_fans_out_through_the_queue_to_sync_runs() {
         (rows.len() == 6).then_some(rows)
     });
     let accounts: Vec<(&str, &str)> = synced.iter().map(|r| (r["ad_account_id"].as_str().unwrap(), r["kind"].as_str().unwrap())).collect();
-    assert_eq!(accounts, [("4001", "insights_resync"), ("4001", "structure"), ("4002", "insights_resync"), ("4002", "structure"), ("4003", "insights_resync"), ("4003", "structure")]);
+    assert_eq!(
+        accounts,
+        [
+            ("4001", "insights_resync"),
+            ("4001", "structure"),
+            ("4002", "insights_resync"),
+            ("4002", "structure"),
+            ("4003", "insights_resync"),
+            ("4003", "structure")
+        ]
+    );
     for row in &synced {
         assert_eq!(row["trigger"], "cron");
         assert_eq!(row["workspace_id"], ws.as_str());
@@ -241,9 +249,8 @@ fn a_cron_tick_records_its_run_and_fans_out_through_the_queue_to_sync_runs() {
     });
     assert_eq!((daily["status"].as_str(), daily["accounts_enqueued"].as_i64()), (Some("succeeded"), Some(0)), "{daily}");
     gw.get("/__scheduled?cron=0+0+*+*+*");
-    let failed = gw.wait_for("a failed tick", Duration::from_secs(20), || {
-        gw.query("SELECT * FROM cron_runs WHERE cron = '0 0 * * *' AND status = 'failed'", &[]).pop()
-    });
+    let failed =
+        gw.wait_for("a failed tick", Duration::from_secs(20), || gw.query("SELECT * FROM cron_runs WHERE cron = '0 0 * * *' AND status = 'failed'", &[]).pop());
     assert!(failed["error"].as_str().unwrap().contains("no tick is declared"), "{failed}");
     assert_eq!(gw.query("SELECT COUNT(*) AS n FROM sync_runs", &[])[0]["n"], 6);
 }

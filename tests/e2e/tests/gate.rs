@@ -15,7 +15,10 @@ fn setup(name: &str, sim_budget: u32, gate_max: &str) -> (Simulator, Gateway, St
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let gw = Gateway::start_with(name, &vars);
     let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Fleet", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bound = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": "act_777000111"})));
     assert_eq!(bound.status, 201, "{}", bound.text);
     (sim, gw, ws)
@@ -70,7 +73,12 @@ fn a_quarantined_account_makes_no_graph_calls_until_released() {
     let (sim, gw, ws) = setup("gate-quarantine", 1_000, "1000");
     let auth = format!("Bearer {}", adgate_e2e::BOOTSTRAP_KEY);
     let act = |action: &str, idem: &str, body: adgate_e2e::Value| {
-        gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &[("Authorization", &auth), ("Idempotency-Key", idem)], Some(&body.to_string()))
+        gw.request(
+            "POST",
+            &format!("/v1/actions/admin_meta_ads_governance/{action}"),
+            &[("Authorization", &auth), ("Idempotency-Key", idem)],
+            Some(&body.to_string()),
+        )
     };
     let q = act("quarantine_ad_account", "q-1", json!({"workspace_id": ws, "ad_account_id": "act_777000111", "reason": "runaway spend"}));
     assert_eq!(q.status, 200, "{}", q.text);
@@ -82,6 +90,9 @@ fn a_quarantined_account_makes_no_graph_calls_until_released() {
     assert_eq!(gw.admin("GET", "/v1/ad-accounts/act_777000111/gate", None).body["quarantine"]["reason"], "runaway spend");
     assert_eq!(act("release_ad_account", "r-1", json!({"workspace_id": ws, "ad_account_id": "act_777000111"})).status, 200);
     assert_eq!(gw.admin("GET", "/v1/ad-accounts/act_777000111/meta", None).status, 200);
-    let audit = gw.query("SELECT action FROM audit_log WHERE ad_account_id = '777000111' AND action IN ('quarantine_ad_account', 'release_ad_account') ORDER BY occurred_at", &[]);
+    let audit = gw.query(
+        "SELECT action FROM audit_log WHERE ad_account_id = '777000111' AND action IN ('quarantine_ad_account', 'release_ad_account') ORDER BY occurred_at",
+        &[],
+    );
     assert_eq!(audit, vec![json!({"action": "quarantine_ad_account"}), json!({"action": "release_ad_account"})]);
 }

@@ -49,7 +49,12 @@ fn govern(s: &Setup, action: &str, idem: &str, body: Value) -> Resp {
 /// The account's campaigns as Meta has them: (id, name, status).
 fn campaigns(s: &Setup, account: &str) -> Vec<(String, String, String)> {
     let r = s.c.sim.graph_get(&format!("act_{account}/campaigns?fields=id,name,status&limit=100"), TOKEN);
-    r["data"].as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().into(), c["name"].as_str().unwrap().into(), c["status"].as_str().unwrap().into())).collect()
+    r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().into(), c["name"].as_str().unwrap().into(), c["status"].as_str().unwrap().into()))
+        .collect()
 }
 
 fn writes_to(s: &Setup, id: &str) -> usize {
@@ -81,10 +86,14 @@ fn first_launch_and_deletion_wait_for_approval_then_run_once() {
     assert_eq!(campaigns(&s, A)[0].2, "ACTIVE");
     assert_eq!(writes_to(&s, &c1), writes_before + 1, "one write to Meta");
     assert_eq!(approve(&s, &id).status, 409, "exactly once");
-    let audit = s.c.gw.query("SELECT outcome, ad_account_id, approval_id, before_json, after_json FROM audit_log WHERE action = 'resume_campaign' ORDER BY occurred_at", &[]);
+    let audit = s
+        .c
+        .gw
+        .query("SELECT outcome, ad_account_id, approval_id, before_json, after_json FROM audit_log WHERE action = 'resume_campaign' ORDER BY occurred_at", &[]);
     assert_eq!(audit.iter().map(|r| r["outcome"].as_str().unwrap()).collect::<Vec<_>>(), ["pending_approval", "succeeded"]);
     assert!(audit.iter().all(|r| r["ad_account_id"] == A && r["approval_id"] == id.as_str()));
-    let (before, after): (Value, Value) = (serde_json::from_str(audit[1]["before_json"].as_str().unwrap()).unwrap(), serde_json::from_str(audit[1]["after_json"].as_str().unwrap()).unwrap());
+    let (before, after): (Value, Value) =
+        (serde_json::from_str(audit[1]["before_json"].as_str().unwrap()).unwrap(), serde_json::from_str(audit[1]["after_json"].as_str().unwrap()).unwrap());
     assert_eq!((before["status"].as_str(), after["status"].as_str()), (Some("PAUSED"), Some("ACTIVE")));
 
     // After the first launch, a launch on the same account runs at once.
@@ -156,7 +165,10 @@ fn guardrails_refuse_and_budget_increases_above_threshold_wait() {
     assert_eq!(done.body["status"], "executed", "{}", done.text);
     assert_eq!(s.c.sim.graph_get(&format!("{set}?fields=daily_budget"), TOKEN)["daily_budget"], "7000");
     assert_eq!(writes_to(&s, &set), writes + 1);
-    let audit = s.c.gw.query("SELECT outcome, before_json, after_json FROM audit_log WHERE action = 'update_ad_set_budget' AND outcome = 'succeeded' ORDER BY occurred_at", &[]);
+    let audit = s.c.gw.query(
+        "SELECT outcome, before_json, after_json FROM audit_log WHERE action = 'update_ad_set_budget' AND outcome = 'succeeded' ORDER BY occurred_at",
+        &[],
+    );
     let budgets: Vec<(String, String)> = audit
         .iter()
         .map(|r| {
@@ -178,7 +190,8 @@ fn copies_into_another_account_wait_for_approval() {
     assert!(campaigns(&s, A).iter().any(|c| c.1 == format!("{name} (copy)")));
 
     let before_b = campaigns(&s, B).len();
-    let cross = recruit(&s, "duplicate_campaign", "dup-2", json!({"ad_account_id": A, "campaign_id": c1, "target_ad_account_id": B, "name": "driver_TX_202612"}));
+    let cross =
+        recruit(&s, "duplicate_campaign", "dup-2", json!({"ad_account_id": A, "campaign_id": c1, "target_ad_account_id": B, "name": "driver_TX_202612"}));
     assert_eq!(cross.status, 202, "{}", cross.text);
     assert_eq!(cross.body["approval"]["policy_flags"][0]["flag"], "cross_account_duplication");
     assert_eq!(campaigns(&s, B).len(), before_b, "nothing copied before approval");
@@ -188,7 +201,9 @@ fn copies_into_another_account_wait_for_approval() {
     assert_eq!(copies.len(), 1, "one copy");
     let copy = s.c.sim.graph_get(&format!("{}?fields=special_ad_categories,objective,account_id", copies[0].0), TOKEN);
     assert_eq!((copy["special_ad_categories"].clone(), copy["account_id"].as_str()), (json!(["EMPLOYMENT"]), Some(B)));
-    let audit = s.c.gw.query("SELECT external_id, ad_account_id FROM audit_log WHERE action = 'duplicate_campaign' AND outcome = 'succeeded' ORDER BY occurred_at", &[]);
+    let audit =
+        s.c.gw
+            .query("SELECT external_id, ad_account_id FROM audit_log WHERE action = 'duplicate_campaign' AND outcome = 'succeeded' ORDER BY occurred_at", &[]);
     assert_eq!(audit[1], json!({"external_id": copies[0].0, "ad_account_id": B}));
 
     // Admin-only governance stays out of a recruiter's reach.

@@ -38,7 +38,8 @@ fn sync(c: &Connected, account: &str, body: Value) -> Resp {
 /// The simulator's ad-level truth per day, and D1's account-level daily aggregates.
 fn compare(c: &Connected, account: &str, since: &str, until: &str) -> (Vec<Value>, Vec<Value>) {
     let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
-    let theirs: Vec<Value> = truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
+    let theirs: Vec<Value> =
+        truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
     let ours: Vec<Value> = c
         .gw
         .query(
@@ -52,7 +53,10 @@ fn compare(c: &Connected, account: &str, since: &str, until: &str) -> (Vec<Value
 }
 
 fn window(c: &Connected, account: &str) -> (String, String) {
-    let r = c.gw.query("SELECT window_start, window_end FROM sync_runs WHERE ad_account_id = ?1 AND kind = 'insights_resync' ORDER BY created_at DESC LIMIT 1", &[&account]);
+    let r = c.gw.query(
+        "SELECT window_start, window_end FROM sync_runs WHERE ad_account_id = ?1 AND kind = 'insights_resync' ORDER BY created_at DESC LIMIT 1",
+        &[&account],
+    );
     (r[0]["window_start"].as_str().unwrap().into(), r[0]["window_end"].as_str().unwrap().into())
 }
 
@@ -74,7 +78,13 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     assert_eq!(orphans[0]["n"], 0);
     let structure = runs.iter().find(|r| r["kind"] == "structure").unwrap();
     assert_eq!(structure["graph_calls"], 4, "{structure}");
-    let edge_calls: Vec<String> = c.sim.ledger().iter().filter_map(|e| e["path"].as_str().map(str::to_string)).filter(|p| p.starts_with("/act_444000111/") && !p.ends_with("insights")).collect();
+    let edge_calls: Vec<String> = c
+        .sim
+        .ledger()
+        .iter()
+        .filter_map(|e| e["path"].as_str().map(str::to_string))
+        .filter(|p| p.starts_with("/act_444000111/") && !p.ends_with("insights"))
+        .collect();
     assert_eq!(edge_calls.len(), 4, "{edge_calls:?}");
 
     // Insights: the last 7 days in the account's zone, equal to the simulator's truth per day.
@@ -90,7 +100,10 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     }
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM data_quality_events", &[])[0]["n"], 0);
     // Ratios come with the aggregates.
-    let m = &c.gw.query("SELECT * FROM insights_daily_metrics WHERE ad_account_id = '444000111' AND level = 'campaign' AND attribution_window = 'default' LIMIT 1", &[])[0];
+    let m = &c
+        .gw
+        .query("SELECT * FROM insights_daily_metrics WHERE ad_account_id = '444000111' AND level = 'campaign' AND attribution_window = 'default' LIMIT 1", &[])
+        [0];
     let (spend, imp, clicks) = (m["spend_minor"].as_f64().unwrap(), m["impressions"].as_f64().unwrap(), m["clicks"].as_f64().unwrap());
     assert!((m["ctr_pct"].as_f64().unwrap() - clicks * 100.0 / imp).abs() < 1e-3, "{m}");
     assert!((m["cpm_minor"].as_f64().unwrap() - spend * 1000.0 / imp).abs() < 1e-3, "{m}");
@@ -112,7 +125,8 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     assert_eq!(r.status, 202);
     let runs = settled(&c, "444000111", 4);
     assert!(runs.last().unwrap()["detail"].as_str().unwrap().contains("incremental"), "{}", runs.last().unwrap());
-    let filtered = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000111/campaigns").all(|e| e["params"]["filtering"].to_string().contains("updated_time"));
+    let filtered =
+        c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000111/campaigns").all(|e| e["params"]["filtering"].to_string().contains("updated_time"));
     assert!(filtered);
 
     // When Meta's account total disagrees with the sum over its ads, each day is recorded.
@@ -123,7 +137,8 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     let dq = c.gw.query("SELECT kind, date, expected_json, actual_json FROM data_quality_events", &[]);
     assert_eq!(dq.len(), 1, "{dq:?}");
     assert_eq!((dq[0]["kind"].as_str(), dq[0]["date"].as_str()), (Some("account_total_mismatch"), Some(until.as_str())));
-    let (expected, actual): (Value, Value) = (serde_json::from_str(dq[0]["expected_json"].as_str().unwrap()).unwrap(), serde_json::from_str(dq[0]["actual_json"].as_str().unwrap()).unwrap());
+    let (expected, actual): (Value, Value) =
+        (serde_json::from_str(dq[0]["expected_json"].as_str().unwrap()).unwrap(), serde_json::from_str(dq[0]["actual_json"].as_str().unwrap()).unwrap());
     assert_eq!(expected["spend_minor"].as_i64().unwrap() - actual["spend_minor"].as_i64().unwrap(), 500);
 
     // Bad requests name the field.
@@ -151,15 +166,23 @@ fn late_attribution_changes_only_the_days_in_the_window() {
 
     let r = sync(&c, "444000222", json!({"kind": "insights"}));
     assert_eq!(r.status, 202);
-    assert_eq!((r.body["runs"][0]["window_start"].as_str(), r.body["runs"][0]["window_end"].as_str()), (Some(since.as_str()), Some(until.as_str())), "the fresh window is the last 7 days");
+    assert_eq!(
+        (r.body["runs"][0]["window_start"].as_str(), r.body["runs"][0]["window_end"].as_str()),
+        (Some(since.as_str()), Some(until.as_str())),
+        "the fresh window is the last 7 days"
+    );
     settled(&c, "444000222", 4);
     let (theirs, ours) = compare(&c, "444000222", &old_since.to_string(), &until);
     assert_eq!(ours.len(), 14);
     // Inside the window D1 equals Meta now; outside it, the first run's rows stand untouched.
-    let (inside_t, inside_o): (Vec<_>, Vec<_>) = (theirs.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect(), ours.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect());
+    let (inside_t, inside_o): (Vec<_>, Vec<_>) = (
+        theirs.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect(),
+        ours.iter().filter(|d| d[0].as_str().unwrap() >= since.as_str()).collect(),
+    );
     assert_eq!(inside_o, inside_t);
     let leads_after = c.gw.query("SELECT date, leads FROM insights_daily WHERE level = 'account' AND attribution_window = 'default' ORDER BY date", &[]);
-    let changed: Vec<&str> = leads_before.iter().zip(&leads_after).filter(|(b, a)| b["leads"] != a["leads"]).map(|(b, _)| b["date"].as_str().unwrap()).collect();
+    let changed: Vec<&str> =
+        leads_before.iter().zip(&leads_after).filter(|(b, a)| b["leads"] != a["leads"]).map(|(b, _)| b["date"].as_str().unwrap()).collect();
     assert!(!changed.is_empty(), "conversions matured");
     assert!(changed.iter().all(|d| *d >= since.as_str()), "only days in the window changed: {changed:?}");
     let outside = c.gw.query("SELECT DISTINCT sync_run_id FROM insights_facts WHERE date < ?1", &[&since]);
@@ -182,7 +205,11 @@ fn faults_mid_sync_end_with_the_same_exact_totals() {
     let runs = settled(&c, "444000333", 2);
     assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
     assert!(runs.iter().map(|r| r["retries"].as_i64().unwrap()).sum::<i64>() >= 2, "{runs:?}");
-    assert_eq!(c.gw.query("SELECT actor FROM audit_log WHERE action = 'refresh_system_user_token'", &[])[0]["actor"], "jit-recovery", "the token was recovered mid-run");
+    assert_eq!(
+        c.gw.query("SELECT actor FROM audit_log WHERE action = 'refresh_system_user_token'", &[])[0]["actor"],
+        "jit-recovery",
+        "the token was recovered mid-run"
+    );
     assert!(c.sim.control("GET", "/faults", Value::Null).to_string().contains("[]"), "every fault was hit");
     c.gw.assert_nowhere(TOKEN);
     let (since, until) = window(&c, "444000333");
@@ -327,7 +354,17 @@ fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
     // Slices of 7, 7, 7, 7 and 2 days: 140 rows (two pages) four times, then 40 (one page).
     assert_eq!((run["pages"].as_i64(), run["rows_written"].as_i64()), (Some(9), Some(600)), "each page counted once: {run}");
     assert!(run["attempts"].as_i64().unwrap() >= 2, "{run}");
-    let first_page = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000777/insights" && e["params"]["level"] == "ad" && e["params"]["time_range"].to_string().contains(&since) && e["params"].get("after").is_none()).count();
+    let first_page = c
+        .sim
+        .ledger()
+        .iter()
+        .filter(|e| {
+            e["path"] == "/act_444000777/insights"
+                && e["params"]["level"] == "ad"
+                && e["params"]["time_range"].to_string().contains(&since)
+                && e["params"].get("after").is_none()
+        })
+        .count();
     assert_eq!(first_page, 1, "the committed page was not read again: the run resumed from its cursor");
     let (theirs, ours) = compare(&c, "444000777", &since, &today);
     assert_eq!(ours.len(), 30);
@@ -336,7 +373,12 @@ fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
 
 fn govern(c: &Connected, key: &str, action: &str, idem: &str, body: Value) -> Resp {
     let auth = format!("Bearer {key}");
-    c.gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{action}"), &[("Authorization", &auth), ("Idempotency-Key", idem)], Some(&body.to_string()))
+    c.gw.request(
+        "POST",
+        &format!("/v1/actions/admin_meta_ads_governance/{action}"),
+        &[("Authorization", &auth), ("Idempotency-Key", idem)],
+        Some(&body.to_string()),
+    )
 }
 
 #[test]
@@ -350,10 +392,16 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
     assert!(refused.body["detail"].as_str().unwrap().contains("combination"), "{}", refused.text);
     let refused = govern(&c, &admin, "set_insights_settings", "s-2", json!({"breakdown_sets": ["platform_position"]}));
     assert!(refused.body["detail"].as_str().unwrap().contains("needs publisher_platform"), "{}", refused.text);
-    let set = govern(&c, &admin, "set_insights_settings", "s-3", json!({
-        "breakdown_sets": ["country", "age,gender", "publisher_platform,platform_position", "hourly_stats_aggregated_by_advertiser_time_zone"],
-        "attribution_windows": ["1d_click", "28d_click"], "backfill_days": 3,
-    }));
+    let set = govern(
+        &c,
+        &admin,
+        "set_insights_settings",
+        "s-3",
+        json!({
+            "breakdown_sets": ["country", "age,gender", "publisher_platform,platform_position", "hourly_stats_aggregated_by_advertiser_time_zone"],
+            "attribution_windows": ["1d_click", "28d_click"], "backfill_days": 3,
+        }),
+    );
     assert_eq!(set.status, 200, "{}", set.text);
 
     let iid = c.connect(TOKEN);
@@ -361,7 +409,10 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
     let runs = settled(&c, "444000999", 2);
     assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
     let (since, until) = window(&c, "444000999");
-    assert_eq!(chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap() - chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap(), chrono::Duration::days(2));
+    assert_eq!(
+        chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap() - chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap(),
+        chrono::Duration::days(2)
+    );
     let (theirs, ours) = compare(&c, "444000999", &since, &until);
     assert_eq!(ours, theirs);
 
@@ -383,7 +434,10 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
     assert!(insights_run["pages"].as_i64().unwrap() > 5, "the hourly pull takes several pages: {insights_run}");
 
     // Each attribution window is kept apart: 1-day click never exceeds 28-day click.
-    let by_window = c.gw.query("SELECT attribution_window, SUM(leads) AS leads FROM insights_daily WHERE level = 'account' GROUP BY attribution_window ORDER BY attribution_window", &[]);
+    let by_window = c.gw.query(
+        "SELECT attribution_window, SUM(leads) AS leads FROM insights_daily WHERE level = 'account' GROUP BY attribution_window ORDER BY attribution_window",
+        &[],
+    );
     let leads = |w: &str| by_window.iter().find(|r| r["attribution_window"] == w).unwrap()["leads"].as_i64().unwrap();
     assert!(leads("1d_click") <= leads("28d_click") && leads("1d_click") > 0, "{by_window:?}");
 }
@@ -391,10 +445,21 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
 #[test]
 fn ingest_upserts_good_rows_by_natural_key_and_reports_the_bad_ones() {
     let c = start("sync-ingest");
-    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/ad-accounts", c.ws), Some(&json!({"account_id": "act_909", "name": "Ingest", "currency": "USD", "timezone_name": "America/Los_Angeles"})));
+    let r = c.gw.admin(
+        "POST",
+        &format!("/v1/workspaces/{}/ad-accounts", c.ws),
+        Some(&json!({"account_id": "act_909", "name": "Ingest", "currency": "USD", "timezone_name": "America/Los_Angeles"})),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     let recruiter = c.key("recruiter");
-    let post = |rows: Value| c.gw.request("POST", &format!("/v1/workspaces/{}/metrics/ingest", c.ws), &[("Authorization", &format!("Bearer {recruiter}"))], Some(&json!({"rows": rows}).to_string()));
+    let post = |rows: Value| {
+        c.gw.request(
+            "POST",
+            &format!("/v1/workspaces/{}/metrics/ingest", c.ws),
+            &[("Authorization", &format!("Bearer {recruiter}"))],
+            Some(&json!({"rows": rows}).to_string()),
+        )
+    };
     let rows = json!([
         {"external_entity_id": "77", "level": "campaign", "ad_account_id": "act_909", "date": "2026-11-20", "spend": "10.50", "impressions": 1000, "clicks": 20, "leads": 2},
         {"external_entity_id": "77", "level": "campaign", "ad_account_id": "act_909", "event_at": "2026-11-22T07:30:00Z", "spend_minor": 99, "impressions": 10},
@@ -405,17 +470,23 @@ fn ingest_upserts_good_rows_by_natural_key_and_reports_the_bad_ones() {
     let r = post(rows.clone());
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!((r.body["accepted"].as_i64(), r.body["rejected"].as_i64()), (Some(3), Some(2)));
-    assert_eq!(r.body["errors"], json!([
-        {"index": 3, "field": "impressions", "reason": "must be a non-negative integer"},
-        {"index": 4, "field": "ad_account_id", "reason": "act_12345 is not bound to this workspace"},
-    ]));
+    assert_eq!(
+        r.body["errors"],
+        json!([
+            {"index": 3, "field": "impressions", "reason": "must be a non-negative integer"},
+            {"index": 4, "field": "ad_account_id", "reason": "act_12345 is not bound to this workspace"},
+        ])
+    );
     let stored = c.gw.query("SELECT date, breakdown_key, spend_minor, impressions FROM metric_facts ORDER BY date, breakdown_key", &[]);
-    assert_eq!(stored, vec![
-        json!({"date": "2026-11-20", "breakdown_key": "", "spend_minor": 1050, "impressions": 1000}),
-        json!({"date": "2026-11-20", "breakdown_key": "country=US", "spend_minor": 400, "impressions": 0}),
-        // 07:30 UTC on the 22nd is still the 21st in Los Angeles.
-        json!({"date": "2026-11-21", "breakdown_key": "", "spend_minor": 99, "impressions": 10}),
-    ]);
+    assert_eq!(
+        stored,
+        vec![
+            json!({"date": "2026-11-20", "breakdown_key": "", "spend_minor": 1050, "impressions": 1000}),
+            json!({"date": "2026-11-20", "breakdown_key": "country=US", "spend_minor": 400, "impressions": 0}),
+            // 07:30 UTC on the 22nd is still the 21st in Los Angeles.
+            json!({"date": "2026-11-21", "breakdown_key": "", "spend_minor": 99, "impressions": 10}),
+        ]
+    );
     // The same facts again, one corrected: replaced, never added.
     let mut again = rows.as_array().unwrap()[..3].to_vec();
     again[0]["spend"] = json!("11.00");
@@ -427,7 +498,12 @@ fn ingest_upserts_good_rows_by_natural_key_and_reports_the_bad_ones() {
     let empty = post(json!([]));
     assert_eq!((empty.status, empty.body["field"].as_str()), (422, Some("rows")));
     let other_ws = c.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let foreign = c.gw.request("POST", &format!("/v1/workspaces/{other_ws}/metrics/ingest"), &[("Authorization", &format!("Bearer {recruiter}"))], Some(&json!({"rows": rows}).to_string()));
+    let foreign = c.gw.request(
+        "POST",
+        &format!("/v1/workspaces/{other_ws}/metrics/ingest"),
+        &[("Authorization", &format!("Bearer {recruiter}"))],
+        Some(&json!({"rows": rows}).to_string()),
+    );
     assert_eq!(foreign.status, 403);
 }
 
@@ -453,7 +529,10 @@ fn a_lead_delivered_by_metas_webhook_is_fetched_and_stored() {
     let answers = json!([{"name": "full_name", "values": ["Dana Driver"]}, {"name": "cdl_class", "values": ["A"]}]);
     let lead = c.sim.control("POST", "/leads", json!({"form_id": form, "ad_id": ad, "field_data": answers}))["id"].as_str().unwrap().to_string();
     let stored = c.gw.wait_for("the stored lead", Duration::from_secs(60), || c.gw.query("SELECT * FROM meta_leads WHERE id = ?1", &[&lead]).pop());
-    assert_eq!((stored["ad_id"].as_str(), stored["form_id"].as_str(), stored["ad_account_id"].as_str()), (Some(ad.as_str()), Some(form.as_str()), Some("444000123")));
+    assert_eq!(
+        (stored["ad_id"].as_str(), stored["form_id"].as_str(), stored["ad_account_id"].as_str()),
+        (Some(ad.as_str()), Some(form.as_str()), Some("444000123"))
+    );
     assert_eq!(serde_json::from_str::<Value>(stored["field_data_json"].as_str().unwrap()).unwrap(), answers);
     let deliveries = c.sim.control("GET", "/webhooks/deliveries", Value::Null);
     assert!(deliveries["deliveries"].as_array().unwrap().iter().all(|d| d["delivered"] == true), "{deliveries}");
@@ -465,7 +544,11 @@ fn a_lead_delivered_by_metas_webhook_is_fetched_and_stored() {
 #[test]
 fn large_pulls_go_through_async_report_runs_polled_by_the_gate_and_split_when_one_fails() {
     // Every pull counts as large here; the gate's alarm polls every second.
-    let c = Connected::start("sync-async-reports", TOKEN, &[("BACKFILL_ON_BIND", "true"), ("ASYNC_REPORT_MIN_ROWS", "1"), ("ASYNC_POLL_SECONDS", "1"), ("SYNC_PAGE_LIMIT", "50")]);
+    let c = Connected::start(
+        "sync-async-reports",
+        TOKEN,
+        &[("BACKFILL_ON_BIND", "true"), ("ASYNC_REPORT_MIN_ROWS", "1"), ("ASYNC_POLL_SECONDS", "1"), ("SYNC_PAGE_LIMIT", "50")],
+    );
     seed(&c, "444000321", "America/Los_Angeles", 3);
     c.sim.control("POST", "/config", json!({"report_polls_to_finish": 3}));
     let iid = c.connect(TOKEN);
@@ -490,7 +573,13 @@ fn large_pulls_go_through_async_report_runs_polled_by_the_gate_and_split_when_on
     assert_eq!(r.status, 202);
     let runs = settled(&c, "444000321", 3);
     assert_eq!(runs.last().unwrap()["status"], "succeeded", "{}", runs.last().unwrap());
-    let split: Vec<String> = c.sim.ledger().iter().filter(|e| e["path"] == "/act_444000321/insights" && e["method"] == "GET" && e["params"]["level"] == "ad").map(|e| e["params"]["filtering"].to_string()).collect();
+    let split: Vec<String> = c
+        .sim
+        .ledger()
+        .iter()
+        .filter(|e| e["path"] == "/act_444000321/insights" && e["method"] == "GET" && e["params"]["level"] == "ad")
+        .map(|e| e["params"]["filtering"].to_string())
+        .collect();
     assert_eq!(split.len(), 3, "one pull per campaign: {split:?}");
     assert!(split.iter().all(|f| f.contains("campaign.id")));
     assert_eq!(compare(&c, "444000321", &since, &until), (theirs.clone(), theirs));

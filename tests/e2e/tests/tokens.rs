@@ -36,7 +36,9 @@ fn the_daily_tick_refreshes_expiring_tokens_and_marks_refused_ones_expired() {
     sim.control("POST", "/tokens/revoke", json!({"access_token": DOOMED}));
 
     gw.get("/__scheduled?cron=17+3+*+*+*");
-    let run = gw.wait_for("the daily tick", Duration::from_secs(30), || gw.query("SELECT * FROM cron_runs WHERE tick_kind = 'daily_maintenance' AND status != 'running'", &[]).pop());
+    let run = gw.wait_for("the daily tick", Duration::from_secs(30), || {
+        gw.query("SELECT * FROM cron_runs WHERE tick_kind = 'daily_maintenance' AND status != 'running'", &[]).pop()
+    });
     assert_eq!(run["detail"], "tokens refreshed: 1; marked expired: 1", "{run}");
     let now = sim.control("GET", "/time", Value::Null)["now"].as_i64().unwrap();
     let fresh = &gw.query("SELECT * FROM integrations WHERE id = ?1", &[&soon])[0];

@@ -81,7 +81,17 @@ fn node(store: &mut Store, kind: Kind, account: &str, campaign: Option<&str>, ad
     let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
     store.nodes.insert(
         id.clone(),
-        Node { id: id.clone(), kind, account_id: account.into(), campaign_id: campaign.map(Into::into), adset_id: adset.map(Into::into), fields, created, updated: created, delivery_override: None },
+        Node {
+            id: id.clone(),
+            kind,
+            account_id: account.into(),
+            campaign_id: campaign.map(Into::into),
+            adset_id: adset.map(Into::into),
+            fields,
+            created,
+            updated: created,
+            delivery_override: None,
+        },
     );
     id
 }
@@ -102,7 +112,11 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     if tz.parse::<chrono_tz::Tz>().is_err() {
         return Err(format!("unknown time zone {tz}"));
     }
-    let id = spec.account_id.clone().map(|a| a.trim_start_matches("act_").to_string()).unwrap_or_else(|| format!("{}", 100_000_000 + st.accounts.len() as u64 * 7 + 1));
+    let id = spec
+        .account_id
+        .clone()
+        .map(|a| a.trim_start_matches("act_").to_string())
+        .unwrap_or_else(|| format!("{}", 100_000_000 + st.accounts.len() as u64 * 7 + 1));
     if st.accounts.contains_key(&id) {
         return Err(format!("account {id} exists"));
     }
@@ -113,15 +127,47 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     }
     let cats = spec.special_ad_categories.clone().unwrap_or_else(|| vec!["EMPLOYMENT".into()]);
     let prefix = spec.name_prefix.as_deref().unwrap_or("Campaign");
-    let creative = node(st, Kind::Creative, &id, None, None, json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }), created);
+    let creative = node(
+        st,
+        Kind::Creative,
+        &id,
+        None,
+        None,
+        json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }),
+        created,
+    );
     let (mut n_sets, mut n_ads) = (0, 0);
     for c in 0..spec.campaigns {
-        let cid = node(st, Kind::Campaign, &id, None, None, json!({ "name": format!("{prefix} {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }), created);
+        let cid = node(
+            st,
+            Kind::Campaign,
+            &id,
+            None,
+            None,
+            json!({ "name": format!("{prefix} {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }),
+            created,
+        );
         for a in 0..spec.adsets_per_campaign {
-            let sid = node(st, Kind::AdSet, &id, Some(&cid), None, json!({ "name": format!("{prefix} {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }), created);
+            let sid = node(
+                st,
+                Kind::AdSet,
+                &id,
+                Some(&cid),
+                None,
+                json!({ "name": format!("{prefix} {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }),
+                created,
+            );
             n_sets += 1;
             for d in 0..spec.ads_per_adset {
-                node(st, Kind::Ad, &id, Some(&cid), Some(&sid), json!({ "name": format!("{prefix} {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }), created);
+                node(
+                    st,
+                    Kind::Ad,
+                    &id,
+                    Some(&cid),
+                    Some(&sid),
+                    json!({ "name": format!("{prefix} {}.{}.{}", c + 1, a + 1, d + 1), "status": "ACTIVE", "creative": { "id": creative } }),
+                    created,
+                );
                 n_ads += 1;
             }
         }
@@ -131,15 +177,18 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     let now = st.now();
     match st.tokens.get_mut(&token) {
         Some(t) => t.accounts.push(id.clone()),
-        None => st.add_token(&token, Token {
-            user_id: if spec.system_user { "20000000000002".into() } else { "10000000000001".into() },
-            kind: if spec.system_user { "SYSTEM_USER" } else { "USER" },
-            scopes,
-            expires_at: if spec.system_user { None } else { Some(now + 60 * 86_400) },
-            data_access_expires_at: now + 90 * 86_400,
-            revoked: false,
-            accounts: vec![id.clone()],
-        }),
+        None => st.add_token(
+            &token,
+            Token {
+                user_id: if spec.system_user { "20000000000002".into() } else { "10000000000001".into() },
+                kind: if spec.system_user { "SYSTEM_USER" } else { "USER" },
+                scopes,
+                expires_at: if spec.system_user { None } else { Some(now + 60 * 86_400) },
+                data_access_expires_at: now + 90 * 86_400,
+                revoked: false,
+                accounts: vec![id.clone()],
+            },
+        ),
     }
     Ok(json!({ "account_id": id, "access_token": token, "campaigns": spec.campaigns, "adsets": n_sets, "ads": n_ads, "creative_id": creative }))
 }
@@ -159,15 +208,18 @@ async fn create_token(State(s): State<Shared>, Json(t): Json<TokenSpec>) -> Json
     let mut st = s.lock().unwrap();
     let now = st.now();
     let accounts = t.accounts.iter().map(|a| a.trim_start_matches("act_").to_string()).collect();
-    st.add_token(&t.access_token, Token {
-        user_id: if t.system_user { "20000000000002".into() } else { "10000000000001".into() },
-        kind: if t.system_user { "SYSTEM_USER" } else { "USER" },
-        scopes: t.scopes.unwrap_or_else(|| vec!["ads_management".into(), "ads_read".into()]),
-        expires_at: t.expires_in.map(|e| now + e).or(if t.system_user { None } else { Some(now + 60 * 86_400) }),
-        data_access_expires_at: now + 90 * 86_400,
-        revoked: false,
-        accounts,
-    });
+    st.add_token(
+        &t.access_token,
+        Token {
+            user_id: if t.system_user { "20000000000002".into() } else { "10000000000001".into() },
+            kind: if t.system_user { "SYSTEM_USER" } else { "USER" },
+            scopes: t.scopes.unwrap_or_else(|| vec!["ads_management".into(), "ads_read".into()]),
+            expires_at: t.expires_in.map(|e| now + e).or(if t.system_user { None } else { Some(now + 60 * 86_400) }),
+            data_access_expires_at: now + 90 * 86_400,
+            revoked: false,
+            accounts,
+        },
+    );
     Json(json!({ "access_token": t.access_token }))
 }
 
@@ -292,7 +344,16 @@ async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, St
     let today = insights::account_today(&st, &account);
     let parse = |k: &str| q.get(k).and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok());
     let (Some(since), Some(until)) = (parse("since"), parse("until")) else { return bad("since and until (YYYY-MM-DD) are required") };
-    let query = Query { level: Level::Ad, since, until, increment: Some(1), breakdowns: vec![], fields: vec!["impressions".into(), "spend".into(), "clicks".into(), "actions".into()], windows: None, filters: vec![] };
+    let query = Query {
+        level: Level::Ad,
+        since,
+        until,
+        increment: Some(1),
+        breakdowns: vec![],
+        fields: vec!["impressions".into(), "spend".into(), "clicks".into(), "actions".into()],
+        windows: None,
+        filters: vec![],
+    };
     let rows = insights::run(&st, &account, None, &query);
     let mut by_day: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
     for r in &rows {
@@ -303,7 +364,12 @@ async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, St
         let (u, c) = spend.split_once('.').unwrap_or((spend, "0"));
         e.1 += u.parse::<i64>().unwrap_or(0) * 100 + c.parse::<i64>().unwrap_or(0);
         e.2 += r["clicks"].as_str().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-        e.3 += r["actions"].as_array().and_then(|a| a.iter().find(|x| x["action_type"] == "lead")).and_then(|x| x["value"].as_str()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        e.3 += r["actions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["action_type"] == "lead"))
+            .and_then(|x| x["value"].as_str())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
     }
     let days: Vec<Value> = by_day.iter().map(|(d, t)| json!({ "date": d, "impressions": t.0, "spend_cents": t.1, "clicks": t.2, "leads": t.3 })).collect();
     let sum = by_day.values().fold((0, 0, 0, 0), |a, t| (a.0 + t.0, a.1 + t.1, a.2 + t.2, a.3 + t.3));
@@ -385,7 +451,15 @@ async fn create_form(State(s): State<Shared>, Json(f): Json<FormSpec>) -> Respon
         return bad("no such account");
     }
     let now = st.now();
-    let id = node(&mut st, Kind::LeadForm, &account, None, None, json!({ "name": f.name, "page_id": f.page_id.unwrap_or_else(|| "5550001".into()), "status": "ACTIVE" }), now);
+    let id = node(
+        &mut st,
+        Kind::LeadForm,
+        &account,
+        None,
+        None,
+        json!({ "name": f.name, "page_id": f.page_id.unwrap_or_else(|| "5550001".into()), "status": "ACTIVE" }),
+        now,
+    );
     Json(json!({ "id": id })).into_response()
 }
 
@@ -400,7 +474,8 @@ async fn create_lead(State(s): State<Shared>, Json(l): Json<LeadSpec>) -> Respon
     let mut st = s.lock().unwrap();
     let Some(form) = st.nodes.get(&l.form_id).filter(|n| n.kind == Kind::LeadForm).cloned() else { return bad("no such form") };
     let now = st.now();
-    let id = node(&mut st, Kind::Lead, &form.account_id, Some(&form.id), None, json!({ "form_id": form.id, "ad_id": l.ad_id, "field_data": l.field_data }), now);
+    let id =
+        node(&mut st, Kind::Lead, &form.account_id, Some(&form.id), None, json!({ "form_id": form.id, "ad_id": l.ad_id, "field_data": l.field_data }), now);
     let page = form.fields.get("page_id").and_then(Value::as_str).unwrap_or("5550001").to_string();
     crate::webhooks::lead_created(&mut st, &page, json!({ "leadgen_id": id, "form_id": form.id, "ad_id": l.ad_id, "page_id": page, "created_time": now }));
     Json(json!({ "id": id })).into_response()
@@ -431,7 +506,9 @@ pub async fn subscriptions(store: Shared, method: &str, path: &str, p: Params) -
         let data: Vec<Value> = st.subscriptions.iter().map(|s| json!({ "object": s.object, "callback_url": s.callback_url, "fields": s.fields.iter().map(|f| json!({ "name": f, "version": "v26.0" })).collect::<Vec<_>>(), "active": true })).collect();
         return Json(json!({ "data": data })).into_response();
     }
-    let (Some(object), Some(url), Some(verify)) = (p.str("object").map(str::to_string), p.str("callback_url").map(str::to_string), p.str("verify_token").map(str::to_string)) else {
+    let (Some(object), Some(url), Some(verify)) =
+        (p.str("object").map(str::to_string), p.str("callback_url").map(str::to_string), p.str("verify_token").map(str::to_string))
+    else {
         return fail(GraphError::invalid_param("(#100) object, callback_url and verify_token are required"));
     };
     let fields = p.list("fields").unwrap_or_default();

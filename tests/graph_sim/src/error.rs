@@ -78,13 +78,8 @@ impl GraphError {
     }
 
     pub fn expired_token(expired_at: &str) -> Self {
-        GraphError::new(
-            400,
-            "OAuthException",
-            190,
-            format!("Error validating access token: Session has expired on {expired_at}. The current time is later."),
-        )
-        .subcode(463)
+        GraphError::new(400, "OAuthException", 190, format!("Error validating access token: Session has expired on {expired_at}. The current time is later."))
+            .subcode(463)
     }
 
     pub fn permission(message: impl Into<String>) -> Self {

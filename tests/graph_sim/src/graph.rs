@@ -55,14 +55,7 @@ pub fn handle(store: &mut Store, req: Request, fbtrace: &str) -> Outcome {
             o.insights |= insights;
             o
         }
-        Err(e) => Outcome {
-            status: e.http_status,
-            error_code: Some(e.code),
-            body: e.to_json(fbtrace),
-            account,
-            insights,
-            redirect: None,
-        },
+        Err(e) => Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(fbtrace), account, insights, redirect: None },
     }
 }
 
@@ -91,7 +84,9 @@ fn authenticate(store: &mut Store, req: &Request) -> GraphResult<(String, Token)
     }
     if let Some(exp) = t.expires_at {
         if exp <= store.now() {
-            return Err(GraphError::expired_token(&chrono::DateTime::from_timestamp(exp, 0).unwrap_or_default().format("%A, %d-%b-%y %H:%M:%S UTC").to_string()));
+            return Err(GraphError::expired_token(
+                &chrono::DateTime::from_timestamp(exp, 0).unwrap_or_default().format("%A, %d-%b-%y %H:%M:%S UTC").to_string(),
+            ));
         }
     }
     Ok((token, t))
@@ -226,7 +221,8 @@ fn list(store: &Store, req: &Request, items: Vec<Value>) -> GraphResult<Outcome>
 
 /// One page of a list of `total` items; `page_of(start, end)` renders only that window.
 fn list_window(store: &Store, req: &Request, total: usize, page_of: impl FnOnce(usize, usize) -> Vec<Value>) -> GraphResult<Outcome> {
-    let (page, limit) = paging::window(total, req.params.int("limit")?, req.params.str("after"), req.params.str("before")).map_err(GraphError::invalid_param)?;
+    let (page, limit) =
+        paging::window(total, req.params.int("limit")?, req.params.str("after"), req.params.str("before")).map_err(GraphError::invalid_param)?;
     let data = page_of(page.start, page.end);
     let mut kept = Vec::new();
     for (k, v) in &req.params.0 {
@@ -308,7 +304,9 @@ fn edge_filter(p: &Params) -> GraphResult<impl Fn(&Store, &Node) -> bool> {
             let op = f.get("operator").and_then(Value::as_str).unwrap_or_default();
             match (field, op) {
                 ("effective_status", "IN") => {
-                    statuses = Some(f.get("value").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default())
+                    statuses = Some(
+                        f.get("value").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+                    )
                 }
                 ("updated_time", "GREATER_THAN") => {
                     let v = f.get("value");
@@ -382,7 +380,20 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
             };
             store.report_runs.insert(id.clone(), run);
             let now = store.now();
-            store.nodes.insert(id.clone(), Node { id: id.clone(), kind: Kind::ReportRun, account_id: account_id.to_string(), campaign_id: None, adset_id: None, fields: Map::new(), created: now, updated: now, delivery_override: None });
+            store.nodes.insert(
+                id.clone(),
+                Node {
+                    id: id.clone(),
+                    kind: Kind::ReportRun,
+                    account_id: account_id.to_string(),
+                    campaign_id: None,
+                    adset_id: None,
+                    fields: Map::new(),
+                    created: now,
+                    updated: now,
+                    delivery_override: None,
+                },
+            );
             Ok(Outcome::ok(json!({ "report_run_id": id })))
         }
         ("GET", "adimages") => {
@@ -399,7 +410,20 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
             f.insert("hash".into(), json!(hash));
             f.insert("name".into(), json!(name));
             f.insert("url".into(), json!(format!("{}/images/{hash}.png", store.cfg.base_url)));
-            store.nodes.insert(id.clone(), Node { id: id.clone(), kind: Kind::AdImage, account_id: account_id.into(), campaign_id: None, adset_id: None, fields: f, created: now, updated: now, delivery_override: None });
+            store.nodes.insert(
+                id.clone(),
+                Node {
+                    id: id.clone(),
+                    kind: Kind::AdImage,
+                    account_id: account_id.into(),
+                    campaign_id: None,
+                    adset_id: None,
+                    fields: f,
+                    created: now,
+                    updated: now,
+                    delivery_override: None,
+                },
+            );
             Ok(Outcome::ok(json!({ "images": { name: { "hash": hash, "url": format!("{}/images/{hash}.png", store.cfg.base_url) } } })))
         }
         ("GET", e) => {
@@ -575,6 +599,7 @@ fn batch(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
 }
 
 pub fn is_version(s: &str) -> bool {
-    s.strip_prefix('v').and_then(|r| r.split_once('.')).is_some_and(|(a, b)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()))
+    s.strip_prefix('v')
+        .and_then(|r| r.split_once('.'))
+        .is_some_and(|(a, b)| !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()))
 }
-

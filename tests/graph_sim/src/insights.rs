@@ -139,10 +139,7 @@ pub fn check_breakdowns(b: &[String]) -> GraphResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(GraphError::invalid_param(format!(
-            "(#100) Current combination of data breakdown columns (action_type, {}) is invalid ",
-            b.join(", ")
-        )))
+        Err(GraphError::invalid_param(format!("(#100) Current combination of data breakdown columns (action_type, {}) is invalid ", b.join(", "))))
     }
 }
 
@@ -180,12 +177,7 @@ fn slices(store: &Store, ad: &Node, day: &str, m: &Metrics, breakdowns: &[String
     for d in &dims {
         combos = combos.iter().flat_map(|c| d.iter().map(move |v| [c.clone(), vec![v.clone()]].concat())).collect();
     }
-    let weights: Vec<u64> = combos
-        .iter()
-        .map(|c| {
-            c.iter().zip(breakdowns).map(|(v, b)| 1 + store.hash(&[&ad.id, day, b, v]) % 100).product::<u64>()
-        })
-        .collect();
+    let weights: Vec<u64> = combos.iter().map(|c| c.iter().zip(breakdowns).map(|(v, b)| 1 + store.hash(&[&ad.id, day, b, v]) % 100).product::<u64>()).collect();
     let mut out: Vec<(Vec<String>, Metrics)> = combos.into_iter().map(|c| (c, Metrics::default())).collect();
     let mut apply = |total: i64, set: &mut dyn FnMut(&mut Metrics, i64)| {
         for (i, p) in split(total, &weights).into_iter().enumerate() {
@@ -303,14 +295,19 @@ pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_c
     check_breakdowns(&breakdowns)?;
     if let Some(ab) = p.list("action_breakdowns") {
         if let Some(bad) = ab.iter().find(|a| a.as_str() != "action_type") {
-            return Err(GraphError::invalid_param(format!("(#100) action_breakdowns[0] must be one of the following values: action_type; got {bad} (the simulator reports by action_type only)")));
+            return Err(GraphError::invalid_param(format!(
+                "(#100) action_breakdowns[0] must be one of the following values: action_type; got {bad} (the simulator reports by action_type only)"
+            )));
         }
     }
     let fields = p.list("fields").unwrap_or_else(|| vec!["impressions".into(), "spend".into()]);
     let windows = p.list("action_attribution_windows");
     if let Some(ws) = &windows {
         if let Some(bad) = ws.iter().find(|w| !WINDOWS.contains(&w.as_str()) && w.as_str() != "default") {
-            return Err(GraphError::invalid_param(format!("(#100) action_attribution_windows[0] must be one of the following values: {}, default; got {bad}", WINDOWS.join(", "))));
+            return Err(GraphError::invalid_param(format!(
+                "(#100) action_attribution_windows[0] must be one of the following values: {}, default; got {bad}",
+                WINDOWS.join(", ")
+            )));
         }
     }
     let mut filters = Vec::new();
@@ -400,7 +397,8 @@ pub fn run(store: &Store, account_id: &str, under: Option<&Node>, q: &Query) -> 
                 }
             };
             for (values, slice) in slices(store, ad, &day.to_string(), &m, &q.breakdowns) {
-                let e = groups.entry((object.clone(), bucket_start, values)).or_insert_with(|| (Metrics::default(), bucket_start, bucket_end, Some(ad.id.clone())));
+                let e =
+                    groups.entry((object.clone(), bucket_start, values)).or_insert_with(|| (Metrics::default(), bucket_start, bucket_end, Some(ad.id.clone())));
                 e.0.add(&slice);
             }
             day += Duration::days(1);
@@ -456,7 +454,11 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
         Value::Array(items)
     };
     let count = |a: &str, w: &str| -> i64 {
-        if w == "default" { m.action_default(a) } else { m.actions.get(&(a.to_string(), w.to_string())).copied().unwrap_or(0) }
+        if w == "default" {
+            m.action_default(a)
+        } else {
+            m.actions.get(&(a.to_string(), w.to_string())).copied().unwrap_or(0)
+        }
     };
     for f in &q.fields {
         let v = match f.as_str() {

@@ -5,9 +5,7 @@ use crate::params::Params;
 use crate::store::{Kind, Node, Store};
 use serde_json::{json, Map, Value};
 
-const OBJECTIVES: &[&str] = &[
-    "OUTCOME_LEADS", "OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_AWARENESS", "OUTCOME_ENGAGEMENT", "OUTCOME_APP_PROMOTION",
-];
+const OBJECTIVES: &[&str] = &["OUTCOME_LEADS", "OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_AWARENESS", "OUTCOME_ENGAGEMENT", "OUTCOME_APP_PROMOTION"];
 const SPECIAL_CATEGORIES: &[&str] =
     &["NONE", "EMPLOYMENT", "HOUSING", "CREDIT", "FINANCIAL_PRODUCTS_SERVICES", "ISSUES_ELECTIONS_POLITICS", "ONLINE_GAMBLING_AND_GAMING"];
 /// Categories whose ads may not target by age, gender or postal code.
@@ -21,18 +19,13 @@ const OPTIMIZATION_GOALS: &[&str] =
 const READ_ONLY: &[&str] = &["id", "account_id", "effective_status", "created_time", "updated_time", "configured_status"];
 
 fn required<'a>(p: &'a Params, key: &str) -> GraphResult<&'a Value> {
-    p.get(key).filter(|v| !v.is_null() && v.as_str() != Some("")).ok_or_else(|| {
-        GraphError::invalid_param(format!("(#100) The parameter {key} is required"))
-    })
+    p.get(key).filter(|v| !v.is_null() && v.as_str() != Some("")).ok_or_else(|| GraphError::invalid_param(format!("(#100) The parameter {key} is required")))
 }
 
 fn one_of(p: &Params, key: &str, allowed: &[&str]) -> GraphResult<()> {
     if let Some(v) = p.str(key) {
         if !allowed.contains(&v) {
-            return Err(GraphError::invalid_param(format!(
-                "(#100) Param {key} must be one of {{{}}} - got \"{v}\"",
-                allowed.join(", ")
-            )));
+            return Err(GraphError::invalid_param(format!("(#100) Param {key} must be one of {{{}}} - got \"{v}\"", allowed.join(", "))));
         }
     }
     Ok(())
@@ -79,11 +72,7 @@ fn check_special_category_targeting(categories: &[String], targeting: &Value) ->
     }
     Err(GraphError::invalid_param("Invalid parameter").subcode(1_885_272).user(
         "Targeting Not Allowed for Special Ad Category",
-        &format!(
-            "Campaigns in the {} special ad category can't target by {}. Remove those options and try again.",
-            restricted[0],
-            problems.join(", ")
-        ),
+        &format!("Campaigns in the {} special ad category can't target by {}. Remove those options and try again.", restricted[0], problems.join(", ")),
     ))
 }
 
@@ -134,10 +123,9 @@ pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphRe
             one_of(p, "optimization_goal", OPTIMIZATION_GOALS)?;
             let targeting = required(p, "targeting")?;
             if targeting.get("geo_locations").is_none() {
-                return Err(GraphError::invalid_param("Invalid parameter").subcode(1_487_756).user(
-                    "Location Is Missing",
-                    "Your audience is missing a location. Add a location to targeting.geo_locations.",
-                ));
+                return Err(GraphError::invalid_param("Invalid parameter")
+                    .subcode(1_487_756)
+                    .user("Location Is Missing", "Your audience is missing a location. Add a location to targeting.geo_locations."));
             }
             check_special_category_targeting(&campaign_categories(&campaign), targeting)?;
             let daily = positive_money(p, "daily_budget")?;
@@ -146,10 +134,9 @@ pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphRe
             match (daily, lifetime, campaign_budget) {
                 (Some(_), Some(_), _) => return Err(GraphError::invalid_param("(#100) Only one of daily_budget or lifetime_budget can be set")),
                 (None, None, false) => {
-                    return Err(GraphError::invalid_param("Invalid parameter").subcode(1_885_621).user(
-                        "Budget Is Required",
-                        "Set a daily_budget or lifetime_budget on the ad set, or a budget on its campaign.",
-                    ))
+                    return Err(GraphError::invalid_param("Invalid parameter")
+                        .subcode(1_885_621)
+                        .user("Budget Is Required", "Set a daily_budget or lifetime_budget on the ad set, or a budget on its campaign."))
                 }
                 (_, Some(_), _) if p.get("end_time").is_none() => {
                     return Err(GraphError::invalid_param("(#100) end_time is required when lifetime_budget is set"))
@@ -199,7 +186,10 @@ pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphRe
         fields.insert("status".into(), json!(p.str("status").unwrap_or("ACTIVE")));
     }
     for (k, v) in &p.0 {
-        if !matches!(k.as_str(), "access_token" | "appsecret_proof" | "execution_options" | "fields" | "special_ad_categories" | "creative" | "campaign_id" | "adset_id" | "subtype") {
+        if !matches!(
+            k.as_str(),
+            "access_token" | "appsecret_proof" | "execution_options" | "fields" | "special_ad_categories" | "creative" | "campaign_id" | "adset_id" | "subtype"
+        ) {
             fields.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }

@@ -18,8 +18,7 @@ impl Params {
         }
         if !body.is_empty() {
             if content_type.is_some_and(|c| c.starts_with("application/json")) {
-                let v: Value = serde_json::from_slice(body)
-                    .map_err(|e| GraphError::invalid_param(format!("Invalid JSON body: {e}")))?;
+                let v: Value = serde_json::from_slice(body).map_err(|e| GraphError::invalid_param(format!("Invalid JSON body: {e}")))?;
                 if let Value::Object(o) = v {
                     map.extend(o);
                 }

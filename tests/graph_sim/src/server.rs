@@ -128,7 +128,10 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
     // Faults apply to the next matching calls, in the order they were injected.
     let fault = {
         let mut s = store.lock().unwrap();
-        let idx = s.faults.iter().position(|f| f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method_s));
+        let idx = s
+            .faults
+            .iter()
+            .position(|f| f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method_s));
         idx.map(|i| {
             let f = &mut s.faults[i];
             f.remaining -= 1;
@@ -224,8 +227,5 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
 }
 
 fn futures_stream(first: Vec<u8>) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-    futures::stream::iter(vec![
-        Ok(Bytes::from(first)),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated dropped connection")),
-    ])
+    futures::stream::iter(vec![Ok(Bytes::from(first)), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated dropped connection"))])
 }

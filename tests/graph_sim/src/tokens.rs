@@ -75,10 +75,17 @@ pub fn exchange(store: &mut Store, p: &Params) -> GraphResult<Outcome> {
         return Ok(Outcome::ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": life })));
     }
     let code = p.str("code").ok_or_else(|| GraphError::invalid_param("(#100) code is required"))?;
-    let grant = store.auth_codes.remove(code).ok_or_else(|| GraphError::new(400, "OAuthException", 100, "This authorization code has been used.").subcode(36_009))?;
+    let grant =
+        store.auth_codes.remove(code).ok_or_else(|| GraphError::new(400, "OAuthException", 100, "This authorization code has been used.").subcode(36_009))?;
     let (redirect, scopes) = grant.split_once('\n').unwrap_or((&grant, ""));
     if p.str("redirect_uri") != Some(redirect) {
-        return Err(GraphError::new(400, "OAuthException", 100, "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request").subcode(36_008));
+        return Err(GraphError::new(
+            400,
+            "OAuthException",
+            100,
+            "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+        )
+        .subcode(36_008));
     }
     let mut base = simulated_user;
     if !scopes.is_empty() {

@@ -18,12 +18,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 }
 
 fn enqueue(store: &mut Store, object: &str, field: &str, entry_id: &str, value: Value) {
-    let subs: Vec<Subscription> = store
-        .subscriptions
-        .iter()
-        .filter(|s| s.object == object && s.fields.iter().any(|f| f == field))
-        .cloned()
-        .collect();
+    let subs: Vec<Subscription> = store.subscriptions.iter().filter(|s| s.object == object && s.fields.iter().any(|f| f == field)).cloned().collect();
     for sub in subs {
         let body = json!({
             "object": object,
@@ -32,7 +27,16 @@ fn enqueue(store: &mut Store, object: &str, field: &str, entry_id: &str, value: 
         .to_string();
         let id = store.deliveries.len() as u64 + 1;
         let now = store.uptime_ms();
-        store.deliveries.push(Delivery { id, url: sub.callback_url, body, attempts: 0, delivered: false, gave_up: false, last_status: None, next_attempt_ms: now });
+        store.deliveries.push(Delivery {
+            id,
+            url: sub.callback_url,
+            body,
+            attempts: 0,
+            delivered: false,
+            gave_up: false,
+            last_status: None,
+            next_attempt_ms: now,
+        });
     }
 }
 

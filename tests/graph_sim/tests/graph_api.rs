@@ -28,7 +28,11 @@ fn edges_select_fields_expand_children_and_page_with_cursors() {
     assert_eq!(back.body["data"][0]["id"], data[0]["id"]);
     let with_summary = sim.call("GET", &path, &[("access_token", &tok), ("summary", "true")]);
     assert_eq!(with_summary.body["summary"]["total_count"], 3);
-    let ad = sim.call("GET", &format!("/v26.0/act_{acct}/ads"), &[("access_token", &tok), ("fields", "name,adset{name},campaign{objective},creative{name}"), ("limit", "1")]);
+    let ad = sim.call(
+        "GET",
+        &format!("/v26.0/act_{acct}/ads"),
+        &[("access_token", &tok), ("fields", "name,adset{name},campaign{objective},creative{name}"), ("limit", "1")],
+    );
     let ad = &ad.body["data"][0];
     assert!(ad["adset"]["name"].is_string() && ad["campaign"]["objective"] == "OUTCOME_LEADS" && ad["creative"]["name"] == "Drive with us", "{ad}");
 }
@@ -77,14 +81,40 @@ fn creation_rules_validate_only_and_special_category_targeting() {
     assert_eq!(missing.body["error"]["error_user_title"], "Special Ad Categories Required");
     let bad_objective = sim.call("POST", &path, &[("access_token", &tok), ("name", "x"), ("objective", "SELL"), ("special_ad_categories", "[]")]);
     assert!(bad_objective.body["error"]["message"].as_str().unwrap().contains("objective"));
-    let dry = sim.call("POST", &path, &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("execution_options", "[\"validate_only\"]")]);
+    let dry = sim.call(
+        "POST",
+        &path,
+        &[
+            ("access_token", &tok),
+            ("name", "Jobs"),
+            ("objective", "OUTCOME_LEADS"),
+            ("special_ad_categories", "[\"EMPLOYMENT\"]"),
+            ("execution_options", "[\"validate_only\"]"),
+        ],
+    );
     assert_eq!(dry.body, json!({"success": true}));
     assert_eq!(sim.call("GET", &path, &[("access_token", &tok)]).body["data"].as_array().unwrap().len(), 0, "validate_only creates nothing");
-    let created = sim.call("POST", &path, &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("status", "PAUSED")]);
+    let created = sim.call(
+        "POST",
+        &path,
+        &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("status", "PAUSED")],
+    );
     let cid = created.body["id"].as_str().unwrap().to_string();
     let adsets = format!("/v26.0/act_{acct}/adsets");
     let base = |targeting: &str| {
-        sim.call("POST", &adsets, &[("access_token", &tok), ("name", "Drivers"), ("campaign_id", &cid), ("billing_event", "IMPRESSIONS"), ("optimization_goal", "LEAD_GENERATION"), ("daily_budget", "5000"), ("targeting", targeting)])
+        sim.call(
+            "POST",
+            &adsets,
+            &[
+                ("access_token", &tok),
+                ("name", "Drivers"),
+                ("campaign_id", &cid),
+                ("billing_event", "IMPRESSIONS"),
+                ("optimization_goal", "LEAD_GENERATION"),
+                ("daily_budget", "5000"),
+                ("targeting", targeting),
+            ],
+        )
     };
     let narrowed = base(r#"{"geo_locations":{"countries":["US"]},"age_min":25,"genders":[1]}"#);
     assert_eq!(narrowed.code(), 100);
@@ -159,25 +189,40 @@ fn tokens_proofs_and_the_oauth_flow() {
     assert_eq!(sim.call("GET", &me, &[("access_token", "nope")]).code(), 190);
     sim.control("POST", "/config", json!({"require_proof": true}));
     assert!(sim.call("GET", &me, &[("access_token", &tok)]).body["error"]["message"].as_str().unwrap().contains("require an appsecret_proof"));
-    assert!(sim.call("GET", &me, &[("access_token", &tok), ("appsecret_proof", "00")]).body["error"]["message"].as_str().unwrap().contains("Invalid appsecret_proof"));
+    assert!(sim.call("GET", &me, &[("access_token", &tok), ("appsecret_proof", "00")]).body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid appsecret_proof"));
     let proof = graph_sim::graph::appsecret_proof("sim-app-secret", &tok);
     assert_eq!(sim.call("GET", &me, &[("access_token", &tok), ("appsecret_proof", &proof)]).status, 200);
     sim.control("POST", "/config", json!({"require_proof": false}));
 
-    let dialog = sim.call("GET", "/v26.0/dialog/oauth", &[("client_id", "1000000000000001"), ("redirect_uri", "http://127.0.0.1:9/cb"), ("state", "s1"), ("scope", "ads_management,ads_read")]);
+    let dialog = sim.call(
+        "GET",
+        "/v26.0/dialog/oauth",
+        &[("client_id", "1000000000000001"), ("redirect_uri", "http://127.0.0.1:9/cb"), ("state", "s1"), ("scope", "ads_management,ads_read")],
+    );
     assert_eq!(dialog.status, 302);
     let loc = url::Url::parse(dialog.header("location").unwrap()).unwrap();
     let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
     assert_eq!(q["state"], "s1");
     let exchange = |code: &str, secret: &str| {
-        sim.call("GET", "/v26.0/oauth/access_token", &[("client_id", "1000000000000001"), ("client_secret", secret), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code", code)])
+        sim.call(
+            "GET",
+            "/v26.0/oauth/access_token",
+            &[("client_id", "1000000000000001"), ("client_secret", secret), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code", code)],
+        )
     };
     assert_eq!(exchange(&q["code"], "wrong").code(), 1);
     let short = exchange(&q["code"], "sim-app-secret");
     let short_token = short.body["access_token"].as_str().unwrap().to_string();
     assert_eq!(short.body["expires_in"], 7200);
     assert_eq!(exchange(&q["code"], "sim-app-secret").body["error"]["error_subcode"], 36009, "a code works once");
-    let long = sim.call("GET", "/v26.0/oauth/access_token", &[("grant_type", "fb_exchange_token"), ("client_id", "1000000000000001"), ("client_secret", "sim-app-secret"), ("fb_exchange_token", &short_token)]);
+    let long = sim.call(
+        "GET",
+        "/v26.0/oauth/access_token",
+        &[("grant_type", "fb_exchange_token"), ("client_id", "1000000000000001"), ("client_secret", "sim-app-secret"), ("fb_exchange_token", &short_token)],
+    );
     let long_token = long.body["access_token"].as_str().unwrap().to_string();
     assert_eq!(long.body["expires_in"], 60 * 86_400);
     let debug = sim.call("GET", "/v26.0/debug_token", &[("input_token", &long_token), ("access_token", "1000000000000001|sim-app-secret")]);

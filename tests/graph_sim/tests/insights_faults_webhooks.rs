@@ -31,7 +31,13 @@ fn breakdowns_split_totals_exactly_and_bad_combinations_fail() {
     let sim = Sim::start();
     let (acct, tok) = sim.seed_small();
     let path = format!("/v26.0/act_{acct}/insights");
-    let base = [("access_token", tok.as_str()), ("level", "campaign"), ("date_preset", "last_7d"), ("time_increment", "1"), ("fields", "campaign_id,impressions,spend,clicks,actions")];
+    let base = [
+        ("access_token", tok.as_str()),
+        ("level", "campaign"),
+        ("date_preset", "last_7d"),
+        ("time_increment", "1"),
+        ("fields", "campaign_id,impressions,spend,clicks,actions"),
+    ];
     let plain = all_rows(&sim, &path, &base);
     assert_eq!(plain.len(), 3 * 7);
     let total_imp: i64 = plain.iter().map(|r| num(&r["impressions"])).sum();
@@ -88,7 +94,11 @@ fn late_attribution_changes_only_recent_days_and_windows_are_reported() {
         assert!(after[*d] > before[*d]);
     }
     let tr = json!({"since": day(3), "until": day(3)}).to_string();
-    let rows = all_rows(&sim, &path, &[("access_token", &tok), ("time_range", &tr), ("fields", "actions"), ("action_attribution_windows", "[\"1d_click\",\"7d_click\",\"1d_view\"]")]);
+    let rows = all_rows(
+        &sim,
+        &path,
+        &[("access_token", &tok), ("time_range", &tr), ("fields", "actions"), ("action_attribution_windows", "[\"1d_click\",\"7d_click\",\"1d_view\"]")],
+    );
     let lead = rows[0]["actions"].as_array().unwrap().iter().find(|x| x["action_type"] == "lead").unwrap().clone();
     assert_eq!(num(&lead["value"]), num(&lead["7d_click"]) + num(&lead["1d_view"]), "{lead}");
     assert!(num(&lead["1d_click"]) <= num(&lead["7d_click"]));
@@ -112,11 +122,16 @@ fn async_report_runs_walk_their_states_then_page_results() {
     let sim = Sim::start();
     let (acct, tok) = sim.seed_small();
     sim.control("POST", "/config", json!({"report_polls_to_finish": 4}));
-    let run = sim.call("POST", &format!("/v26.0/act_{acct}/insights"), &[("access_token", &tok), ("level", "ad"), ("date_preset", "last_7d"), ("time_increment", "1"), ("fields", "ad_id,impressions")]);
+    let run = sim.call(
+        "POST",
+        &format!("/v26.0/act_{acct}/insights"),
+        &[("access_token", &tok), ("level", "ad"), ("date_preset", "last_7d"), ("time_increment", "1"), ("fields", "ad_id,impressions")],
+    );
     let id = run.body["report_run_id"].as_str().unwrap().to_string();
     let early = sim.call("GET", &format!("/v26.0/{id}/insights"), &[("access_token", &tok)]);
     assert_eq!(early.code(), 100, "results are not readable before completion");
-    let states: Vec<String> = (0..4).map(|_| sim.call("GET", &format!("/v26.0/{id}"), &[("access_token", &tok)]).body["async_status"].as_str().unwrap().to_string()).collect();
+    let states: Vec<String> =
+        (0..4).map(|_| sim.call("GET", &format!("/v26.0/{id}"), &[("access_token", &tok)]).body["async_status"].as_str().unwrap().to_string()).collect();
     assert_eq!(states, ["Job Not Started", "Job Started", "Job Running", "Job Completed"]);
     let page = sim.call("GET", &format!("/v26.0/{id}/insights"), &[("access_token", &tok), ("limit", "10")]);
     assert_eq!(page.body["data"].as_array().unwrap().len(), 10);
@@ -130,10 +145,12 @@ fn injected_faults_fail_the_next_calls_then_clear() {
     let path = format!("/v26.0/act_{acct}/campaigns");
     sim.control("POST", "/faults", json!({"kind": "status", "status": 503, "count": 2}));
     sim.control("POST", "/faults", json!({"kind": "transient"}));
-    let statuses: Vec<(u16, i64)> = (0..4).map(|_| {
-        let r = sim.call("GET", &path, &[("access_token", &tok)]);
-        (r.status, r.code())
-    }).collect();
+    let statuses: Vec<(u16, i64)> = (0..4)
+        .map(|_| {
+            let r = sim.call("GET", &path, &[("access_token", &tok)]);
+            (r.status, r.code())
+        })
+        .collect();
     assert_eq!(statuses, vec![(503, 1), (503, 1), (500, 2), (200, 0)]);
     sim.control("POST", "/faults", json!({"kind": "latency", "ms": 300}));
     let t = std::time::Instant::now();
@@ -168,7 +185,10 @@ fn receiver(fail_first: usize) -> (String, Received) {
                 n += k;
                 let text = String::from_utf8_lossy(&buf[..n]).to_string();
                 if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())).unwrap_or(0);
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .unwrap_or(0);
                     if n >= end + 4 + len || k == 0 {
                         break;
                     }
@@ -186,7 +206,10 @@ fn receiver(fail_first: usize) -> (String, Received) {
                 if posts <= fail_first {
                     ("500 Internal Server Error", String::new())
                 } else {
-                    let sig = text.lines().find_map(|l| l.to_ascii_lowercase().starts_with("x-hub-signature-256:").then(|| l.split_once(':').unwrap().1.trim().to_string())).unwrap_or_default();
+                    let sig = text
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().starts_with("x-hub-signature-256:").then(|| l.split_once(':').unwrap().1.trim().to_string()))
+                        .unwrap_or_default();
                     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
                     seen.lock().unwrap().push((sig, body));
                     ("200 OK", "ok".into())
@@ -204,9 +227,23 @@ fn webhooks_verify_the_callback_sign_deliveries_and_retry() {
     let (acct, tok) = sim.seed_small();
     let (url, got) = receiver(1);
     let app_token = "1000000000000001|sim-app-secret";
-    let sub = sim.call("POST", "/v26.0/1000000000000001/subscriptions", &[("access_token", app_token), ("object", "ad_account"), ("callback_url", &url), ("verify_token", "vt"), ("fields", "in_process_ad_objects,with_issues_ad_objects")]);
+    let sub = sim.call(
+        "POST",
+        "/v26.0/1000000000000001/subscriptions",
+        &[
+            ("access_token", app_token),
+            ("object", "ad_account"),
+            ("callback_url", &url),
+            ("verify_token", "vt"),
+            ("fields", "in_process_ad_objects,with_issues_ad_objects"),
+        ],
+    );
     assert_eq!(sub.body, json!({"success": true}), "{}", sub.body);
-    let no_app_token = sim.call("POST", "/v26.0/1000000000000001/subscriptions", &[("access_token", &tok), ("object", "ad_account"), ("callback_url", &url), ("verify_token", "vt")]);
+    let no_app_token = sim.call(
+        "POST",
+        "/v26.0/1000000000000001/subscriptions",
+        &[("access_token", &tok), ("object", "ad_account"), ("callback_url", &url), ("verify_token", "vt")],
+    );
     assert_eq!(no_app_token.code(), 15);
     let campaigns = sim.call("GET", &format!("/v26.0/act_{acct}/campaigns"), &[("access_token", &tok)]);
     let cid = campaigns.body["data"][0]["id"].as_str().unwrap().to_string();

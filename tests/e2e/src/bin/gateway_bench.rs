@@ -41,14 +41,19 @@ fn main() {
     let gw = Gateway::start_with("bench-gateway", &vars);
     let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Bench", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
     let key = gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
-    let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"].as_str().unwrap().to_string();
+    let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for account in ["act_100200300", "act_100200301"] {
         assert_eq!(gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations/{iid}/bind"), Some(&json!({"account_id": account}))).status, 201);
     }
     let auth = format!("Bearer {key}");
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
     let direct_url = format!("{}/v26.0/debug_token", sim.base);
-    let direct = |_: usize| agent.get(&direct_url).query("input_token", TOKEN).query("access_token", "1000000000000001|sim-app-secret").call().map(|r| r.status()).unwrap_or(599);
+    let direct = |_: usize| {
+        agent.get(&direct_url).query("input_token", TOKEN).query("access_token", "1000000000000001|sim-app-secret").call().map(|r| r.status()).unwrap_or(599)
+    };
     let body = json!({ "integration_id": iid }).to_string();
     let action = |name: &str, idem: Option<String>| {
         let mut h: Vec<(&str, String)> = vec![("Authorization", auth.clone())];
@@ -65,8 +70,18 @@ fn main() {
     let (w50, w99) = measure(n, |i| action("refresh_system_user_token", Some(format!("bench-{i}"))));
     println!("gateway overhead, {n} sequential requests each (milliseconds; overhead = adgate minus direct):");
     println!("  direct Graph call (debug_token to the simulator): p50 {d50:.2}  p99 {d99:.2}");
-    println!("  read action get_token_health:                     p50 {r50:.2}  p99 {r99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x", r50 - d50, r99 - d99, r50 / d50);
-    println!("  execute_low refresh_system_user_token:            p50 {w50:.2}  p99 {w99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x", w50 - d50, w99 - d99, w50 / d50);
+    println!(
+        "  read action get_token_health:                     p50 {r50:.2}  p99 {r99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x",
+        r50 - d50,
+        r99 - d99,
+        r50 / d50
+    );
+    println!(
+        "  execute_low refresh_system_user_token:            p50 {w50:.2}  p99 {w99:.2}  overhead p50 {:.2} p99 {:.2}  ratio p50 {:.1}x",
+        w50 - d50,
+        w99 - d99,
+        w50 / d50
+    );
 
     let before = sim.ledger().iter().filter(|e| e["path"] == "/act_100200301").count();
     let next = AtomicUsize::new(0);

@@ -23,7 +23,8 @@ fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn read_all(client: &Client, path: &str, fields: &str, limit: usize) -> Vec<Value> {
     let limit = limit.to_string();
-    let mut pager = client.pages(path, &params(&[("fields", fields), ("limit", &limit), ("effective_status", "[\"ACTIVE\",\"PAUSED\",\"ARCHIVED\",\"DELETED\"]")]));
+    let mut pager =
+        client.pages(path, &params(&[("fields", fields), ("limit", &limit), ("effective_status", "[\"ACTIVE\",\"PAUSED\",\"ARCHIVED\",\"DELETED\"]")]));
     block_on(pager.collect_all()).expect("read")
 }
 
@@ -53,7 +54,13 @@ fn main() {
     ureq::post(&format!("{base}/__control/config")).send_json(json!({ "base_latency_ms": latency })).unwrap();
     let account = format!("act_{}", seeded["account_id"].as_str().unwrap());
     let token = seeded["access_token"].as_str().unwrap();
-    let cfg = GraphConfig { base_url: base.clone(), version: "v26.0".into(), app_secret: "sim-app-secret".into(), policy: RetryPolicy::default(), retry_mutations: false };
+    let cfg = GraphConfig {
+        base_url: base.clone(),
+        version: "v26.0".into(),
+        app_secret: "sim-app-secret".into(),
+        policy: RetryPolicy::default(),
+        retry_mutations: false,
+    };
     let client = GraphClient::new(cfg, token, UreqTransport::default(), ThreadSleep, 1);
     let (n_c, n_s, n_a) = (c, c * s, c * s * a);
     let lower_bound = [n_c, n_s, n_a, 1].iter().map(|n| n.div_ceil(page).max(1)).sum::<usize>();
@@ -81,7 +88,10 @@ fn main() {
     assert_eq!(walked, n_a);
 
     println!("structure of {n_c} campaigns x {s} ad sets x {a} ads ({n_a} ads), page size {page}, {latency} ms per call:");
-    println!("  account-level edges: {edge_calls} Graph calls, {edge_secs:.3}s  (lower bound {lower_bound} calls; ratio {:.2})", edge_calls as f64 / lower_bound as f64);
+    println!(
+        "  account-level edges: {edge_calls} Graph calls, {edge_secs:.3}s  (lower bound {lower_bound} calls; ratio {:.2})",
+        edge_calls as f64 / lower_bound as f64
+    );
     println!("  per-parent walk:     {walk_calls} Graph calls, {walk_secs:.3}s");
     println!("  per-parent / edges:  {:.1}x the calls, {:.1}x the wall time", walk_calls as f64 / edge_calls as f64, walk_secs / edge_secs);
 }

@@ -49,7 +49,12 @@ fn mirror(campaigns: usize, days: i64) {
     c.sim.control("POST", "/accounts", json!({"account_id": account, "campaigns": campaigns, "adsets_per_campaign": 10, "ads_per_adset": 10, "days": days + 2, "access_token": TOKEN, "call_budget": 100_000_000}));
     c.sim.control("POST", "/config", json!({"app_call_budget": 100_000_000}));
     let admin = c.key("admin");
-    let set = c.gw.request("POST", "/v1/actions/admin_meta_ads_governance/set_insights_settings", &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "bench-1")], Some(&json!({"backfill_days": days}).to_string()));
+    let set = c.gw.request(
+        "POST",
+        "/v1/actions/admin_meta_ads_governance/set_insights_settings",
+        &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "bench-1")],
+        Some(&json!({"backfill_days": days}).to_string()),
+    );
     assert_eq!(set.status, 200, "{}", set.text);
     let iid = c.connect(TOKEN);
     c.sim.control("DELETE", "/ledger", Value::Null);
@@ -57,7 +62,8 @@ fn mirror(campaigns: usize, days: i64) {
     let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", c.ws), Some(&json!({"account_id": format!("act_{account}")})));
     assert_eq!(r.status, 201, "{}", r.text);
     let runs = c.gw.wait_for("the backfill", Duration::from_secs(3_600), || {
-        let rows = c.gw.query("SELECT kind, status, graph_calls, pages, rows_written, started_at, finished_at FROM sync_runs WHERE ad_account_id = ?1", &[&account]);
+        let rows =
+            c.gw.query("SELECT kind, status, graph_calls, pages, rows_written, started_at, finished_at FROM sync_runs WHERE ad_account_id = ?1", &[&account]);
         (rows.len() == 2 && rows.iter().all(|r| r["status"] == "succeeded" || r["status"] == "failed")).then_some(rows)
     });
     let secs = t.elapsed().as_secs_f64();
@@ -96,7 +102,10 @@ fn mirror(campaigns: usize, days: i64) {
     let walk_secs = t.elapsed().as_secs_f64();
     println!("== mirror: {campaigns} campaigns x 10 ad sets x 10 ads ({ads} ads), {days} days of ad-level daily insights");
     println!("adgate: {} Graph calls (structure {s_calls}, insights {i_calls}; the simulator's ledger shows {ledger_calls} on act_{account}/..., the bind's own read among them), {i_rows} insights rows, {facts} facts in D1, {secs:.1}s bind to done", s_calls + i_calls);
-    println!("lower bound: {} calls (structure {lb_structure} pages of 500; insights {lb_insights} pages of 2,000 + 1 validation call)", lb_structure + lb_insights + 1);
+    println!(
+        "lower bound: {} calls (structure {lb_structure} pages of 500; insights {lb_insights} pages of 2,000 + 1 validation call)",
+        lb_structure + lb_insights + 1
+    );
     println!("adgate / lower bound: {:.2}x the calls", (s_calls + i_calls) as f64 / (lb_structure + lb_insights + 1) as f64);
     println!("per-parent walk, direct to the simulator, no writes: {walk_calls} calls (structure {structure_walk_calls}, insights {}), {walk_rows} rows, {walk_secs:.1}s", walk_calls - structure_walk_calls);
     println!("per-parent walk / adgate: {:.1}x the calls, {:.2}x the wall time", walk_calls as f64 / (s_calls + i_calls) as f64, walk_secs / secs);
@@ -117,7 +126,11 @@ fn fact(i: usize) -> Value {
 
 fn ingest(rows: usize) {
     let mut c = Connected::start("bench-sync-ingest", TOKEN, &[]);
-    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/ad-accounts", c.ws), Some(&json!({"account_id": "act_777", "name": "Ingest", "currency": "USD", "timezone_name": "UTC"})));
+    let r = c.gw.admin(
+        "POST",
+        &format!("/v1/workspaces/{}/ad-accounts", c.ws),
+        Some(&json!({"account_id": "act_777", "name": "Ingest", "currency": "USD", "timezone_name": "UTC"})),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     let key = c.key("recruiter");
     let batch = 5_000;
@@ -177,7 +190,11 @@ fn ingest(rows: usize) {
         times.push(t.elapsed().as_secs_f64() * 1_000.0);
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("dashboard query (30 days, one account, by campaign) over {rows} rows: p50 {:.2} ms, p99 {:.2} ms (200 runs)", pct(&times, 0.5), pct(&times, 0.99));
+    println!(
+        "dashboard query (30 days, one account, by campaign) over {rows} rows: p50 {:.2} ms, p99 {:.2} ms (200 runs)",
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    );
 }
 
 fn webhooks(n: usize) {
@@ -194,7 +211,10 @@ fn webhooks(n: usize) {
     for in_flight in [1, 4, 16] {
         let (rate, p50, p99, lost) = webhook_round(&c, account, &ad_ids, n, offset, in_flight);
         offset += n;
-        println!("{in_flight:>2} in flight: acknowledged {rate:.0}/s; p50 {p50:.1} ms, p99 {p99:.1} ms{}; lost {lost}", if p99 < 50.0 { " (under 50 ms)" } else { "" });
+        println!(
+            "{in_flight:>2} in flight: acknowledged {rate:.0}/s; p50 {p50:.1} ms, p99 {p99:.1} ms{}; lost {lost}",
+            if p99 < 50.0 { " (under 50 ms)" } else { "" }
+        );
     }
 }
 
