@@ -50,6 +50,13 @@ const QUARANTINE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS quarantine (
     since_ms INTEGER NOT NULL
 )";
 
+/// Failed authentications of one client (an instance named `auth:{client}`).
+const AUTH_FAILURES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS auth_failures (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    window_start_ms INTEGER NOT NULL,
+    count           INTEGER NOT NULL
+)";
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS call_window (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     name            TEXT NOT NULL,
@@ -64,7 +71,7 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA, SCHEDULED_SCHEMA] {
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA, SCHEDULED_SCHEMA, AUTH_FAILURES_SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 worker::console_error!("AdAccountGate schema: {e}");
             }
@@ -82,7 +89,9 @@ impl DurableObject for AdAccountGate {
             let body: Value = serde_json::from_str(row["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
             match crate::sync_message::parse(&body) {
                 Ok(msg) => queue.send(msg).await?,
-                Err(e) => worker::console_error!("AdAccountGate: dropping a scheduled message: {e}"),
+                Err(e) => {
+                    worker::console_error!("AdAccountGate: dropping a scheduled message: {e}")
+                }
             }
             self.sql.exec("DELETE FROM scheduled WHERE id = ?1", vec![SqlStorageValue::Integer(row["id"].as_i64().unwrap_or_default())])?;
         }
@@ -121,6 +130,7 @@ impl DurableObject for AdAccountGate {
                 self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
             }
             ("POST", "admit") => self.admit(name),
+            ("POST", "auth/fail") => self.auth_failure(),
             ("POST", "schedule") => {
                 let b: Value = req.json().await?;
                 let at = b["at_ms"].as_i64().ok_or_else(|| worker::Error::RustError("at_ms is required".into()))?;
@@ -224,6 +234,20 @@ impl AdAccountGate {
         Response::from_json(&json!({ "stored": true }))
     }
 
+    /// Counts one failed authentication; load, decide and store with no await in between.
+    fn auth_failure(&self) -> Result<Response> {
+        use crate::auth_throttle::{record_failure, Failures, DEFAULT_POLICY};
+        let now = worker::Date::now().as_millis() as i64;
+        let rows: Vec<Failures> = self.sql.exec("SELECT window_start_ms, count FROM auth_failures WHERE id = 1", None)?.to_array()?;
+        let (next, wait) = record_failure(rows.into_iter().next().unwrap_or_default(), DEFAULT_POLICY, now);
+        self.sql.exec(
+            "INSERT INTO auth_failures (id, window_start_ms, count) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET window_start_ms = excluded.window_start_ms, count = excluded.count",
+            vec![SqlStorageValue::Integer(next.window_start_ms), SqlStorageValue::Integer(i64::from(next.count))],
+        )?;
+        Response::from_json(&json!({ "failures": next.count, "retry_after_ms": wait }))
+    }
+
     /// The account's quarantine, if any: while set, no Graph call for it is admitted.
     fn quarantine(&self) -> Result<Value> {
         let rows: Vec<Value> = self.sql.exec("SELECT reason, since_ms FROM quarantine WHERE id = 1", None)?.to_array()?;
@@ -265,7 +289,9 @@ impl AdAccountGate {
         let (next, decision) = account_gate::admit(self.load()?, policy, now_ms);
         self.store(name, &next, now_ms)?;
         let body = match decision {
-            Admission::Admitted { remaining } => json!({ "admitted": true, "remaining": remaining, "state": next }),
+            Admission::Admitted { remaining } => {
+                json!({ "admitted": true, "remaining": remaining, "state": next })
+            }
             Admission::Rejected { retry_after_ms } => {
                 json!({ "admitted": false, "retry_after_ms": retry_after_ms, "held_by": "window", "state": next })
             }

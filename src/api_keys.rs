@@ -45,12 +45,16 @@ pub fn generate(random: &[u8; KEY_RANDOM_BYTES]) -> NewKey {
     NewKey { plaintext, prefix, hash }
 }
 
-/// Who is calling: the bootstrap admin (every workspace) or a workspace's key.
+/// Who is calling: the bootstrap admin (every workspace) or a workspace key, which belongs to
+/// one member (a person) and carries that member's role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Bootstrap,
-    Key { key_id: String, workspace_id: String, role: Role },
+    Key { key_id: String, member_id: String, workspace_id: String, role: Role },
 }
+
+/// The person the bootstrap key stands for (the platform operator) wherever a member id goes.
+pub const BOOTSTRAP_PERSON: &str = "bootstrap";
 
 impl Principal {
     /// The actor recorded in audit rows: a key id, never key material.
@@ -58,6 +62,23 @@ impl Principal {
         match self {
             Principal::Bootstrap => "bootstrap".into(),
             Principal::Key { key_id, .. } => key_id.clone(),
+        }
+    }
+
+    /// The person behind the call: a member id, or `bootstrap` for the platform operator. Two
+    /// keys of one member are one person; four-eyes compares this, never keys.
+    pub fn person(&self) -> String {
+        match self {
+            Principal::Bootstrap => BOOTSTRAP_PERSON.into(),
+            Principal::Key { member_id, .. } => member_id.clone(),
+        }
+    }
+
+    /// The member id, for audit rows (none for the bootstrap key).
+    pub fn member_id(&self) -> Option<&str> {
+        match self {
+            Principal::Bootstrap => None,
+            Principal::Key { member_id, .. } => Some(member_id),
         }
     }
 
@@ -95,6 +116,26 @@ pub fn authorize(p: &Principal, need: Need) -> Result<(), Denied> {
     }
 }
 
+/// Who may add a member with `role`: the bootstrap key any; a workspace admin only recruiters.
+/// Admins are vetted by the platform operator, so an admin cannot mint a second admin for
+/// themselves and approve their own requests with it.
+pub fn may_create_member(p: &Principal, workspace: &str, role: Role) -> Result<(), Denied> {
+    authorize(p, Need::Admin(workspace))?;
+    match (p, role) {
+        (Principal::Key { .. }, Role::Admin) => Err(Denied("only the bootstrap key can add an admin member".into())),
+        _ => Ok(()),
+    }
+}
+
+/// Who may mint a key for `member_id`: the bootstrap key, or that member themselves.
+pub fn may_mint_key_for(p: &Principal, workspace: &str, member_id: &str) -> Result<(), Denied> {
+    authorize(p, Need::Member(workspace))?;
+    match p {
+        Principal::Key { member_id: own, .. } if own != member_id => Err(Denied("a member can mint keys only for themselves".into())),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,8 +152,8 @@ mod tests {
 
     #[test]
     fn roles_and_workspaces_are_enforced() {
-        let recruiter = Principal::Key { key_id: "key_1".into(), workspace_id: "ws_a".into(), role: Role::Recruiter };
-        let admin = Principal::Key { key_id: "key_2".into(), workspace_id: "ws_a".into(), role: Role::Admin };
+        let recruiter = Principal::Key { key_id: "key_1".into(), member_id: "mem_1".into(), workspace_id: "ws_a".into(), role: Role::Recruiter };
+        let admin = Principal::Key { key_id: "key_2".into(), member_id: "mem_2".into(), workspace_id: "ws_a".into(), role: Role::Admin };
         assert!(authorize(&recruiter, Need::Member("ws_a")).is_ok());
         assert!(authorize(&recruiter, Need::Admin("ws_a")).unwrap_err().0.contains("admin"));
         assert!(authorize(&admin, Need::Admin("ws_a")).is_ok());
@@ -120,5 +161,23 @@ mod tests {
         assert!(authorize(&admin, Need::Bootstrap).is_err());
         assert!(authorize(&Principal::Bootstrap, Need::Admin("ws_b")).is_ok());
         assert_eq!(admin.actor(), "key_2");
+        assert_eq!((admin.person(), admin.member_id()), ("mem_2".to_string(), Some("mem_2")));
+        assert_eq!((Principal::Bootstrap.person(), Principal::Bootstrap.member_id()), (BOOTSTRAP_PERSON.to_string(), None));
+    }
+
+    #[test]
+    fn members_are_made_by_admins_and_keys_only_for_oneself() {
+        let admin = Principal::Key { key_id: "key_a".into(), member_id: "mem_a".into(), workspace_id: "ws".into(), role: Role::Admin };
+        let recruiter = Principal::Key { key_id: "key_r".into(), member_id: "mem_r".into(), workspace_id: "ws".into(), role: Role::Recruiter };
+        assert!(may_create_member(&admin, "ws", Role::Recruiter).is_ok());
+        assert!(may_create_member(&admin, "ws", Role::Admin).unwrap_err().0.contains("bootstrap"));
+        assert!(may_create_member(&recruiter, "ws", Role::Recruiter).is_err());
+        assert!(may_create_member(&admin, "other", Role::Recruiter).is_err());
+        assert!(may_create_member(&Principal::Bootstrap, "ws", Role::Admin).is_ok());
+        assert!(may_mint_key_for(&admin, "ws", "mem_a").is_ok());
+        assert!(may_mint_key_for(&admin, "ws", "mem_r").unwrap_err().0.contains("themselves"));
+        assert!(may_mint_key_for(&recruiter, "ws", "mem_r").is_ok());
+        assert!(may_mint_key_for(&recruiter, "other", "mem_r").is_err());
+        assert!(may_mint_key_for(&Principal::Bootstrap, "ws", "mem_r").is_ok());
     }
 }

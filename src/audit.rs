@@ -25,7 +25,10 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub action: String,
+    /// The key (or `bootstrap`, `cron`, ...) that acted.
     pub actor: String,
+    /// The member (person) the key belongs to, when a member acted.
+    pub actor_member_id: Option<String>,
     pub workspace_id: Option<String>,
     pub ad_account_id: Option<String>,
     pub risk_tier: Option<String>,
@@ -44,6 +47,7 @@ impl AuditEntry {
         AuditEntry {
             action: action.to_string(),
             actor: actor.to_string(),
+            actor_member_id: None,
             workspace_id: None,
             ad_account_id: None,
             risk_tier: None,
@@ -57,12 +61,19 @@ impl AuditEntry {
             graph_error: None,
         }
     }
+
+    /// An entry for what `principal` did: its key as the actor and its member as the person.
+    pub fn by(action: &str, principal: &crate::api_keys::Principal, correlation_id: &str, outcome: Outcome) -> Self {
+        let mut e = Self::new(action, &principal.actor(), correlation_id, outcome);
+        e.actor_member_id = principal.member_id().map(str::to_string);
+        e
+    }
 }
 
 pub const INSERT_SQL: &str = "INSERT INTO audit_log (id, occurred_at, workspace_id, ad_account_id, actor, action, \
      risk_tier, external_id, before_json, after_json, correlation_id, idempotency_key, approval_id, \
-     outcome, graph_error, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?2, ?2)";
+     outcome, graph_error, actor_member_id, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?2)";
 
 /// JSON text for a nullable JSON column.
 pub fn json_text(v: &Option<Value>) -> Option<String> {
@@ -77,9 +88,9 @@ mod tests {
     #[test]
     fn insert_binds_every_column_it_names() {
         let columns = INSERT_SQL.split('(').nth(1).unwrap().split(')').next().unwrap().split(',').count();
-        assert_eq!(columns, 17);
-        assert!((1..=15).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
-        assert!(!INSERT_SQL.contains("?16"));
+        assert_eq!(columns, 18);
+        assert!((1..=16).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
+        assert!(!INSERT_SQL.contains("?17"));
     }
 
     #[test]

@@ -82,8 +82,16 @@ pub fn upsert_sql() -> String {
     crate::json_rows::upsert_sql("metric_facts", COLUMNS, &COLUMNS[..8], None)
 }
 
+/// The largest count or amount (minor units) one fact may carry: sums over millions of facts
+/// stay far inside SQLite's 64-bit integers.
+pub const MAX_FACT_VALUE: i64 = 1_000_000_000_000;
+
 fn err(index: usize, field: &str, reason: impl Into<String>) -> RowError {
-    RowError { index, field: field.to_string(), reason: reason.into() }
+    RowError { index, field: crate::problem::excerpt(field), reason: reason.into() }
+}
+
+fn bounded(n: i64) -> Option<i64> {
+    Some(n).filter(|n| (0..=MAX_FACT_VALUE).contains(n))
 }
 
 fn text<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
@@ -93,14 +101,16 @@ fn text<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 fn money(o: &Map<String, Value>, index: usize, units: &str, minor: &str, digits: u32) -> Result<i64, RowError> {
     match (o.get(units), o.get(minor)) {
         (Some(_), Some(_)) => Err(err(index, minor, format!("give {units} or {minor}, not both"))),
-        (Some(Value::String(s)), None) => {
-            to_minor(s, digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative decimal amount such as \"12.34\""))
-        }
-        (Some(Value::Number(n)), None) => {
-            to_minor(&n.to_string(), digits).filter(|n| *n >= 0).ok_or_else(|| err(index, units, "must be a non-negative amount"))
-        }
+        (Some(Value::String(s)), None) => to_minor(s, digits)
+            .and_then(bounded)
+            .ok_or_else(|| err(index, units, format!("must be a non-negative decimal amount such as \"12.34\", at most {MAX_FACT_VALUE} minor units"))),
+        (Some(Value::Number(n)), None) => to_minor(&n.to_string(), digits)
+            .and_then(bounded)
+            .ok_or_else(|| err(index, units, format!("must be a non-negative amount of at most {MAX_FACT_VALUE} minor units"))),
         (Some(_), None) => Err(err(index, units, "must be a decimal amount")),
-        (None, Some(v)) => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| err(index, minor, "must be a non-negative integer (minor units)")),
+        (None, Some(v)) => {
+            v.as_i64().and_then(bounded).ok_or_else(|| err(index, minor, format!("must be an integer from 0 to {MAX_FACT_VALUE} (minor units)")))
+        }
         (None, None) => Ok(0),
     }
 }
@@ -124,7 +134,7 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     let account = account_of(&account_id).ok_or_else(|| err(index, "ad_account_id", format!("act_{account_id} is not bound to this workspace")))?;
     if let Some(c) = text(o, "currency") {
         if c != account.currency {
-            return Err(err(index, "currency", format!("{c} is not the account's currency ({})", account.currency)));
+            return Err(err(index, "currency", format!("{} is not the account's currency ({})", crate::problem::excerpt(c), account.currency)));
         }
     }
     let hourly = match text(o, "granularity").unwrap_or("day") {
@@ -153,11 +163,18 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     let mut parts = Vec::new();
     if let Some(b) = o.get("breakdown") {
         let b = b.as_object().ok_or_else(|| err(index, "breakdown", "must be an object of names to text values"))?;
+        if b.len() > 8 {
+            return Err(err(index, "breakdown", "has at most 8 dimensions"));
+        }
         for (k, v) in b {
-            let v = v
-                .as_str()
-                .filter(|s| !s.contains('|') && !s.contains('='))
-                .ok_or_else(|| err(index, "breakdown", format!("{k} must be text without | or =")))?;
+            let ok_key = (1..=64).contains(&k.len()) && !k.contains('|') && !k.contains('=');
+            let v = v.as_str().filter(|s| ok_key && s.len() <= 200 && !s.contains('|') && !s.contains('=')).ok_or_else(|| {
+                err(
+                    index,
+                    "breakdown",
+                    format!("{} must be text of at most 200 bytes without | or =, under a name of 1 to 64 bytes", crate::problem::excerpt(k)),
+                )
+            })?;
             parts.push(format!("{k}={v}"));
         }
         parts.sort();
@@ -166,7 +183,10 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
     for k in COUNTS {
         let n = match o.get(*k) {
             None => 0,
-            Some(v) => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| err(index, k, "must be a non-negative integer"))?,
+            Some(v) => match v.as_i64() {
+                Some(n) if n > MAX_FACT_VALUE => return Err(err(index, k, format!("must be at most {MAX_FACT_VALUE}"))),
+                other => other.and_then(bounded).ok_or_else(|| err(index, k, "must be a non-negative integer"))?,
+            },
         };
         counts.push(n);
     }
@@ -228,6 +248,25 @@ mod tests {
         assert_eq!((get("spend_minor"), get("impressions"), get("leads"), get("provider")), (json!(1234), json!(1000), json!(3), json!("meta")));
         assert_eq!((get("campaign_id"), get("hour"), get("attribution_window")), (json!("7"), json!(-1), json!("default")));
         assert!(upsert_sql().contains(&format!("'$[{}]'", COLUMNS.len() - 1)));
+    }
+
+    #[test]
+    fn amounts_and_counts_are_bounded() {
+        let base = json!({ "external_entity_id": "9", "level": "ad", "ad_account_id": "act_100", "date": "2026-11-20" });
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        assert_eq!(bad(with("impressions", json!(MAX_FACT_VALUE + 1))).field, "impressions");
+        assert_eq!(bad(with("spend_minor", json!(i64::MAX))).field, "spend_minor");
+        assert_eq!(bad(with("spend", json!("99999999999999999999.99"))).field, "spend");
+        ok(with("spend_minor", json!(MAX_FACT_VALUE)));
+        let long_key = "k".repeat(10_000);
+        let e = bad(with("breakdown", json!({ long_key.clone(): "x" })));
+        assert!(e.reason.len() < 300, "{}", e.reason.len());
+        let e = bad(with(&long_key, json!(1)));
+        assert!(e.field.len() < 100, "an unknown field is named by an excerpt");
     }
 
     #[test]

@@ -4,6 +4,24 @@ use serde::Serialize;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 const TYPE_BASE: &str = "https://adgate.dev/problems/";
+/// The longest `detail` a problem carries: a message names the field and the reason, and
+/// quotes input at most as a short excerpt, so a huge value can never ride back out (or fill
+/// an idempotency record).
+pub const MAX_DETAIL_CHARS: usize = 600;
+/// How much of a client's value a message may quote.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// At most `EXCERPT_CHARS` characters of `value`, marked when cut: for messages that quote input.
+pub fn excerpt(value: &str) -> String {
+    cut(value, EXCERPT_CHARS)
+}
+
+fn cut(value: &str, max_chars: usize) -> String {
+    match value.char_indices().nth(max_chars) {
+        None => value.to_string(),
+        Some((at, _)) => format!("{}… ({} bytes in all)", &value[..at], value.len()),
+    }
+}
 
 /// A problem+json body. `type` is stable and machine-readable; `detail` is for humans and never
 /// carries a secret.
@@ -38,7 +56,7 @@ impl Problem {
             type_uri: format!("{TYPE_BASE}{slug}"),
             title: title.to_string(),
             status,
-            detail: detail.into(),
+            detail: cut(&detail.into(), MAX_DETAIL_CHARS),
             instance: None,
             correlation_id: None,
             field: None,
@@ -123,6 +141,17 @@ mod tests {
         assert_eq!(v["instance"], "/nope");
         assert_eq!(v["correlation_id"], "cid-1");
         assert!(v.get("field").is_none() && v.get("allow").is_none());
+    }
+
+    #[test]
+    fn details_and_excerpts_are_bounded() {
+        let huge = "x".repeat(10_000_000);
+        let p = Problem::invalid_field("caps", format!("{huge} is not an ad account id"));
+        assert!(p.detail.chars().count() < MAX_DETAIL_CHARS + 40, "{}", p.detail.len());
+        assert!(p.detail.starts_with("caps: xxx") && p.detail.contains("bytes in all"));
+        assert_eq!(excerpt("short"), "short");
+        let e = excerpt(&"é".repeat(100));
+        assert!(e.starts_with(&"é".repeat(EXCERPT_CHARS)) && e.ends_with("(200 bytes in all)"), "{e}");
     }
 
     #[test]

@@ -22,6 +22,15 @@ pub struct NewWorkspace {
     pub timezone_name: String,
 }
 
+/// A person of a workspace, as an admin adds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMember {
+    pub name: String,
+    pub email: String,
+    pub role: crate::api_keys::Role,
+    pub key_label: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAdAccount {
     /// Meta's numeric account id, without the `act_` prefix.
@@ -50,7 +59,7 @@ impl<'a> Fields<'a> {
     fn of(body: &'a Value, allowed: &[&str]) -> Result<Self, FieldError> {
         let obj = body.as_object().ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
         if let Some(unknown) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(FieldError::new(unknown, format!("unknown field; allowed: {}", allowed.join(", "))));
+            return Err(FieldError::new(&crate::problem::excerpt(unknown), format!("unknown field; allowed: {}", allowed.join(", "))));
         }
         Ok(Fields { obj })
     }
@@ -101,7 +110,9 @@ fn currency(fields: &Fields, field: &str) -> Result<String, FieldError> {
 
 fn timezone(fields: &Fields, field: &str) -> Result<String, FieldError> {
     let tz = fields.required(field, 64)?;
-    tz.parse::<chrono_tz::Tz>().map(|_| tz.clone()).map_err(|_| FieldError::new(field, format!("{tz:?} is not an IANA time zone name")))
+    tz.parse::<chrono_tz::Tz>()
+        .map(|_| tz.clone())
+        .map_err(|_| FieldError::new(field, format!("{:?} is not an IANA time zone name", crate::problem::excerpt(&tz))))
 }
 
 pub fn new_workspace(body: &Value) -> Result<NewWorkspace, FieldError> {
@@ -114,6 +125,32 @@ pub fn new_workspace(body: &Value) -> Result<NewWorkspace, FieldError> {
             Some(_) => timezone(&f, "timezone_name")?,
         },
     })
+}
+
+/// A plausible e-mail address: one `@`, a dotted domain, no spaces, at most 254 characters.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+pub fn new_member(body: &Value) -> Result<NewMember, FieldError> {
+    let f = Fields::of(body, &["name", "email", "role", "key_label"])?;
+    let name = f.required("name", 120)?;
+    let email = f.required("email", 254)?.to_ascii_lowercase();
+    if !is_email(&email) {
+        return Err(FieldError::new("email", "must be an e-mail address such as dana@example.com"));
+    }
+    let role = f.required("role", 16)?;
+    let role = crate::api_keys::Role::parse(&role).ok_or_else(|| FieldError::new("role", "must be recruiter or admin"))?;
+    Ok(NewMember { name, email, role, key_label: f.text("key_label", 120)? })
 }
 
 pub fn new_ad_account(body: &Value) -> Result<NewAdAccount, FieldError> {
@@ -157,6 +194,22 @@ mod tests {
         ];
         for (body, field) in cases {
             assert_eq!(new_workspace(&body).unwrap_err().field, field, "{body}");
+        }
+    }
+
+    #[test]
+    fn members_have_a_name_an_email_and_a_role() {
+        let m = new_member(&json!({"name": "Dana", "email": "Dana@Example.com", "role": "recruiter"})).unwrap();
+        assert_eq!((m.email.as_str(), m.role), ("dana@example.com", crate::api_keys::Role::Recruiter));
+        for (body, field) in [
+            (json!({"name": "Dana", "email": "dana", "role": "admin"}), "email"),
+            (json!({"name": "Dana", "email": "a@b", "role": "admin"}), "email"),
+            (json!({"name": "Dana", "email": "a b@c.d", "role": "admin"}), "email"),
+            (json!({"name": "Dana", "email": "a@c.d", "role": "owner"}), "role"),
+            (json!({"email": "a@c.d", "role": "admin"}), "name"),
+            (json!({"name": "Dana", "email": "a@c.d", "role": "admin", "member_of": "x"}), "member_of"),
+        ] {
+            assert_eq!(new_member(&body).unwrap_err().field, field, "{body}");
         }
     }
 

@@ -71,7 +71,9 @@ impl Keyring {
 
     pub fn open(&self, sealed: &str, row_id: &str) -> Result<String, VaultError> {
         let parts: Vec<&str> = sealed.split('.').collect();
-        let [FORMAT, id, nonce, ct] = parts[..] else { return Err(VaultError::Malformed) };
+        let [FORMAT, id, nonce, ct] = parts[..] else {
+            return Err(VaultError::Malformed);
+        };
         let key = self.keys.iter().find(|(k, _)| k == id).map(|(_, key)| key).ok_or_else(|| VaultError::UnknownKey(id.to_string()))?;
         let nonce = B64.decode(nonce).map_err(|_| VaultError::Malformed)?;
         let ct = B64.decode(ct).map_err(|_| VaultError::Malformed)?;

@@ -14,8 +14,12 @@ pub fn handshake<'a>(mode: Option<&str>, token: Option<&str>, challenge: Option<
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC of exactly these bytes.
 pub fn signature_valid(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else { return false };
-    let Ok(sig) = hex::decode(hex_sig) else { return false };
+    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(hex_sig) else {
+        return false;
+    };
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     mac.verify_slice(&sig).is_ok()
@@ -82,6 +86,60 @@ pub fn changes(body: &Value) -> Result<Vec<Change>, String> {
     Ok(out)
 }
 
+/// The largest notification accepted (413 above): Meta batches at most 1,000 changes, a few
+/// hundred bytes each, so this is ten times the largest delivery seen.
+pub const MAX_NOTIFICATION_BYTES: usize = 4 * 1024 * 1024;
+/// What one piece may weigh once embedded in a queue message as a JSON string (Cloudflare
+/// Queues take 128 KB a message, metadata included).
+pub const MAX_PIECE_BYTES: usize = 100_000;
+
+/// Bytes `text` takes inside a JSON string (quotes and escapes included).
+fn escaped_len(text: &str) -> usize {
+    serde_json::to_string(text).map(|s| s.len()).unwrap_or(usize::MAX)
+}
+
+/// Splits a verified notification into pieces that each fit a queue message, keeping the
+/// object, every entry's `id` and `time`, and every change as it came, so each change keeps
+/// its dedupe key. Fails only when a single change is over the limit by itself.
+pub fn split(body: &Value, max_piece_bytes: usize) -> Result<Vec<String>, String> {
+    let object = body["object"].clone();
+    let wrap = |entries: Vec<Value>| serde_json::json!({ "object": object, "entry": entries }).to_string();
+    let base = escaped_len(&wrap(vec![]));
+    let mut pieces = Vec::new();
+    let (mut entries, mut size): (Vec<Value>, usize) = (Vec::new(), base);
+    for e in body["entry"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let mut head = e.clone();
+        let changes = head.as_object_mut().and_then(|o| o.remove("changes")).and_then(|c| c.as_array().cloned()).unwrap_or_default();
+        head["changes"] = Value::Array(vec![]);
+        let head_len = escaped_len(&head.to_string()) + 1;
+        let mut open = false;
+        for c in changes {
+            let c_len = escaped_len(&c.to_string()) + 1;
+            if base + head_len + c_len > max_piece_bytes {
+                return Err(format!("a change of {} bytes is over the {max_piece_bytes}-byte limit for one change", c.to_string().len()));
+            }
+            if size + c_len + if open { 0 } else { head_len } > max_piece_bytes {
+                pieces.push(wrap(std::mem::take(&mut entries)));
+                size = base;
+                open = false;
+            }
+            if !open {
+                entries.push(head.clone());
+                size += head_len;
+                open = true;
+            }
+            if let Some(list) = entries.last_mut().and_then(|x| x["changes"].as_array_mut()) {
+                list.push(c);
+            }
+            size += c_len;
+        }
+    }
+    if !entries.is_empty() {
+        pieces.push(wrap(entries));
+    }
+    Ok(pieces)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +189,28 @@ mod tests {
         assert_eq!(lead[0].resync_target(), None);
         assert_eq!(lead[0].lead(), Some(("9".into(), None)));
         assert_eq!(c[0].lead(), None);
+    }
+
+    #[test]
+    fn large_notifications_split_into_pieces_that_keep_every_change_and_key() {
+        let changes: Vec<Value> = (0..1_000).map(|i| json!({ "field": "with_issues_ad_objects", "value": { "id": format!("{}", 900_000 + i), "level": "AD", "error_summary": "x\"y".repeat(100) } })).collect();
+        let body = json!({ "object": "ad_account", "entry": [
+            { "id": "100200300", "time": 1795428000, "changes": changes[..600] },
+            { "id": "100200301", "time": 1795428001, "changes": changes[600..] } ] });
+        assert!(body.to_string().len() > 300_000);
+        let pieces = split(&body, MAX_PIECE_BYTES).unwrap();
+        assert!(pieces.len() > 3, "{}", pieces.len());
+        assert!(pieces.iter().all(|p| escaped_len(p) <= MAX_PIECE_BYTES), "every piece fits a message");
+        let keys = |v: &Value| changes_of(v).into_iter().map(|c| c.dedupe_key).collect::<Vec<_>>();
+        let rejoined: Vec<String> = pieces.iter().flat_map(|p| keys(&serde_json::from_str(p).unwrap())).collect();
+        assert_eq!(rejoined, keys(&body), "the same changes, in order, with the same keys");
+        let small = json!({ "object": "page", "entry": [{ "id": 1, "time": 2, "changes": [{ "field": "leadgen", "value": { "leadgen_id": "9" } }] }] });
+        assert_eq!(split(&small, MAX_PIECE_BYTES).unwrap().len(), 1);
+        let huge = json!({ "object": "page", "entry": [{ "id": 1, "time": 2, "changes": [{ "field": "x", "value": "y".repeat(MAX_PIECE_BYTES) }] }] });
+        assert!(split(&huge, MAX_PIECE_BYTES).unwrap_err().contains("over the"));
+    }
+
+    fn changes_of(v: &Value) -> Vec<Change> {
+        changes(v).unwrap()
     }
 }

@@ -231,3 +231,23 @@ fn a_wrong_app_secret_fails_the_proof() {
     assert!(matches!(&err, GraphFailure::Graph(e) if e.code == 100 && e.message.contains("appsecret_proof")), "{err}");
     assert!(!format!("{client:?}").contains(&f.token));
 }
+
+#[test]
+fn a_token_under_inspection_travels_in_a_post_body_never_in_a_url() {
+    let f = fixture(json!({"campaigns": 1, "days": 1}));
+    let app = "1000000000000001|sim-app-secret";
+    let cfg = GraphConfig {
+        base_url: f.base.clone(),
+        version: "v26.0".into(),
+        app_secret: "sim-app-secret".into(),
+        policy: RetryPolicy::default(),
+        retry_mutations: false,
+    };
+    let http = Ureq::default();
+    let client = GraphClient::new(cfg, app, http.clone(), FakeSleep::default(), 7);
+    let (body, _) = block_on(client.get_in_body("debug_token", &p(&[("input_token", &f.token)]))).unwrap();
+    assert_eq!(body["data"]["is_valid"], true, "{body}");
+    assert!(http.urls.borrow().iter().all(|u| !u.contains(&f.token) && !u.contains("input_token")), "{:?}", http.urls.borrow());
+    let entry = ledger(&f.base).into_iter().rfind(|e| e["endpoint"] == "/debug_token").unwrap();
+    assert_eq!((entry["method"].as_str(), entry["query_keys"].clone()), (Some("GET"), json!([])), "served as a read, nothing in the URL");
+}

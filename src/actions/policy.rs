@@ -7,6 +7,12 @@ use serde_json::Value;
 
 /// Without a configured threshold, a budget increase of more than this needs an approval.
 pub const DEFAULT_BUDGET_INCREASE_PCT: i64 = 20;
+/// The largest amount of money any input may name, in minor units: 10^11, a thousand times
+/// Meta's own cap on a daily or lifetime budget (1 million USD, 10^8 cents) and above it in
+/// any currency Meta bills in. Bounding every amount keeps all arithmetic on money exact.
+pub const MAX_BUDGET_MINOR: i64 = 100_000_000_000;
+/// The largest increase threshold in percent (a hundredfold).
+pub const MAX_INCREASE_PCT: i64 = 10_000;
 
 /// Why an action waits for an approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,7 +39,9 @@ pub enum Flag {
 impl Flag {
     pub fn reason(&self) -> String {
         match self {
-            Flag::FirstLaunch { ad_account_id } => format!("first launch on ad account act_{ad_account_id}"),
+            Flag::FirstLaunch { ad_account_id } => {
+                format!("first launch on ad account act_{ad_account_id}")
+            }
             Flag::BudgetIncrease { from_minor, to_minor, threshold } => {
                 format!("budget increase from {from_minor} to {to_minor} (minor units) is above the approval threshold ({threshold})")
             }
@@ -54,8 +62,16 @@ pub struct BudgetThresholds {
 
 impl BudgetThresholds {
     /// From the stored policy value; with neither threshold set, the default percentage applies.
+    /// A stored value out of range (written before the bounds existed) counts as unset.
     pub fn from_policy(value: Option<&Value>) -> Self {
-        let get = |k: &str| value.and_then(|v| v.get(k)).and_then(Value::as_i64);
+        let bound = |k: &str| {
+            if k == "budget_increase_pct" {
+                MAX_INCREASE_PCT
+            } else {
+                MAX_BUDGET_MINOR
+            }
+        };
+        let get = |k: &str| value.and_then(|v| v.get(k)).and_then(Value::as_i64).filter(|n| (0..=bound(k)).contains(n));
         let (pct, minor) = (get("budget_increase_pct"), get("budget_increase_minor"));
         if pct.is_none() && minor.is_none() {
             BudgetThresholds { increase_pct: Some(DEFAULT_BUDGET_INCREASE_PCT), increase_minor: None }
@@ -65,21 +81,22 @@ impl BudgetThresholds {
     }
 
     /// Flags an increase above either threshold. Decreases and unchanged budgets never need one;
-    /// a budget set where there was none counts as an increase from zero.
+    /// a budget set where there was none counts as an increase from zero. The sums are taken in
+    /// i128, where no pair of i64 amounts can overflow, so no increase, however large, slips by.
     pub fn flag(&self, from_minor: Option<i64>, to_minor: i64) -> Option<Flag> {
-        let from = from_minor.unwrap_or(0);
-        let rise = to_minor - from;
+        let from = i128::from(from_minor.unwrap_or(0));
+        let rise = i128::from(to_minor) - from;
         if rise <= 0 {
             return None;
         }
-        let over_pct = self.increase_pct.filter(|pct| from == 0 || rise * 100 > pct * from);
-        let over_minor = self.increase_minor.filter(|m| rise > *m);
+        let over_pct = self.increase_pct.filter(|pct| from <= 0 || rise * 100 > i128::from(*pct) * from);
+        let over_minor = self.increase_minor.filter(|m| rise > i128::from(*m));
         let threshold = match (over_pct, over_minor) {
             (Some(p), _) => format!("{p}%"),
             (None, Some(m)) => format!("{m} minor units"),
             (None, None) => return None,
         };
-        Some(Flag::BudgetIncrease { from_minor: from, to_minor, threshold })
+        Some(Flag::BudgetIncrease { from_minor: from_minor.unwrap_or(0), to_minor, threshold })
     }
 }
 
@@ -114,7 +131,10 @@ pub fn check_launch(guardrails: Option<&Value>, campaign_name: &str, categories:
     let Some(g) = guardrails else { return Ok(()) };
     if let Some(pattern) = g.get("naming_pattern").and_then(Value::as_str) {
         if !name_matches(pattern, campaign_name) {
-            return Err(violation("name", format!("campaign name {campaign_name:?} does not follow the naming pattern {pattern:?}")));
+            return Err(violation(
+                "name",
+                format!("campaign name {:?} does not follow the naming pattern {:?}", crate::problem::excerpt(campaign_name), crate::problem::excerpt(pattern)),
+            ));
         }
     }
     let required = g.get("required_special_ad_categories").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -156,7 +176,9 @@ fn pieces(pattern: &str) -> Vec<Piece<'_>> {
 }
 
 fn matches_from(pieces: &[Piece<'_>], name: &str) -> bool {
-    let Some((first, rest)) = pieces.split_first() else { return name.is_empty() };
+    let Some((first, rest)) = pieces.split_first() else {
+        return name.is_empty();
+    };
     match first {
         Piece::Literal(l) => name.strip_prefix(l).is_some_and(|tail| matches_from(rest, tail)),
         Piece::YearMonth => {
@@ -198,6 +220,24 @@ mod tests {
         let both = BudgetThresholds::from_policy(Some(&json!({ "budget_increase_pct": 50, "budget_increase_minor": 100_000 })));
         assert_eq!(both.flag(Some(1_000), 1_400), None);
         assert!(both.flag(Some(1_000), 1_600).unwrap().reason().contains("50%"));
+    }
+
+    #[test]
+    fn no_increase_overflows_past_the_threshold() {
+        let default = BudgetThresholds::from_policy(None);
+        // 5000 to 10^17: `rise * 100` wraps in i64; it must still be flagged.
+        assert!(default.flag(Some(5_000), 100_000_000_000_000_000).is_some());
+        assert!(default.flag(Some(1), i64::MAX).is_some());
+        assert!(default.flag(Some(i64::MAX), i64::MAX).is_none());
+        assert!(default.flag(Some(i64::MIN), 0).is_some(), "a nonsense negative budget is no exemption");
+        let top = BudgetThresholds::from_policy(Some(&json!({ "budget_increase_pct": MAX_INCREASE_PCT })));
+        assert!(top.flag(Some(MAX_BUDGET_MINOR / 200), MAX_BUDGET_MINOR).is_some());
+        assert!(top.flag(Some(MAX_BUDGET_MINOR / 2), MAX_BUDGET_MINOR).is_none());
+        let minor = BudgetThresholds::from_policy(Some(&json!({ "budget_increase_minor": MAX_BUDGET_MINOR - 1 })));
+        assert!(minor.flag(Some(0), MAX_BUDGET_MINOR).is_some(), "a budget where there was none");
+        assert!(minor.flag(Some(1), MAX_BUDGET_MINOR).is_none());
+        let stored_overflow = BudgetThresholds::from_policy(Some(&json!({ "budget_increase_pct": i64::MAX })));
+        assert_eq!(stored_overflow.increase_pct, Some(DEFAULT_BUDGET_INCREASE_PCT), "an out-of-range stored value counts as unset");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Every governed action: its router, who may call it, its risk tier and its input schema.
 //! `GET /v1/actions` publishes this table; `POST /v1/actions/{router}/{action}` runs from it.
 
+use super::approvals::MAX_APPROVAL_TTL_SECONDS;
+use super::policy::{MAX_BUDGET_MINOR, MAX_INCREASE_PCT};
 use super::schema::{opt, req, Field, Kind};
 use crate::api_keys::Role;
 use serde_json::{json, Value};
@@ -69,7 +71,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         roles: ADMIN,
         tier: Tier::Read,
         summary: "Meta API errors and throttling grouped by Graph code, subcode and class, with the latest message and fbtrace_id.",
-        input: &[opt("since_hours", Kind::Integer, "Look back this many hours (1 to 2160, default 24).")],
+        input: &[opt("since_hours", Kind::Int(1, 2_160), "Look back this many hours (default 24).")],
     },
     ActionSpec {
         router: GOVERNANCE,
@@ -77,7 +79,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         roles: ADMIN,
         tier: Tier::Read,
         summary: "The latest Meta usage headers per ad account (highest usage first) and how often each was throttled.",
-        input: &[opt("since_hours", Kind::Integer, "Count throttling over this many hours (1 to 2160, default 24).")],
+        input: &[opt("since_hours", Kind::Int(1, 2_160), "Count throttling over this many hours (default 24).")],
     },
     ActionSpec {
         router: GOVERNANCE,
@@ -91,7 +93,7 @@ pub const ACTIONS: &[ActionSpec] = &[
             opt("ad_account_id", Kind::Text, "Only this ad account."),
             opt("since", Kind::Text, "ISO-8601 lower bound on occurred_at."),
             opt("until", Kind::Text, "ISO-8601 upper bound on occurred_at."),
-            opt("limit", Kind::Integer, "At most this many rows (1 to 500, default 100)."),
+            opt("limit", Kind::Int(1, 500), "At most this many rows (default 100)."),
         ],
     },
     ActionSpec {
@@ -111,7 +113,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         input: &[
             opt("naming_pattern", Kind::Text, "A pattern campaign names must match, with {role}, {geo} and {yyyymm} placeholders."),
             opt("required_special_ad_categories", Kind::TextList, "Categories every campaign must declare (EMPLOYMENT for job ads)."),
-            opt("max_daily_budget_minor", Kind::Integer, "The largest daily budget a campaign may have, in minor units."),
+            opt("max_daily_budget_minor", Kind::Int(1, MAX_BUDGET_MINOR), "The largest daily budget a campaign may have, in minor units."),
         ],
     },
     ActionSpec {
@@ -120,7 +122,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         roles: ADMIN,
         tier: Tier::ExecuteLow,
         summary: "Daily spend caps per ad account, in the account's minor currency unit.",
-        input: &[req("caps", Kind::IntegerMap, "Ad account id (act_... or digits) to its daily cap in minor units.")],
+        input: &[req("caps", Kind::IntMap(MAX_BUDGET_MINOR), "Ad account id (act_... or digits) to its daily cap in minor units.")],
     },
     ActionSpec {
         router: GOVERNANCE,
@@ -129,9 +131,9 @@ pub const ACTIONS: &[ActionSpec] = &[
         tier: Tier::ExecuteLow,
         summary: "When budget changes need an approval.",
         input: &[
-            opt("budget_increase_pct", Kind::Integer, "An increase above this percentage needs approval."),
-            opt("budget_increase_minor", Kind::Integer, "An increase above this amount (minor units) needs approval."),
-            opt("approval_ttl_seconds", Kind::Integer, "Pending approvals expire after this many seconds (default a day)."),
+            opt("budget_increase_pct", Kind::Int(0, MAX_INCREASE_PCT), "An increase above this percentage needs approval."),
+            opt("budget_increase_minor", Kind::Int(0, MAX_BUDGET_MINOR), "An increase above this amount (minor units) needs approval."),
+            opt("approval_ttl_seconds", Kind::Int(1, MAX_APPROVAL_TTL_SECONDS), "Pending approvals expire after this many seconds (default a day, at most 30 days)."),
         ],
     },
     ActionSpec {
@@ -143,8 +145,8 @@ pub const ACTIONS: &[ActionSpec] = &[
         input: &[
             opt("breakdown_sets", Kind::TextList, "Breakdown sets, each comma-separated: country; age,gender; publisher_platform,platform_position; device_platform; hourly_stats_aggregated_by_advertiser_time_zone."),
             opt("attribution_windows", Kind::TextList, "Windows kept besides default: 1d_click, 7d_click, 28d_click, 1d_view."),
-            opt("backfill_days", Kind::Integer, "Days fetched when an account is bound (1 to 1100, default 7)."),
-            opt("attribution_window_days", Kind::Integer, "Days re-fetched on every tick so late conversions are corrected (1 to 28, default 7)."),
+            opt("backfill_days", Kind::Int(1, crate::sync::insights::MAX_BACKFILL_DAYS), "Days fetched when an account is bound (default 7)."),
+            opt("attribution_window_days", Kind::Int(1, 28), "Days re-fetched on every tick so late conversions are corrected (default 7)."),
         ],
     },
     ActionSpec {
@@ -234,7 +236,7 @@ pub const RECRUITER_ACTIONS: &[ActionSpec] = &[
         input: &[
             req("ad_account_id", Kind::Text, "The bound ad account (act_... or digits)."),
             req("ad_set_id", Kind::Text, "The Meta ad set id."),
-            req("daily_budget_minor", Kind::Integer, "The new daily budget in the account's minor currency unit."),
+            req("daily_budget_minor", Kind::Int(1, MAX_BUDGET_MINOR), "The new daily budget in the account's minor currency unit."),
         ],
     },
     ActionSpec {

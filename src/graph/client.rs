@@ -124,8 +124,20 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
 
     /// One logical call with retries. Returns the JSON body and what the call cost.
     pub async fn call(&self, method: &str, path: &str, params: &[(String, String)]) -> Result<(Value, CallMeta), GraphFailure> {
+        self.call_as(method, path, params, method != "GET").await
+    }
+
+    /// A read whose parameters must stay out of the URL (a token being inspected): sent as a
+    /// POST with `method=GET`, which Graph serves as the GET ("for large requests use a POST
+    /// request instead of a GET request and add a method=GET parameter"). Retried as a read.
+    pub async fn get_in_body(&self, path: &str, params: &[(String, String)]) -> Result<(Value, CallMeta), GraphFailure> {
+        let mut pairs = params.to_vec();
+        pairs.push(("method".into(), "GET".into()));
+        self.call_as("POST", path, &pairs, false).await
+    }
+
+    async fn call_as(&self, method: &str, path: &str, params: &[(String, String)], mutation: bool) -> Result<(Value, CallMeta), GraphFailure> {
         let mut meta = CallMeta::default();
-        let mutation = method != "GET";
         loop {
             meta.attempts += 1;
             let outcome = self.http.send(self.build(method, path, params)).await;

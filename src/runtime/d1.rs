@@ -57,5 +57,6 @@ pub fn audit_statement(db: &worker::D1Database, entry: &crate::audit::AuditEntry
         opt_text(entry.approval_id.as_deref()),
         text(entry.outcome.as_str()),
         opt_text(json_text(&entry.graph_error).as_deref()),
+        opt_text(entry.actor_member_id.as_deref()),
     ])
 }

@@ -127,7 +127,9 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
 async fn refresh_tokens(env: &Env, run_id: &str) -> String {
     let ctx = super::context::RequestContext { env: env.clone(), correlation_id: format!("cron:{run_id}"), path: "/__cron".into(), dev_routes: false };
     match super::handlers::integrations::refresh_due(&ctx, TOKEN_REFRESH_HORIZON_DAYS).await {
-        Ok((refreshed, expired)) => format!("tokens refreshed: {refreshed}; marked expired: {expired}"),
+        Ok((refreshed, expired)) => {
+            format!("tokens refreshed: {refreshed}; marked expired: {expired}")
+        }
         Err(_) => "token refresh failed; see the logs".to_string(),
     }
 }

@@ -297,7 +297,9 @@ impl<'a> Job<'a> {
         let objects: Vec<String> = serde_json::from_str(objects_json).unwrap_or_default();
         let mut done = 0;
         for o in &objects {
-            let Some((kind, id)) = o.split_once(':').and_then(|(k, id)| Some((ObjectKind::parse(k)?, id))) else { continue };
+            let Some((kind, id)) = o.split_once(':').and_then(|(k, id)| Some((ObjectKind::parse(k)?, id))) else {
+                continue;
+            };
             let obj = self.get(id, &[("fields".to_string(), kind.fields())]).await?;
             let stmts = self.structure_page(kind, &[obj])?;
             let mut all = stmts;

@@ -32,7 +32,7 @@ const VALID_BREAKDOWNS: &[&[&str]] = &[
 pub fn check_breakdown_set(set: &[String]) -> Result<(), String> {
     let known = ["country", "age", "gender", "publisher_platform", "platform_position", "device_platform", HOURLY];
     if let Some(bad) = set.iter().find(|b| !known.contains(&b.as_str())) {
-        return Err(format!("{bad} is not a breakdown adgate syncs (one of {})", known.join(", ")));
+        return Err(format!("{} is not a breakdown adgate syncs (one of {})", crate::problem::excerpt(bad), known.join(", ")));
     }
     let mut sorted: Vec<&str> = set.iter().map(String::as_str).collect();
     sorted.sort_unstable();
@@ -48,7 +48,7 @@ pub fn check_breakdown_set(set: &[String]) -> Result<(), String> {
     } else if set.iter().any(|b| b == HOURLY) {
         Err(format!("{HOURLY} cannot be combined with other breakdowns"))
     } else {
-        Err(format!("Graph does not accept the breakdown combination [{}]", set.join(", ")))
+        Err(format!("Graph does not accept the breakdown combination [{}]", crate::problem::excerpt(&set.join(", "))))
     }
 }
 
@@ -91,7 +91,9 @@ pub fn to_minor(amount: &str, digits: u32) -> Option<i64> {
     while frac.len() < digits as usize {
         frac.push('0');
     }
-    let n = units.parse::<i64>().unwrap_or(0).checked_mul(10_i64.pow(digits))? + frac.parse::<i64>().unwrap_or(0);
+    // Units too large for i64 are refused, never read as zero; the sum is checked too.
+    let units = if units.is_empty() { 0 } else { units.parse::<i64>().ok()? };
+    let n = units.checked_mul(10_i64.checked_pow(digits)?)?.checked_add(frac.parse::<i64>().unwrap_or(0))?;
     Some(if neg { -n } else { n })
 }
 
@@ -325,6 +327,10 @@ mod tests {
         assert_eq!(to_minor("-1.50", 2), Some(-150));
         assert_eq!(to_minor("1,50", 2), None);
         assert_eq!(to_minor("", 2), None);
+        assert_eq!(to_minor("99999999999999999999.99", 2), None, "too large is refused, never read as zero");
+        assert_eq!(to_minor("92233720368547758.07", 2), Some(i64::MAX));
+        assert_eq!(to_minor("92233720368547758.08", 2), None);
+        assert_eq!(to_minor(".5", 2), Some(50));
         assert_eq!(currency_digits("JPY"), 0);
         assert_eq!(currency_digits("USD"), 2);
     }

@@ -36,7 +36,7 @@ fn idempotency_key(req: &Request) -> Result<String, HandlerError> {
 }
 
 async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result<Value, HandlerError> {
-    let mut resp = super::gate::gate_call(&ctx.env, name, op, &body).await?;
+    let mut resp = super::gate::gate_call(&ctx.env, name, op, &body).await.map_err(|e| HandlerError::Internal(format!("gate {op}: {e}")))?;
     if resp.status_code() != 200 {
         return Err(HandlerError::Internal(format!("gate {op} answered {}", resp.status_code())));
     }
@@ -57,7 +57,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
         }
     }
     let key = if spec.tier.is_mutation() { Some(idempotency_key(&req)?) } else { None };
-    let body = json_body_or_empty(req).await?;
+    let body = super::json_body_or_empty(req).await?;
     let input = schema::validate(spec.input, &["workspace_id"], &body)?;
     let workspace = match (principal.workspace(), input.get("workspace_id").and_then(Value::as_str)) {
         (Some(own), Some(asked)) if own != asked => return Err(Problem::forbidden("this key belongs to another workspace").into()),
@@ -67,7 +67,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     };
     super::workspace_must_exist(ctx, &workspace).await?;
     let Some(key) = key else {
-        let exec = Exec { actor: principal.actor(), idempotency_key: None, approval_id: None };
+        let exec = Exec::of(principal, None);
         let (status, out) = execute(spec, ctx, &exec, &workspace, &input).await?;
         return json_response(status, &out);
     };
@@ -98,7 +98,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             Err(p.into())
         }
         Decision::Proceed => {
-            let exec = Exec { actor: principal.actor(), idempotency_key: Some(key.clone()), approval_id: None };
+            let exec = Exec::of(principal, Some(key.clone()));
             let outcome = if spec.tier == crate::actions::Tier::ExecuteHigh {
                 super::approvals::request(ctx, &exec, spec, &workspace, &input, None, &[]).await
             } else if spec.router == registry::RECRUITER {
@@ -121,7 +121,16 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
                     return Err(HandlerError::Internal(cause));
                 }
             };
-            gate(ctx, &gate_name, "idem/complete", json!({ "key": record_key, "status": status, "response": text_body })).await?;
+            if let Err(e) = gate(ctx, &gate_name, "idem/complete", json!({ "key": record_key, "status": status, "response": text_body })).await {
+                // The result could not be recorded: free the key rather than leave it claimed, so a
+                // retry is not refused as in flight for the lease (the audit row says what ran).
+                let cause = match e {
+                    HandlerError::Internal(c) => c,
+                    HandlerError::Problem(p) => p.detail,
+                };
+                worker::console_error!("could not record the result of {router}/{action} [{}]: {cause}", ctx.correlation_id);
+                gate(ctx, &gate_name, "idem/release", json!({ "key": record_key })).await?;
+            }
             match outcome {
                 Ok((status, out)) => json_response(status, &out),
                 Err(HandlerError::Problem(p)) => Ok(problem_response(&p.with_context(&ctx.path, &ctx.correlation_id))?),
@@ -129,14 +138,6 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             }
         }
     }
-}
-
-pub async fn json_body_or_empty(mut req: Request) -> Result<Value, HandlerError> {
-    let text = req.text().await?;
-    if text.trim().is_empty() {
-        return Ok(json!({}));
-    }
-    serde_json::from_str(&text).map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
 }
 
 pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
@@ -308,13 +309,28 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
 /// On whose behalf an action runs: the caller, or for an approved action the requester (with the
 /// approval that released it).
 pub struct Exec {
+    /// The key (or `bootstrap`) that acted.
     pub actor: String,
+    /// The member behind that key (none for the bootstrap key).
+    pub member_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub approval_id: Option<String>,
 }
 
+impl Exec {
+    pub fn of(principal: &Principal, idempotency_key: Option<String>) -> Exec {
+        Exec { actor: principal.actor(), member_id: principal.member_id().map(str::to_string), idempotency_key, approval_id: None }
+    }
+
+    /// The person acting, as approvals compare them.
+    pub fn person(&self) -> String {
+        self.member_id.clone().unwrap_or_else(|| crate::api_keys::BOOTSTRAP_PERSON.into())
+    }
+}
+
 pub fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec) -> AuditEntry {
     let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
+    audit.actor_member_id = exec.member_id.clone();
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();
@@ -349,7 +365,8 @@ async fn policy_value(ctx: &RequestContext, action: &str, ws: &str, input: &Map<
         "set_daily_budget_caps" => {
             let mut caps = Map::new();
             for (raw, cap) in input["caps"].as_object().cloned().unwrap_or_default() {
-                let id = normalise_account_id(&raw).ok_or(FieldError { field: "caps".into(), reason: format!("{raw} is not a Meta ad account id") })?;
+                let id = normalise_account_id(&raw)
+                    .ok_or(FieldError { field: "caps".into(), reason: format!("{} is not a Meta ad account id", crate::problem::excerpt(&raw)) })?;
                 let bound = ctx
                     .env
                     .d1("DB")?
@@ -372,7 +389,7 @@ async fn policy_value(ctx: &RequestContext, action: &str, ws: &str, input: &Map<
             {
                 return Err(FieldError {
                     field: "required_special_ad_categories".into(),
-                    reason: format!("{bad} is not one of {}", SPECIAL_CATEGORIES.join(", ")),
+                    reason: format!("{} is not one of {}", crate::problem::excerpt(bad), SPECIAL_CATEGORIES.join(", ")),
                 }
                 .into());
             }
@@ -415,7 +432,11 @@ async fn set_insights_settings(
     }
     let windows = list("attribution_windows");
     if let Some(bad) = windows.iter().flatten().find(|w| !ins::ATTRIBUTION_WINDOWS.contains(&w.as_str())) {
-        return Err(FieldError { field: "attribution_windows".into(), reason: format!("{bad} is not one of {}", ins::ATTRIBUTION_WINDOWS.join(", ")) }.into());
+        return Err(FieldError {
+            field: "attribution_windows".into(),
+            reason: format!("{} is not one of {}", crate::problem::excerpt(bad), ins::ATTRIBUTION_WINDOWS.join(", ")),
+        }
+        .into());
     }
     let int_in = |k: &str, lo: i64, hi: i64| -> Result<Option<i64>, HandlerError> {
         match input.get(k).and_then(Value::as_i64) {

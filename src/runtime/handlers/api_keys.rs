@@ -10,13 +10,14 @@ use crate::runtime::context::{json_response, HandlerError, HandlerResult, Reques
 use crate::runtime::d1::{audit_statement, new_id, now_iso, opt_text, text};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::Request;
+use worker::{D1Database, D1PreparedStatement, Request};
 
-const PUBLIC_COLUMNS: &str = "id, workspace_id, prefix, role, scopes, label, last_used_at, revoked_at, created_at, updated_at";
+const PUBLIC_COLUMNS: &str = "id, workspace_id, member_id, prefix, role, scopes, label, last_used_at, revoked_at, created_at, updated_at";
 
 #[derive(Deserialize)]
 struct KeyRow {
     id: String,
+    member_id: String,
     workspace_id: String,
     role: String,
     last_used_at: Option<String>,
@@ -26,88 +27,140 @@ struct KeyRow {
 /// D1 write every time.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
-/// Finds the live key with this hash and records its use.
+/// Finds the live key with this hash, with its member (whose role it carries), and records its
+/// use.
 pub async fn principal_for(ctx: &RequestContext, presented: &str) -> Result<Option<Principal>, HandlerError> {
     let db = ctx.env.d1("DB")?;
     let hash = crate::auth::sha256_hex(presented);
     let row = db
-        .prepare("SELECT id, workspace_id, role, last_used_at FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+        .prepare("SELECT k.id, k.member_id, m.workspace_id, m.role, k.last_used_at FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL")
         .bind(&[text(&hash)])?
         .first::<KeyRow>(None)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let role = Role::parse(&row.role).ok_or_else(|| HandlerError::Internal(format!("api key {} has unknown role", row.id)))?;
+    let role = Role::parse(&row.role).ok_or_else(|| HandlerError::Internal(format!("member {} has unknown role", row.member_id)))?;
     let stale_before = crate::timefmt::iso_from_millis(crate::runtime::d1::now_millis() - LAST_USED_RESOLUTION_MS);
     if row.last_used_at.as_deref().is_none_or(|t| t < stale_before.as_str()) {
         db.prepare("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1").bind(&[text(&row.id), text(&now_iso())])?.run().await?;
     }
-    Ok(Some(Principal::Key { key_id: row.id, workspace_id: row.workspace_id, role }))
+    Ok(Some(Principal::Key { key_id: row.id, member_id: row.member_id, workspace_id: row.workspace_id, role }))
 }
 
-fn parse_new_key(body: &Value) -> Result<(Role, Option<String>, Vec<String>), FieldError> {
+/// What a new key asks for: whose it is (default: the caller's own member), a label, scopes,
+/// and optionally the role, which must be the member's.
+struct KeyRequest {
+    member_id: Option<String>,
+    role: Option<Role>,
+    label: Option<String>,
+    scopes: Vec<String>,
+}
+
+fn parse_new_key(body: &Value) -> Result<KeyRequest, FieldError> {
     let obj = body.as_object().ok_or(FieldError { field: "body".into(), reason: "must be a JSON object".into() })?;
-    if let Some(k) = obj.keys().find(|k| !["role", "label", "scopes"].contains(&k.as_str())) {
-        return Err(FieldError { field: k.clone(), reason: "unknown field; allowed: role, label, scopes".into() });
+    if let Some(k) = obj.keys().find(|k| !["member_id", "role", "label", "scopes"].contains(&k.as_str())) {
+        return Err(FieldError { field: crate::problem::excerpt(k), reason: "unknown field; allowed: member_id, role, label, scopes".into() });
     }
-    let role = obj
-        .get("role")
-        .and_then(Value::as_str)
-        .and_then(Role::parse)
-        .ok_or(FieldError { field: "role".into(), reason: "is required: recruiter or admin".into() })?;
+    let member_id = match obj.get("member_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if (1..=64).contains(&s.len()) => Some(s.clone()),
+        Some(_) => return Err(FieldError { field: "member_id".into(), reason: "must be a member id".into() }),
+    };
+    let role = match obj.get("role") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_str().and_then(Role::parse).ok_or(FieldError { field: "role".into(), reason: "must be recruiter or admin".into() })?),
+    };
     let label = match obj.get("label") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 120 => Some(s.trim().to_string()),
+        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 120 => Some(s.trim().to_string()),
         Some(_) => return Err(FieldError { field: "label".into(), reason: "must be a non-empty string of at most 120 characters".into() }),
     };
     let scopes = match obj.get("scopes") {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) if a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 64)) => {
+        Some(Value::Array(a)) if a.len() <= 20 && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 64)) => {
             a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
         }
-        Some(_) => return Err(FieldError { field: "scopes".into(), reason: "must be an array of scope names".into() }),
+        Some(_) => return Err(FieldError { field: "scopes".into(), reason: "must be an array of at most 20 scope names".into() }),
     };
-    Ok((role, label, scopes))
+    Ok(KeyRequest { member_id, role, label, scopes })
 }
 
-pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
-    let (role, label, scopes) = parse_new_key(&json_body(req).await?)?;
-    super::workspace_must_exist(ctx, workspace_id).await?;
+/// A new key for a member: its row and audit row, ready for the caller's batch, and the
+/// response body with the plaintext (shown this once).
+pub fn new_key(
+    db: &D1Database,
+    ctx: &RequestContext,
+    principal: &Principal,
+    workspace_id: &str,
+    member_id: &str,
+    role: Role,
+    label: Option<&str>,
+    scopes: &[String],
+    now: &str,
+) -> Result<(Value, Vec<D1PreparedStatement>), HandlerError> {
     let mut random = [0u8; KEY_RANDOM_BYTES];
     getrandom::fill(&mut random).map_err(|e| HandlerError::Internal(format!("no randomness: {e}")))?;
     let key = api_keys::generate(&random);
     let id = new_id("key");
-    let now = now_iso();
     let public = json!({
-        "id": id, "workspace_id": workspace_id, "prefix": key.prefix, "role": role.as_str(),
+        "id": id, "workspace_id": workspace_id, "member_id": member_id, "prefix": key.prefix, "role": role.as_str(),
         "scopes": scopes, "label": label, "last_used_at": null, "revoked_at": null, "created_at": now, "updated_at": now,
     });
-    let mut audit = AuditEntry::new("create_api_key", &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
+    let mut audit = AuditEntry::by("create_api_key", principal, &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(workspace_id.to_string());
     audit.external_id = Some(id.clone());
     audit.risk_tier = Some("execute_low".into());
     audit.after = Some(public.clone());
-    let db = ctx.env.d1("DB")?;
-    db.batch(vec![
+    let statements = vec![
         db.prepare(
-            "INSERT INTO api_keys (id, workspace_id, prefix, key_hash, role, scopes, label, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            "INSERT INTO api_keys (id, workspace_id, member_id, prefix, key_hash, role, scopes, label, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         )
         .bind(&[
             text(&id),
             text(workspace_id),
+            text(member_id),
             text(&key.prefix),
             text(&key.hash),
             text(role.as_str()),
             text(&json!(scopes).to_string()),
-            opt_text(label.as_deref()),
-            text(&now),
+            opt_text(label),
+            text(now),
         ])?,
-        audit_statement(&db, &audit, &now)?,
-    ])
-    .await?;
+        audit_statement(db, &audit, now)?,
+    ];
     let mut body = public;
     body["key"] = json!(key.plaintext);
     body["note"] = json!("store this key now: adgate keeps only its hash and cannot show it again");
+    Ok((body, statements))
+}
+
+/// `POST /v1/workspaces/{id}/api-keys`: a key for the caller's own member, or (bootstrap key
+/// only) for the member named. Nobody mints a key for another person.
+pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
+    let asked = parse_new_key(&json_body(req).await?)?;
+    super::workspace_must_exist(ctx, workspace_id).await?;
+    let member_id = match (&asked.member_id, principal.member_id()) {
+        (Some(m), _) => m.clone(),
+        (None, Some(own)) => own.to_string(),
+        (None, None) => {
+            return Err(FieldError {
+                field: "member_id".into(),
+                reason: "is required with the bootstrap key (POST /v1/workspaces/{id}/members adds a member with a first key)".into(),
+            }
+            .into())
+        }
+    };
+    api_keys::may_mint_key_for(principal, workspace_id, &member_id).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
+    let member = super::members::member_of(ctx, workspace_id, &member_id)
+        .await?
+        .ok_or_else(|| HandlerError::from(FieldError { field: "member_id".into(), reason: "no such member in this workspace".into() }))?;
+    let role = Role::parse(&member.role).ok_or_else(|| HandlerError::Internal(format!("member {member_id} has unknown role")))?;
+    if asked.role.is_some_and(|r| r != role) {
+        return Err(FieldError { field: "role".into(), reason: format!("a key carries its member's role ({})", role.as_str()) }.into());
+    }
+    let db = ctx.env.d1("DB")?;
+    let (body, statements) = new_key(&db, ctx, principal, workspace_id, &member_id, role, asked.label.as_deref(), &asked.scopes, &now_iso())?;
+    db.batch(statements).await?;
     json_response(201, &body)
 }
 
@@ -139,7 +192,7 @@ pub async fn revoke(ctx: &RequestContext, principal: &Principal, workspace_id: &
     let mut after = before.clone();
     after["revoked_at"] = json!(now);
     after["updated_at"] = json!(now);
-    let mut audit = AuditEntry::new("revoke_api_key", &principal.actor(), &ctx.correlation_id, Outcome::Succeeded);
+    let mut audit = AuditEntry::by("revoke_api_key", principal, &ctx.correlation_id, Outcome::Succeeded);
     audit.workspace_id = Some(workspace_id.to_string());
     audit.external_id = Some(key_id.to_string());
     audit.risk_tier = Some("execute_low".into());

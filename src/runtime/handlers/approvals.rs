@@ -13,11 +13,11 @@ use crate::runtime::d1::{audit_statement, new_id, now_iso, now_millis, opt_text,
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-const COLUMNS: &str = "id, workspace_id, router, action, input_json, requested_by, idempotency_key, correlation_id, status, decided_by, decided_at, expires_at, result_json, created_at, updated_at, reasons_json";
+const COLUMNS: &str = "id, workspace_id, router, action, input_json, requested_by, idempotency_key, correlation_id, status, decided_by, decided_at, expires_at, result_json, created_at, updated_at, reasons_json, requested_by_member, decided_by_member";
 
 async fn ttl_seconds(ctx: &RequestContext, ws: &str) -> Result<i64, HandlerError> {
     let policy = super::actions::stored_policy(ctx, ws, "approval_thresholds").await?;
-    Ok(policy.and_then(|v| v["approval_ttl_seconds"].as_i64()).filter(|s| *s > 0).unwrap_or(approvals::DEFAULT_TTL_SECONDS))
+    Ok(approvals::ttl_seconds(policy.and_then(|v| v["approval_ttl_seconds"].as_i64())))
 }
 
 /// Records a pending approval (with its audit row) instead of acting: 202. `flags` say which
@@ -38,10 +38,11 @@ pub async fn request(
         if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name)] } else { flags.iter().map(Flag::reason).collect() };
     let approval = json!({
         "id": id, "workspace_id": ws, "router": spec.router, "action": spec.name, "input": input,
-        "requested_by": exec.actor, "status": "pending", "expires_at": expires, "created_at": now,
+        "requested_by": exec.actor, "requested_by_member": exec.person(), "status": "pending", "expires_at": expires, "created_at": now,
         "policy_flags": flags, "reasons": reasons,
     });
     let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
+    audit.actor_member_id = exec.member_id.clone();
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();
@@ -50,21 +51,23 @@ pub async fn request(
     audit.after = Some(json!({ "input": input, "policy_flags": flags, "reasons": reasons }));
     let db = ctx.env.d1("DB")?;
     db.batch(vec![
-        db.prepare(format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11)")).bind(
-            &[
-                text(&id),
-                text(ws),
-                text(spec.router),
-                text(spec.name),
-                text(&Value::Object(input.clone()).to_string()),
-                text(&exec.actor),
-                opt_text(exec.idempotency_key.as_deref()),
-                text(&ctx.correlation_id),
-                text(&expires),
-                text(&now),
-                text(&json!(reasons).to_string()),
-            ],
-        )?,
+        db.prepare(format!(
+            "INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11, ?12, NULL)"
+        ))
+        .bind(&[
+            text(&id),
+            text(ws),
+            text(spec.router),
+            text(spec.name),
+            text(&Value::Object(input.clone()).to_string()),
+            text(&exec.actor),
+            opt_text(exec.idempotency_key.as_deref()),
+            text(&ctx.correlation_id),
+            text(&expires),
+            text(&now),
+            text(&json!(reasons).to_string()),
+            text(&exec.person()),
+        ])?,
         audit_statement(&db, &audit, &now)?,
     ])
     .await?;
@@ -78,9 +81,21 @@ struct Row {
     action: String,
     input_json: String,
     requested_by: String,
+    requested_by_member: Option<String>,
     idempotency_key: Option<String>,
     status: String,
     expires_at: String,
+}
+
+impl Row {
+    /// The person who asked (rows from before members existed name the key).
+    fn requester(&self) -> &str {
+        self.requested_by_member.as_deref().unwrap_or(&self.requested_by)
+    }
+
+    fn requester_member(&self) -> Option<String> {
+        self.requested_by_member.clone().filter(|p| p != crate::api_keys::BOOTSTRAP_PERSON)
+    }
 }
 
 async fn load(ctx: &RequestContext, principal: &Principal, id: &str) -> Result<Row, HandlerError> {
@@ -107,12 +122,12 @@ fn refusal_problem(r: Refusal) -> HandlerError {
 
 /// Moves the approval out of `pending` only if it is still pending and unexpired; true for the
 /// one caller whose update took effect.
-async fn claim(ctx: &RequestContext, id: &str, to: &str, decider: &str, now: &str) -> Result<bool, HandlerError> {
+async fn claim(ctx: &RequestContext, id: &str, to: &str, decider: &Principal, now: &str) -> Result<bool, HandlerError> {
     let r = ctx
         .env
         .d1("DB")?
-        .prepare("UPDATE approvals SET status = ?2, decided_by = ?3, decided_at = ?4, updated_at = ?4 WHERE id = ?1 AND status = 'pending' AND expires_at > ?4")
-        .bind(&[text(id), text(to), text(decider), text(now)])?
+        .prepare("UPDATE approvals SET status = ?2, decided_by = ?3, decided_at = ?4, updated_at = ?4, decided_by_member = ?5 WHERE id = ?1 AND status = 'pending' AND expires_at > ?4")
+        .bind(&[text(id), text(to), text(&decider.actor()), text(now), text(&decider.person())])?
         .run()
         .await?;
     Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
@@ -143,13 +158,13 @@ async fn mark_expired(ctx: &RequestContext, id: &str, now: &str) -> Result<(), H
 async fn decide(ctx: &RequestContext, principal: &Principal, id: &str, to: &str) -> Result<(Row, String), HandlerError> {
     let row = load(ctx, principal, id).await?;
     let now = now_iso();
-    if let Err(r) = approvals::check(principal, &row.requested_by, &row.status, &row.expires_at, &now) {
+    if let Err(r) = approvals::check(principal, row.requester(), &row.status, &row.expires_at, &now) {
         if r == Refusal::Expired {
             mark_expired(ctx, id, &now).await?;
         }
         return Err(refusal_problem(r));
     }
-    if !claim(ctx, id, to, &principal.actor(), &now).await? {
+    if !claim(ctx, id, to, principal, &now).await? {
         return Err(refusal_after_lost_claim(ctx, principal, id, &now).await);
     }
     Ok((row, now))
@@ -159,7 +174,12 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
     let (row, _) = decide(ctx, principal, id, "approved").await?;
     let spec = registry::find(&row.router, &row.action).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
     let input: Map<String, Value> = serde_json::from_str(&row.input_json).map_err(|e| HandlerError::Internal(e.to_string()))?;
-    let exec = Exec { actor: row.requested_by.clone(), idempotency_key: row.idempotency_key.clone(), approval_id: Some(id.to_string()) };
+    let exec = Exec {
+        actor: row.requested_by.clone(),
+        member_id: row.requester_member(),
+        idempotency_key: row.idempotency_key.clone(),
+        approval_id: Some(id.to_string()),
+    };
     let outcome = execute(spec, ctx, &exec, &row.workspace_id, &input).await;
     let (status, result) = match &outcome {
         Ok((_, v)) => ("executed", v.clone()),
@@ -175,12 +195,12 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
         .bind(&[text(id), text(status), text(&result.to_string()), text(&done)])?
         .run()
         .await?;
-    json_response(200, &json!({ "id": id, "status": status, "decided_by": principal.actor(), "result": result }))
+    json_response(200, &json!({ "id": id, "status": status, "decided_by": principal.actor(), "decided_by_member": principal.person(), "result": result }))
 }
 
 pub async fn reject(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
     let (row, now) = decide(ctx, principal, id, "rejected").await?;
-    let mut audit = AuditEntry::new(&row.action, &principal.actor(), &ctx.correlation_id, Outcome::Rejected);
+    let mut audit = AuditEntry::by(&row.action, principal, &ctx.correlation_id, Outcome::Rejected);
     audit.workspace_id = Some(row.workspace_id.clone());
     audit.approval_id = Some(id.to_string());
     audit.risk_tier = registry::find(&row.router, &row.action).map(|s| s.tier.as_str().to_string());

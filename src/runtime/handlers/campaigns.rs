@@ -52,14 +52,22 @@ fn fields(list: &str) -> Vec<(String, String)> {
     vec![("fields".to_string(), list.to_string())]
 }
 
-/// Reads a campaign or ad set and checks it belongs to the account.
+/// Reads a campaign or ad set and checks it belongs to the account. An id the mirror knows in
+/// another account (perhaps another workspace's) is refused from D1, before any Graph call:
+/// nobody spends a token or an account's budget probing another tenant's objects.
 async fn read_object(ctx: &RequestContext, ws: &str, account: &BoundAccount, field: &str, id: &str, list: &str) -> Result<Value, HandlerError> {
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError { field: field.into(), reason: "must be a Meta object id (digits)".into() }.into());
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FieldError { field: field.into(), reason: "must be a Meta object id (up to 32 digits)".into() }.into());
+    }
+    let not_here = || HandlerError::from(FieldError { field: field.into(), reason: format!("{id} is not in ad account act_{}", account.id) });
+    let mirror = if list == AD_SET_FIELDS { "meta_ad_sets" } else { "meta_campaigns" };
+    let mirrored = ctx.env.d1("DB")?.prepare(format!("SELECT ad_account_id FROM {mirror} WHERE id = ?1")).bind(&[text(id)])?.first::<Value>(None).await?;
+    if mirrored.is_some_and(|m| m["ad_account_id"].as_str() != Some(account.id.as_str())) {
+        return Err(not_here());
     }
     let (object, _) = call_through(ctx, &scope(ws, account), GraphCall::Object(id), &fields(list)).await?;
     if object["account_id"].as_str().map(|a| a.trim_start_matches("act_")) != Some(account.id.as_str()) {
-        return Err(FieldError { field: field.into(), reason: format!("{id} is not in ad account act_{}", account.id) }.into());
+        return Err(not_here());
     }
     if object["status"] == "DELETED" {
         return Err(Problem::conflict(format!("{id} is deleted on Meta")).into());

@@ -31,7 +31,9 @@ fn account_param(raw: &str) -> Result<String, HandlerError> {
 
 /// A workspace key reaches only the gates of accounts bound to its workspace.
 async fn check_access(ctx: &RequestContext, principal: &Principal, account: &str) -> Result<(), HandlerError> {
-    let Some(workspace) = principal.workspace() else { return Ok(()) };
+    let Some(workspace) = principal.workspace() else {
+        return Ok(());
+    };
     let bound = ctx
         .env
         .d1("DB")?
@@ -93,6 +95,15 @@ pub async fn admit(ctx: &RequestContext, principal: &Principal, raw_account: &st
     let account = account_param(raw_account)?;
     check_access(ctx, principal, &account).await?;
     json_response(200, &admit_graph_call(&ctx.env, &account).await?)
+}
+
+/// Counts a failed authentication from `client` in its own gate instance (`auth:{client}`);
+/// returns how long to wait when the client's budget of failures is spent. A gate that cannot
+/// be reached counts as no budget spent (the caller still gets its 401).
+pub async fn auth_failure(env: &Env, client: &str) -> Option<i64> {
+    let mut resp = gate_call(env, &format!("auth:{client}"), "auth/fail", &serde_json::json!({})).await.ok()?;
+    let body: Value = resp.json().await.ok()?;
+    body["retry_after_ms"].as_i64()
 }
 
 /// Quarantines (or releases) an account at its gate: no Graph call for it is admitted until released.

@@ -47,7 +47,9 @@ async fn check_durable_object(ctx: &RequestContext) -> Value {
     let started = now_millis();
     match gate_stub_fetch(&ctx.env, "health", "ping", "GET").await {
         Ok(mut resp) if resp.status_code() == 200 => match resp.json::<Value>().await {
-            Ok(body) => json!({ "ok": body["storage"] == "sqlite", "storage": body["storage"], "latency_ms": now_millis() - started }),
+            Ok(body) => {
+                json!({ "ok": body["storage"] == "sqlite", "storage": body["storage"], "latency_ms": now_millis() - started })
+            }
             Err(e) => json!({ "ok": false, "error": format!("unreadable reply: {e}") }),
         },
         Ok(resp) => json!({ "ok": false, "error": format!("status {}", resp.status_code()) }),

@@ -12,8 +12,12 @@ use worker::Request;
 pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, ws: &str) -> HandlerResult {
     use crate::ingest::{self, AccountInfo};
     super::workspace_must_exist(ctx, ws).await?;
-    let body = super::json_body(req).await?;
-    let rows = body.get("rows").and_then(Value::as_array).ok_or(FieldError { field: "rows".into(), reason: "is required: an array of metric facts".into() })?;
+    let body = super::read_json(req, crate::request_body::MAX_INGEST_BODY_BYTES, false).await?;
+    let obj = body.as_object().ok_or(FieldError { field: "body".into(), reason: "must be a JSON object with a rows array".into() })?;
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "rows") {
+        return Err(FieldError { field: crate::problem::excerpt(k), reason: "unknown field; allowed: rows".into() }.into());
+    }
+    let rows = obj.get("rows").and_then(Value::as_array).ok_or(FieldError { field: "rows".into(), reason: "is required: an array of metric facts".into() })?;
     if rows.is_empty() || rows.len() > ingest::MAX_ROWS {
         return Err(FieldError { field: "rows".into(), reason: format!("must hold 1 to {} facts", ingest::MAX_ROWS) }.into());
     }
@@ -41,17 +45,29 @@ pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, w
             Err(e) => rejected.push(e),
         }
     }
+    if good.is_empty() {
+        // Nothing to keep: the batch is refused as a problem, with the per-row report in it.
+        let p = crate::problem::Problem::new(
+            "ingest-rejected",
+            "Every Row Was Rejected",
+            422,
+            format!("all {} rows were rejected; see errors for each row's index, field and reason", rejected.len()),
+        )
+        .with_extension("accepted", json!(0))
+        .with_extension("rejected", json!(rejected.len()))
+        .with_extension("errors", json!(rejected));
+        return Err(p.into());
+    }
     let sql = ingest::upsert_sql();
     let mut stmts = Vec::new();
     for chunk in good.chunks(1_000) {
         stmts.push(db.prepare(&sql).bind(&[text(&Value::Array(chunk.to_vec()).to_string())])?);
     }
-    let mut audit = crate::audit::AuditEntry::new("ingest_metrics", &principal.actor(), &ctx.correlation_id, crate::audit::Outcome::Succeeded);
+    let mut audit = crate::audit::AuditEntry::by("ingest_metrics", principal, &ctx.correlation_id, crate::audit::Outcome::Succeeded);
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some("execute_low".into());
     audit.after = Some(json!({ "accepted": good.len(), "rejected": rejected.len() }));
     stmts.push(crate::runtime::d1::audit_statement(&db, &audit, &now)?);
     db.batch(stmts).await?;
-    let status = if good.is_empty() { 422 } else { 200 };
-    json_response(status, &json!({ "accepted": good.len(), "rejected": rejected.len(), "errors": rejected }))
+    json_response(200, &json!({ "accepted": good.len(), "rejected": rejected.len(), "errors": rejected }))
 }

@@ -39,11 +39,14 @@ fn graph(
     client_for(&ctx.env, token).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
 }
 
-/// Asks Meta about a token with the app's own token.
+/// Asks Meta about a token with the app's own token. The token under inspection goes in a POST
+/// body (Graph's `method=GET` override), never in a URL, where proxies and logs would see it.
 async fn inspect(ctx: &RequestContext, token: &str) -> Result<TokenHealth, HandlerError> {
     let app = app_token(ctx)?;
-    let (body, _) =
-        graph(ctx, &app)?.get("debug_token", &[("input_token".to_string(), token.to_string())]).await.map_err(|f| HandlerError::from(graph_problem(&f)))?;
+    let (body, _) = graph(ctx, &app)?
+        .get_in_body("debug_token", &[("input_token".to_string(), token.to_string())])
+        .await
+        .map_err(|f| HandlerError::from(graph_problem(&f)))?;
     Ok(token_health::from_debug_token(&body))
 }
 
@@ -54,7 +57,15 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], HandlerError> {
 }
 
 /// Seals the token and stores the integration with its audit row, in one batch.
-async fn store_integration(ctx: &RequestContext, actor: &str, workspace_id: &str, kind: &str, token: &str, health: &TokenHealth) -> HandlerResult {
+async fn store_integration(
+    ctx: &RequestContext,
+    actor: &str,
+    member_id: Option<&str>,
+    workspace_id: &str,
+    kind: &str,
+    token: &str,
+    health: &TokenHealth,
+) -> HandlerResult {
     if !health.usable() {
         let why = health.error.clone().unwrap_or_else(|| format!("missing scopes: {}", health.missing_scopes.join(", ")));
         return Err(Problem::invalid_field("access_token", format!("Meta does not accept this token for ads work ({why})")).into());
@@ -70,6 +81,7 @@ async fn store_integration(ctx: &RequestContext, actor: &str, workspace_id: &str
         "scopes": health.scopes, "created_at": now, "updated_at": now,
     });
     let mut audit = AuditEntry::new("connect_meta", actor, &ctx.correlation_id, Outcome::Succeeded);
+    audit.actor_member_id = member_id.map(str::to_string);
     audit.workspace_id = Some(workspace_id.to_string());
     audit.external_id = Some(id.clone());
     audit.risk_tier = Some("execute_high".into());
@@ -110,14 +122,16 @@ pub async fn connect_system_user(req: Request, ctx: &RequestContext, principal: 
     let health = inspect(ctx, token).await?;
     // Meta says what kind of token it is: a system user's, or a person's (which expires).
     let kind = if health.token_type.as_deref() == Some("SYSTEM_USER") { "system_user" } else { "oauth_user" };
-    store_integration(ctx, &principal.actor(), workspace_id, kind, token, &health).await
+    store_integration(ctx, &principal.actor(), principal.member_id(), workspace_id, kind, token, &health).await
 }
 
 fn callback_url(req_url: &worker::Url) -> String {
     format!("{}/v1/meta/connect/callback", req_url.origin().ascii_serialization())
 }
 
-/// `GET /v1/meta/connect/start?workspace_id=...`: Meta's dialog URL with a signed, expiring state.
+/// `GET /v1/meta/connect/start?workspace_id=...`: Meta's dialog URL with a signed, expiring
+/// state, and a cookie that binds the flow to this browser: the callback completes only where
+/// that cookie comes back, so a dialog URL seen by someone else is useless to them.
 pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Principal) -> HandlerResult {
     let url = req.url()?;
     let ws = url.query_pairs().find(|(k, _)| k == "workspace_id").map(|(_, v)| v.into_owned());
@@ -130,7 +144,8 @@ pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Prin
     let app_id =
         ctx.var("META_APP_ID").ok_or_else(|| HandlerError::from(Problem::new("meta-misconfigured", "Meta Misconfigured", 500, "META_APP_ID is not set")))?;
     let nonce = hex::encode(random_bytes::<8>()?);
-    let state = crate::oauth_state::sign(&secret, &ws, now_millis() / 1_000, &nonce);
+    let binding = hex::encode(random_bytes::<24>()?);
+    let state = crate::oauth_state::sign(&secret, &ws, now_millis() / 1_000, &nonce, &binding);
     let dialog_base = ctx.var("META_DIALOG_BASE_URL").unwrap_or_else(|| "https://www.facebook.com".into());
     let version = ctx.var("META_API_VERSION").unwrap_or_else(|| crate::config::DEFAULT_META_API_VERSION.into());
     let mut dialog = worker::Url::parse(&format!("{}/{version}/dialog/oauth", dialog_base.trim_end_matches('/')))
@@ -141,7 +156,13 @@ pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Prin
         .append_pair("redirect_uri", &callback_url(&url))
         .append_pair("state", &state)
         .append_pair("scope", "ads_management,ads_read,business_management");
-    json_response(200, &json!({ "url": dialog.to_string(), "expires_in": crate::oauth_state::LIFETIME_SECS }))
+    let mut resp = worker::Response::from_json(&json!({
+        "url": dialog.to_string(), "expires_in": crate::oauth_state::LIFETIME_SECS,
+        "note": "open the url in the browser that made this request: the callback checks the cookie set here",
+    }))?;
+    resp.headers_mut().set("Set-Cookie", &crate::oauth_state::binding_cookie(&binding))?;
+    resp.headers_mut().set("Cache-Control", "no-store")?;
+    Ok(resp)
 }
 
 /// `GET /v1/meta/connect/callback?code=...&state=...`: Meta redirects the admin's browser here.
@@ -165,7 +186,10 @@ pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerRes
     let secret = ctx
         .var("ADGATE_STATE_SECRET")
         .ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
-    let ws = crate::oauth_state::verify(&secret, &state, now_millis() / 1_000).map_err(|why| HandlerError::from(Problem::invalid_field("state", why)))?;
+    let cookies = req.headers().get("Cookie").ok().flatten();
+    let binding = crate::oauth_state::binding_from_cookies(cookies.as_deref());
+    let ws =
+        crate::oauth_state::verify(&secret, &state, now_millis() / 1_000, binding).map_err(|why| HandlerError::from(Problem::invalid_field("state", why)))?;
     let app_id = ctx.var("META_APP_ID").unwrap_or_default();
     let app_secret = ctx.var("META_APP_SECRET").unwrap_or_default();
     let client = graph(ctx, &app_token(ctx)?)?;
@@ -191,7 +215,7 @@ pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerRes
         .map_err(|f| HandlerError::from(graph_problem(&f)))?;
     let long = long["access_token"].as_str().ok_or_else(|| HandlerError::Internal("token exchange returned no token".into()))?.to_string();
     let health = inspect(ctx, &long).await?;
-    store_integration(ctx, "meta-oauth", &ws, "oauth_user", &long, &health).await
+    store_integration(ctx, "meta-oauth", None, &ws, "oauth_user", &long, &health).await
 }
 
 #[derive(Deserialize)]
@@ -252,6 +276,9 @@ fn is_auth_failure(e: &HandlerError) -> bool {
 pub enum GraphCall<'a> {
     /// One object (GET).
     Object(&'a str),
+    /// One object read to prove the integration sees it, before it is bound to anyone here:
+    /// charged to the integration's own gate (`int:{id}`), not to the object's account.
+    Verify(&'a str),
     /// Every page of an edge (GET).
     AllPages(&'a str),
     /// A write: POST or DELETE.
@@ -269,6 +296,10 @@ pub async fn call_through(ctx: &RequestContext, scope: &Scope<'_>, call: GraphCa
         match call {
             GraphCall::AllPages(path) => meta_events::all_pages(ctx, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls)),
             GraphCall::Object(path) => meta_events::call(ctx, scope, &client, "GET", path, params).await.map(|v| (v, 1)),
+            GraphCall::Verify(path) => {
+                super::gate::admit_graph_call(&ctx.env, &format!("int:{iid}")).await?;
+                meta_events::call(ctx, scope, &client, "GET", path, params).await.map(|v| (v, 1))
+            }
             GraphCall::Write(method, path) => meta_events::call(ctx, scope, &client, method, path, params).await.map(|v| (v, 1)),
         }
     };
@@ -311,14 +342,24 @@ pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: 
 }
 
 /// Binds an account the integration can see, with the currency and time zone Meta reports.
+/// Everything that can be refused from D1 is refused first (an account another workspace
+/// holds, or this one already has), and the one Graph call that proves access is charged to
+/// the caller's own integration, never to the account's gate: a refused or failed bind costs
+/// the account's owner nothing.
 pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str, integration_id: &str) -> HandlerResult {
     let body = json_body(req).await?;
-    let raw = body.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
+    let obj = body.as_object().ok_or(FieldError { field: "body".into(), reason: "must be a JSON object".into() })?;
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "account_id") {
+        return Err(FieldError { field: crate::problem::excerpt(k), reason: "unknown field; allowed: account_id".into() }.into());
+    }
+    let raw = obj.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
     let account = records::normalise_account_id(raw)
         .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
-    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
+    super::workspace_must_exist(ctx, workspace_id).await?;
+    super::workspaces::refuse_verified_binding(ctx, workspace_id, &account).await?;
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
-    let (meta, _) = read_through(ctx, &scope, &format!("act_{account}"), &fields, false).await?;
+    let (meta, _) = call_through(ctx, &scope, GraphCall::Verify(&format!("act_{account}")), &fields).await?;
     let new = NewAdAccount {
         account_id: account,
         name: meta["name"].as_str().unwrap_or("").to_string(),

@@ -11,6 +11,7 @@ mod health;
 mod ingest;
 pub(crate) mod integrations;
 mod ledgers;
+mod members;
 mod meta;
 pub(crate) mod meta_events;
 pub(crate) mod sync;
@@ -106,13 +107,22 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Admin(param(0)))?;
             api_keys::list(ctx, param(0)).await
         }
+        Route::CreateMember => members::create(req, ctx, p, param(0)).await,
+        Route::ListMembers => {
+            need(Need::Admin(param(0)))?;
+            members::list(ctx, param(0)).await
+        }
         Route::RevokeApiKey => {
             need(Need::Admin(param(0)))?;
             api_keys::revoke(ctx, p, param(0), param(1)).await
         }
         Route::AccountFromMeta => integrations::account_from_meta(ctx, p, param(0)).await,
         Route::GateState => gate::state(ctx, p, param(0)).await,
-        Route::GateAdmit => gate::admit(ctx, p, param(0)).await,
+        Route::GateAdmit => {
+            // Spending an account's budget by hand is for platform operators only.
+            need(Need::Bootstrap)?;
+            gate::admit(ctx, p, param(0)).await
+        }
         Route::ListCronRuns => {
             need(Need::Bootstrap)?;
             ledgers::cron_runs(&req, ctx).await
@@ -128,6 +138,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::Reject => approvals::reject(ctx, p, param(0)).await,
         Route::ListApprovals => {
             need(Need::Admin(param(0)))?;
+            workspace_must_exist(ctx, param(0)).await?;
             approvals::list(ctx, param(0)).await
         }
         Route::ConnectSystemUser => {
@@ -168,7 +179,8 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
 
 /// Resolves the bearer key: the bootstrap admin key (from the `ADGATE_BOOTSTRAP_KEY` secret,
 /// compared in constant time), or a workspace key found by its SHA-256 hash. Unknown or revoked
-/// keys are 401; the key itself is never logged or echoed.
+/// keys are 401, or 429 once the client has spent its budget of failures (a valid key is
+/// always evaluated first, so it is never refused); the key itself is never logged or echoed.
 async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, HandlerError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let presented = auth::bearer_token(header.as_deref()).ok_or_else(|| HandlerError::from(Problem::unauthorized()))?;
@@ -177,13 +189,37 @@ async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, 
             return Ok(Principal::Bootstrap);
         }
     }
-    api_keys::principal_for(ctx, presented).await?.ok_or_else(|| Problem::unauthorized().into())
+    if let Some(p) = api_keys::principal_for(ctx, presented).await? {
+        return Ok(p);
+    }
+    let client = crate::auth_throttle::client_key(req.headers().get("CF-Connecting-IP").ok().flatten().as_deref());
+    match gate::auth_failure(&ctx.env, &client).await {
+        Some(wait_ms) => {
+            Err(Problem::rate_limited("too many failed authentications from this client; wait before trying again", (wait_ms as u64).div_ceil(1_000).max(1))
+                .into())
+        }
+        None => Err(Problem::unauthorized().into()),
+    }
 }
 
 pub use workspaces::workspace_must_exist;
 
-/// Reads a JSON request body, answering 400 (not 500) when it is not JSON.
-async fn json_body(mut req: Request) -> Result<serde_json::Value, HandlerError> {
-    let text = req.text().await?;
-    serde_json::from_str(&text).map_err(|e| Problem::bad_request(format!("the request body is not valid JSON: {e}")).into())
+/// Reads a JSON body of at most `max` bytes: 413 above it, 415 unless declared JSON, 400 when
+/// it does not parse. An empty body is `{}` when `allow_empty`.
+async fn read_json(mut req: Request, max: usize, allow_empty: bool) -> Result<serde_json::Value, HandlerError> {
+    use crate::request_body;
+    request_body::check_declared_length(req.headers().get("Content-Length").ok().flatten().as_deref(), max)?;
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let bytes = req.bytes().await?;
+    Ok(request_body::parse_json(content_type.as_deref(), &bytes, max, allow_empty)?)
+}
+
+/// A JSON body (required) within the default size.
+async fn json_body(req: Request) -> Result<serde_json::Value, HandlerError> {
+    read_json(req, crate::request_body::MAX_JSON_BODY_BYTES, false).await
+}
+
+/// A JSON body within the default size, `{}` when there is none.
+async fn json_body_or_empty(req: Request) -> Result<serde_json::Value, HandlerError> {
+    read_json(req, crate::request_body::MAX_JSON_BODY_BYTES, true).await
 }

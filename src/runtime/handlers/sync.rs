@@ -114,7 +114,7 @@ fn date_field(body: &Map<String, Value>, field: &str) -> Result<Option<chrono::N
 /// `POST /v1/accounts/{id}/sync` with `{"kind": "structure"|"insights"|"all", "since", "until"}`.
 pub async fn manual(req: Request, ctx: &RequestContext, principal: &Principal, raw: &str) -> HandlerResult {
     let (account, row) = visible_account(ctx, principal, raw).await?;
-    let body = schema::validate(MANUAL_SYNC, &[], &super::actions::json_body_or_empty(req).await?)?;
+    let body = schema::validate(MANUAL_SYNC, &[], &super::json_body_or_empty(req).await?)?;
     let kinds: &[SyncKind] = match body.get("kind").and_then(Value::as_str).unwrap_or("all") {
         "all" => &[SyncKind::Structure, SyncKind::InsightsResync],
         "structure" => &[SyncKind::Structure],

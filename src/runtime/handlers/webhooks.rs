@@ -30,19 +30,51 @@ pub struct WebhookMessage {
 
 /// `POST /webhooks/meta`: verified against the raw body before anything is parsed or stored,
 /// then handed to the webhook queue (durable) and acknowledged at once; the queue's consumer
-/// deduplicates, stores and re-syncs (`process`).
+/// deduplicates, stores and re-syncs (`process`). A delivery of any size up to
+/// `MAX_NOTIFICATION_BYTES` is split into pieces that each fit a queue message (every change
+/// keeps its dedupe key), so a large batch is never answered 500 and dropped by Meta.
 pub async fn notification(mut req: Request, ctx: &RequestContext) -> HandlerResult {
+    use crate::webhooks::{MAX_NOTIFICATION_BYTES, MAX_PIECE_BYTES};
+    crate::request_body::check_declared_length(req.headers().get("Content-Length").ok().flatten().as_deref(), MAX_NOTIFICATION_BYTES)?;
     let body = req.bytes().await?;
+    if body.len() > MAX_NOTIFICATION_BYTES {
+        return Err(crate::request_body::too_large(MAX_NOTIFICATION_BYTES).into());
+    }
     let secret = ctx.var("META_APP_SECRET").unwrap_or_default();
     let signature = req.headers().get("X-Hub-Signature-256").ok().flatten();
     if secret.is_empty() || !crate::webhooks::signature_valid(&secret, &body, signature.as_deref()) {
         return Err(Problem::new("bad-signature", "Bad Signature", 401, "X-Hub-Signature-256 is missing or does not match the body").into());
     }
-    let text_body = String::from_utf8(body).map_err(|_| HandlerError::from(Problem::bad_request("the notification is not UTF-8")))?;
-    let parsed: Value = serde_json::from_str(&text_body).map_err(|e| HandlerError::from(Problem::bad_request(format!("the notification is not JSON: {e}"))))?;
+    let parsed: Value = serde_json::from_slice(&body).map_err(|e| HandlerError::from(Problem::bad_request(format!("the notification is not JSON: {e}"))))?;
     let changes = crate::webhooks::changes(&parsed).map_err(|e| HandlerError::from(Problem::bad_request(e)))?;
-    ctx.env.queue("WEBHOOK_QUEUE")?.send(WebhookMessage { webhook: text_body, received_at: now_iso() }).await?;
+    let pieces =
+        crate::webhooks::split(&parsed, MAX_PIECE_BYTES).map_err(|e| HandlerError::from(Problem::new("payload-too-large", "Payload Too Large", 413, e)))?;
+    let received_at = now_iso();
+    let messages: Vec<WebhookMessage> = pieces.into_iter().map(|webhook| WebhookMessage { webhook, received_at: received_at.clone() }).collect();
+    send_in_batches(&ctx.env.queue("WEBHOOK_QUEUE")?, messages).await?;
     json_response(200, &json!({ "received": changes.len() }))
+}
+
+/// Sends messages in batches within the Queues limits (100 messages, 256 KB a batch). If one
+/// batch fails the delivery is answered 500 and Meta retries it; what was already queued is
+/// deduplicated by the consumer.
+async fn send_in_batches(queue: &worker::Queue, messages: Vec<WebhookMessage>) -> worker::Result<()> {
+    const MAX_BATCH_BYTES: usize = 200_000;
+    let mut batch = Vec::new();
+    let mut size = 0;
+    for m in messages {
+        let len = serde_json::to_string(&m).map(|t| t.len()).unwrap_or(MAX_BATCH_BYTES) + 100;
+        if !batch.is_empty() && (batch.len() == 100 || size + len > MAX_BATCH_BYTES) {
+            queue.send_batch(std::mem::take(&mut batch)).await?;
+            size = 0;
+        }
+        size += len;
+        batch.push(m);
+    }
+    if !batch.is_empty() {
+        queue.send_batch(batch).await?;
+    }
+    Ok(())
 }
 
 /// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
@@ -96,7 +128,9 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
             .bind(&[text(&account)])?
             .first::<Value>(None)
             .await?;
-        let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else { continue };
+        let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else {
+            continue;
+        };
         let kind = if kind == "leads" { SyncKind::Leads } else { SyncKind::Structure };
         messages.push(SyncMessage {
             v: SCHEMA_VERSION,

@@ -290,6 +290,21 @@ impl Gateway {
         self.request(method, path, &[("Authorization", &auth)], text.as_deref())
     }
 
+    /// Adds a member (a person of its own) to `ws` with the bootstrap key; returns its first key.
+    pub fn member_key(&self, ws: &str, role: &str) -> String {
+        self.new_member(ws, role).1
+    }
+
+    /// Adds a member with the bootstrap key; returns (member id, its first key).
+    pub fn new_member(&self, ws: &str, role: &str) -> (String, String) {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = json!({"name": format!("{role} {n}"), "email": format!("{role}{n}@example.test"), "role": role});
+        let r = self.admin("POST", &format!("/v1/workspaces/{ws}/members"), Some(&body));
+        assert_eq!(r.status, 201, "{}", r.text);
+        (r.body["member"]["id"].as_str().unwrap().to_string(), r.body["key"]["key"].as_str().unwrap().to_string())
+    }
+
     /// A read-only connection to the local D1 database file.
     pub fn d1(&self) -> rusqlite::Connection {
         let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
@@ -393,10 +408,9 @@ impl Connected {
         Connected { sim, gw, ws }
     }
 
-    /// A new workspace API key with this role.
+    /// The key of a new member (a person of its own) with this role.
     pub fn key(&self, role: &str) -> String {
-        let r = self.gw.admin("POST", &format!("/v1/workspaces/{}/api-keys", self.ws), Some(&json!({"role": role})));
-        r.body["key"].as_str().unwrap_or_else(|| panic!("{}", r.text)).to_string()
+        self.gw.member_key(&self.ws, role)
     }
 
     /// Connects a Meta token as an integration and returns its id.

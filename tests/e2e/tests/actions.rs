@@ -56,8 +56,7 @@ fn the_registry_lists_actions_with_tiers_and_schemas_and_roles_are_enforced() {
     let boot = s.gw.admin("POST", "/v1/actions/admin_meta_ads_governance/list_meta_integrations", Some(&json!({})));
     assert_eq!(boot.body["field"], "workspace_id");
     let other = s.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let other_admin =
-        s.gw.admin("POST", &format!("/v1/workspaces/{other}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
+    let other_admin = s.gw.member_key(&other, "admin");
     let cross = call(&s.gw, &other_admin, "get_audit_events", None, json!({"workspace_id": s.ws}));
     assert_eq!(cross.status, 403);
 }

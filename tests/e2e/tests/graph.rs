@@ -97,9 +97,14 @@ fn the_oauth_dialog_and_callback_store_a_long_lived_token() {
     let callback = back.header("location").unwrap().to_string();
     let path = callback.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap();
 
+    // The browser that asked carries the binding cookie back; nobody else has it.
+    let cookie = start.header("set-cookie").and_then(|c| c.split(';').next()).unwrap().to_string();
+    let browser = |p: &str| gw.request("GET", p, &[("Cookie", &cookie)], None);
     let tampered = path.replace("state=", "state=x");
-    assert_eq!(gw.get(&tampered).status, 422);
-    let done = gw.get(&path);
+    assert_eq!(browser(&tampered).status, 422);
+    let stolen = gw.get(&path);
+    assert_eq!((stolen.status, stolen.body["field"].as_str()), (422, Some("state")), "a dialog URL completed elsewhere: {}", stolen.text);
+    let done = browser(&path);
     assert_eq!(done.status, 201, "{}", done.text);
     assert_eq!(done.body["integration"]["kind"], "oauth_user");
     let expires = done.body["token_health"]["expires_at"].as_i64().unwrap();
@@ -108,12 +113,11 @@ fn the_oauth_dialog_and_callback_store_a_long_lived_token() {
     let exchanges: Vec<_> = sim.ledger().into_iter().filter(|e| e["endpoint"] == "/oauth/access_token").collect();
     assert_eq!(exchanges.len(), 2, "code exchange, then fb_exchange_token");
     assert!(exchanges.iter().all(|e| e["method"] == "POST" && e["params"]["client_secret"] == "<redacted>"), "the app secret travels in a POST body");
-    assert_eq!(gw.get(&path).status, 400, "a code works once");
+    assert_eq!(browser(&path).status, 400, "a code works once");
 
     let other = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Other", "currency": "USD"})));
     let other_ws = other.body["id"].as_str().unwrap();
-    let admin_key = gw.admin("POST", &format!("/v1/workspaces/{other_ws}/api-keys"), Some(&json!({"role": "admin"})));
-    let auth = format!("Bearer {}", admin_key.body["key"].as_str().unwrap());
+    let auth = format!("Bearer {}", gw.member_key(other_ws, "admin"));
     let r = gw.request("GET", &format!("/v1/meta/connect/start?workspace_id={ws}"), &[("Authorization", &auth)], None);
     assert_eq!(r.status, 403, "another workspace's admin cannot connect this one");
 }

@@ -23,17 +23,26 @@ fn key(gw: &Gateway, caller: Option<&str>, ws: &str, role: &str) -> Resp {
     }
 }
 
+/// Adds a member (a person) and returns the response; its first key is under `key`.
+fn member(gw: &Gateway, caller: Option<&str>, ws: &str, role: &str, email: &str) -> Resp {
+    let body = json!({"name": format!("{role} of {ws}"), "email": email, "role": role, "key_label": format!("{role} key")});
+    match caller {
+        None => gw.admin("POST", &format!("/v1/workspaces/{ws}/members"), Some(&body)),
+        Some(k) => with_key(gw, k, "POST", &format!("/v1/workspaces/{ws}/members"), Some(body)),
+    }
+}
+
 #[test]
 fn keys_are_shown_once_hashed_at_rest_and_enforce_role_and_workspace() {
     let gw = Gateway::start("identity");
     let (a, b) = (workspace(&gw, "Alpha"), workspace(&gw, "Beta"));
-    let created = key(&gw, None, &a, "admin");
+    let created = member(&gw, None, &a, "admin", "ann@alpha.test");
     assert_eq!(created.status, 201, "{}", created.text);
-    let admin_a = created.body["key"].as_str().unwrap().to_string();
-    let admin_a_id = created.body["id"].as_str().unwrap().to_string();
-    assert!(admin_a.starts_with(created.body["prefix"].as_str().unwrap()));
-    let recruiter_a = key(&gw, Some(&admin_a), &a, "recruiter").body["key"].as_str().unwrap().to_string();
-    let admin_b = key(&gw, None, &b, "admin").body["key"].as_str().unwrap().to_string();
+    let admin_a = created.body["key"]["key"].as_str().unwrap().to_string();
+    let admin_a_id = created.body["key"]["id"].as_str().unwrap().to_string();
+    assert!(admin_a.starts_with(created.body["key"]["prefix"].as_str().unwrap()));
+    let recruiter_a = member(&gw, Some(&admin_a), &a, "recruiter", "rob@alpha.test").body["key"]["key"].as_str().unwrap().to_string();
+    let admin_b = member(&gw, None, &b, "admin", "bea@beta.test").body["key"]["key"].as_str().unwrap().to_string();
 
     // At rest: the hash, never the key; listings never show either.
     let rows = gw.query("SELECT key_hash, prefix, role FROM api_keys WHERE workspace_id = ?1 ORDER BY role", &[&a]);
@@ -49,6 +58,7 @@ fn keys_are_shown_once_hashed_at_rest_and_enforce_role_and_workspace() {
     let r = with_key(&gw, &recruiter_a, "POST", &format!("/v1/workspaces/{a}/ad-accounts"), Some(bind.clone()));
     assert_eq!((r.status, r.content_type.as_str()), (403, "application/problem+json"), "{}", r.text);
     assert_eq!(key(&gw, Some(&recruiter_a), &a, "admin").status, 403, "a recruiter cannot mint keys");
+    assert_eq!(member(&gw, Some(&recruiter_a), &a, "recruiter", "x@alpha.test").status, 403, "nor add members");
     let r = with_key(&gw, &admin_a, "POST", &format!("/v1/workspaces/{a}/ad-accounts"), Some(bind));
     assert_eq!(r.status, 201, "{}", r.text);
     let audit = gw.query("SELECT actor FROM audit_log WHERE action = 'bind_ad_account'", &[]);
@@ -57,8 +67,9 @@ fn keys_are_shown_once_hashed_at_rest_and_enforce_role_and_workspace() {
     // Workspaces.
     assert_eq!(with_key(&gw, &admin_b, "GET", &format!("/v1/workspaces/{a}"), None).status, 403);
     assert_eq!(with_key(&gw, &admin_b, "GET", &format!("/v1/workspaces/{a}/ad-accounts"), None).status, 403);
-    assert_eq!(with_key(&gw, &admin_b, "POST", "/v1/ad-accounts/act_7001/gate/admit", None).status, 404);
-    assert_eq!(with_key(&gw, &admin_a, "POST", "/v1/ad-accounts/act_7001/gate/admit", None).status, 200);
+    assert_eq!(with_key(&gw, &admin_b, "POST", "/v1/ad-accounts/act_7001/gate/admit", None).status, 403);
+    assert_eq!(with_key(&gw, &admin_a, "POST", "/v1/ad-accounts/act_7001/gate/admit", None).status, 403, "spending a budget by hand is for operators");
+    assert_eq!(gw.admin("POST", "/v1/ad-accounts/act_7001/gate/admit", None).status, 200);
     assert_eq!(with_key(&gw, &admin_a, "POST", "/v1/workspaces", Some(json!({"name": "x", "currency": "USD"}))).status, 403);
     assert_eq!(with_key(&gw, &admin_a, "GET", "/v1/cron-runs", None).status, 403, "platform ledgers need the bootstrap key");
 

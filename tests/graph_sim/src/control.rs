@@ -337,13 +337,17 @@ async fn counters(State(s): State<Shared>) -> Json<Value> {
 /// Ground truth: ad-level daily totals as the generator defines them, for tests to compare with.
 async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Response {
     let st = s.lock().unwrap();
-    let Some(account) = q.get("account_id").map(|a| a.trim_start_matches("act_").to_string()) else { return bad("account_id is required") };
+    let Some(account) = q.get("account_id").map(|a| a.trim_start_matches("act_").to_string()) else {
+        return bad("account_id is required");
+    };
     if !st.accounts.contains_key(&account) {
         return bad("no such account");
     }
     let today = insights::account_today(&st, &account);
     let parse = |k: &str| q.get(k).and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok());
-    let (Some(since), Some(until)) = (parse("since"), parse("until")) else { return bad("since and until (YYYY-MM-DD) are required") };
+    let (Some(since), Some(until)) = (parse("since"), parse("until")) else {
+        return bad("since and until (YYYY-MM-DD) are required");
+    };
     let query = Query {
         level: Level::Ad,
         since,
@@ -383,7 +387,9 @@ struct Delivery {
 
 async fn set_delivery(State(s): State<Shared>, Path(id): Path<String>, Json(d): Json<Delivery>) -> Response {
     let mut st = s.lock().unwrap();
-    let Some(n) = st.nodes.get_mut(&id) else { return bad("no such object") };
+    let Some(n) = st.nodes.get_mut(&id) else {
+        return bad("no such object");
+    };
     n.delivery_override = d.effective_status;
     let account = n.account_id.clone();
     crate::webhooks::object_changed(&mut st, &account, &id, "updated");
@@ -472,7 +478,9 @@ struct LeadSpec {
 
 async fn create_lead(State(s): State<Shared>, Json(l): Json<LeadSpec>) -> Response {
     let mut st = s.lock().unwrap();
-    let Some(form) = st.nodes.get(&l.form_id).filter(|n| n.kind == Kind::LeadForm).cloned() else { return bad("no such form") };
+    let Some(form) = st.nodes.get(&l.form_id).filter(|n| n.kind == Kind::LeadForm).cloned() else {
+        return bad("no such form");
+    };
     let now = st.now();
     let id =
         node(&mut st, Kind::Lead, &form.account_id, Some(&form.id), None, json!({ "form_id": form.id, "ad_id": l.ad_id, "field_data": l.field_data }), now);

@@ -66,7 +66,13 @@ pub fn ad_day(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate) -> Met
     let age = (today - day).num_days();
     let lag = store.attribution_lag_days.max(1);
     // Conversions arrive late: a fraction (age+1)/lag has been attributed so far.
-    let matured = |n: i64| if age + 1 >= lag { n } else { n * (age + 1) / lag };
+    let matured = |n: i64| {
+        if age + 1 >= lag {
+            n
+        } else {
+            n * (age + 1) / lag
+        }
+    };
     let mut m = Metrics { impressions, reach, clicks, link_clicks, spend_cents, ..Default::default() };
     for (action, fin) in [("lead", leads_final), ("link_click", link_clicks), ("purchase", purchases_final)] {
         let total = if action == "link_click" { fin } else { matured(fin) };

@@ -38,6 +38,41 @@ fn positive_money(p: &Params, key: &str) -> GraphResult<Option<i64>> {
     }
 }
 
+/// Meta's cap on one budget: the equivalent of 1 million USD ("the daily budget limit ... was
+/// already enforced at 1 million USD"; lifetime budgets since March 2017), in the account's
+/// minor units. Rough rates suffice: the point is that absurd amounts are refused.
+pub fn budget_cap_minor(currency: &str) -> i64 {
+    let (usd_rate, digits): (f64, u32) = match currency {
+        "USD" => (1.0, 2),
+        "EUR" => (0.92, 2),
+        "GBP" => (0.79, 2),
+        "CAD" => (1.36, 2),
+        "AUD" => (1.52, 2),
+        "INR" => (84.0, 2),
+        "BRL" => (5.4, 2),
+        "MXN" => (17.0, 2),
+        "JPY" => (150.0, 0),
+        "KRW" => (1_400.0, 0),
+        _ => (100.0, 2),
+    };
+    (1_000_000.0 * usd_rate) as i64 * 10_i64.pow(digits)
+}
+
+/// Refuses a budget above Meta's cap, as Meta does (ADPRO2__CAMPAIGN_BUDGET_TOO_HIGH).
+fn within_cap(store: &Store, account_id: &str, p: &Params) -> GraphResult<()> {
+    let currency = store.accounts.get(account_id).map(|a| a.currency.as_str()).unwrap_or("USD");
+    let cap = budget_cap_minor(currency);
+    for key in ["daily_budget", "lifetime_budget"] {
+        if positive_money(p, key)?.is_some_and(|n| n > cap) {
+            return Err(GraphError::invalid_param("Invalid parameter").subcode(1_885_261).user(
+                "Budget Too High",
+                &format!("The {key} is above the maximum of {cap} (in the account's minor currency unit) for an ad account in {currency}."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn live_parent(store: &Store, account_id: &str, id: &str, kind: Kind, param: &str) -> GraphResult<Node> {
     match store.nodes.get(id) {
         Some(n) if n.kind == kind && n.account_id == account_id && n.status() != "DELETED" => Ok(n.clone()),
@@ -89,6 +124,7 @@ pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphRe
     if let Some(k) = READ_ONLY.iter().find(|k| p.get(k).is_some()) {
         return Err(GraphError::invalid_param(format!("(#100) Param {k} cannot be set")));
     }
+    within_cap(store, account_id, p)?;
     let mut fields = Map::new();
     let (mut campaign_id, mut adset_id) = (None, None);
     match kind {
@@ -205,6 +241,7 @@ pub fn apply_update(store: &Store, node: &Node, p: &Params) -> GraphResult<Node>
     if let Some(k) = READ_ONLY.iter().chain(["campaign_id", "adset_id", "objective"].iter()).find(|k| p.get(k).is_some()) {
         return Err(GraphError::invalid_param(format!("(#100) Param {k} cannot be changed on an existing object")));
     }
+    within_cap(store, &node.account_id, p)?;
     let mut next = node.clone();
     if node.kind.has_status() {
         one_of(p, "status", SETTABLE_STATUS)?;

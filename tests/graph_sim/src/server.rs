@@ -60,7 +60,18 @@ fn redacted(params: &Params) -> Value {
     Value::Object(m)
 }
 
+/// The names of the parameters a call carried in its URL (values are never kept), so tests can
+/// check that no secret travelled in a URL.
+fn query_keys(query: Option<&str>) -> Vec<String> {
+    query.map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, _)| k.into_owned()).collect()).unwrap_or_default()
+}
+
 pub fn record(store: &mut Store, method: &str, path: &str, params: Value, status: u16, code: Option<i64>, batch: bool) {
+    record_with_query(store, method, path, params, status, code, batch, Vec::new());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_with_query(store: &mut Store, method: &str, path: &str, params: Value, status: u16, code: Option<i64>, batch: bool, query_keys: Vec<String>) {
     let endpoint = endpoint_of(path);
     *store.counters.entry(format!("{method} /{endpoint}")).or_default() += 1;
     store.seq += 1;
@@ -74,6 +85,7 @@ pub fn record(store: &mut Store, method: &str, path: &str, params: Value, status
         status,
         error_code: code,
         batch,
+        query_keys,
     };
     store.ledger.push(entry);
 }
@@ -105,7 +117,7 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
         _ => ("v26.0".to_string(), raw_path.clone()),
     };
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let params = match Params::parse(uri.query(), content_type.as_deref(), &body) {
+    let mut params = match Params::parse(uri.query(), content_type.as_deref(), &body) {
         Ok(p) => p,
         Err(e) => {
             let mut s = store.lock().unwrap();
@@ -113,7 +125,16 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             return json_response(e.http_status, &e.to_json(&trace), vec![]);
         }
     };
-    let method_s = method.as_str().to_string();
+    let mut method_s = method.as_str().to_string();
+    // Graph's method override: a POST with `method=GET` (or DELETE) is served as that method,
+    // so large or sensitive parameters can travel in the body instead of the URL.
+    if method_s == "POST" {
+        if let Some(m) = params.str("method").map(str::to_ascii_uppercase).filter(|m| m == "GET" || m == "DELETE") {
+            params.remove("method");
+            method_s = m;
+        }
+    }
+    let in_url = query_keys(uri.query());
 
     // Webhook subscriptions need an outbound handshake, so they run outside the store lock.
     if path.ends_with("/subscriptions") {
@@ -182,7 +203,7 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             };
             let mut s = store.lock().unwrap();
             let trace = fbtrace(&mut s);
-            record(&mut s, &method_s, &path, redacted(&params), err.http_status, Some(err.code), false);
+            record_with_query(&mut s, &method_s, &path, redacted(&params), err.http_status, Some(err.code), false, in_url);
             let hs = usage::headers(&mut s, None, false);
             return json_response(err.http_status, &err.to_json(&trace), hs);
         }
@@ -199,7 +220,7 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             // The batch's calls were recorded one by one; record the envelope too.
             record(&mut s, &method_s, "", json!({ "batch": "<see entries>" }), out.status, out.error_code, false);
         } else {
-            record(&mut s, &method_s, &path, ledger_params, out.status, out.error_code, false);
+            record_with_query(&mut s, &method_s, &path, ledger_params, out.status, out.error_code, false, in_url);
         }
         let hs = usage::headers(&mut s, out.account.as_deref(), out.insights);
         (out, hs, trace)

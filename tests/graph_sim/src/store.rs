@@ -161,6 +161,8 @@ pub struct LedgerEntry {
     pub status: u16,
     pub error_code: Option<i64>,
     pub batch: bool,
+    /// Parameter names that came in the URL's query string.
+    pub query_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -59,7 +59,9 @@ pub fn headers(store: &mut Store, account: Option<&str>, insights: bool) -> Vec<
     let app = pct(store.app_calls.len(), store.app_call_budget);
     let mut out = vec![("x-app-usage", json!({ "call_count": app, "total_cputime": app / 2, "total_time": app / 2 }).to_string())];
     if let Some(id) = account {
-        let Some(acct) = store.accounts.get(id).cloned() else { return out };
+        let Some(acct) = store.accounts.get(id).cloned() else {
+            return out;
+        };
         let q = store.usage.entry(id.to_string()).or_default();
         prune(q, now, window);
         let used = pct(q.len(), acct.call_budget);

@@ -42,7 +42,9 @@ fn enqueue(store: &mut Store, object: &str, field: &str, entry_id: &str, value: 
 
 /// An ad object was created, updated or deleted: notify `ad_account` subscribers.
 pub fn object_changed(store: &mut Store, account_id: &str, object_id: &str, verb: &str) {
-    let Some(node) = store.nodes.get(object_id) else { return };
+    let Some(node) = store.nodes.get(object_id) else {
+        return;
+    };
     let level = match node.kind {
         Kind::Campaign => "CAMPAIGN",
         Kind::AdSet => "AD_SET",

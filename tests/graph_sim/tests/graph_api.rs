@@ -250,3 +250,51 @@ fn ledger_redacts_secrets_and_counts_endpoints() {
     assert_eq!(ledger["entries"][0]["params"]["access_token"], "<redacted>");
     assert_eq!(sim.control("GET", "/counters", json!(null))["by_endpoint"]["GET /act_{id}/campaigns"], 2);
 }
+
+#[test]
+fn budgets_above_metas_cap_are_refused_on_create_and_update() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let cap = graph_sim::objects::budget_cap_minor("USD");
+    assert_eq!(cap, 100_000_000, "1 million USD in cents");
+    let sets = sim.call("GET", &format!("/v26.0/act_{acct}/adsets"), &[("access_token", &tok), ("fields", "daily_budget")]);
+    let set = sets.body["data"][0]["id"].as_str().unwrap().to_string();
+    let over = sim.call("POST", &format!("/v26.0/{set}"), &[("access_token", &tok), ("daily_budget", &(cap + 1).to_string())]);
+    assert_eq!((over.status, over.code(), over.body["error"]["error_subcode"].as_i64()), (400, 100, Some(1_885_261)), "{}", over.body);
+    assert_eq!(over.body["error"]["error_user_title"], "Budget Too High");
+    let huge = sim.call("POST", &format!("/v26.0/{set}"), &[("access_token", &tok), ("daily_budget", "100000000000000000")]);
+    assert_eq!(huge.body["error"]["error_subcode"], 1_885_261);
+    let at_cap = sim.call("POST", &format!("/v26.0/{set}"), &[("access_token", &tok), ("daily_budget", &cap.to_string())]);
+    assert_eq!(at_cap.status, 200, "{}", at_cap.body);
+    let created = sim.call(
+        "POST",
+        &format!("/v26.0/act_{acct}/campaigns"),
+        &[
+            ("access_token", &tok),
+            ("name", "Too big"),
+            ("objective", "OUTCOME_LEADS"),
+            ("special_ad_categories", "[\"EMPLOYMENT\"]"),
+            ("lifetime_budget", &(cap * 10).to_string()),
+        ],
+    );
+    assert_eq!(created.body["error"]["error_subcode"], 1_885_261, "{}", created.body);
+}
+
+#[test]
+fn a_post_with_method_get_is_served_as_the_read_and_the_ledger_names_url_parameters() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let app = "1000000000000001|sim-app-secret";
+    let in_body = sim.call("POST", "/v26.0/debug_token", &[("access_token", app), ("input_token", &tok), ("method", "GET")]);
+    assert_eq!((in_body.status, in_body.body["data"]["is_valid"].as_bool()), (200, Some(true)), "{}", in_body.body);
+    let in_url = sim.call("GET", "/v26.0/debug_token", &[("access_token", app), ("input_token", &tok)]);
+    assert_eq!(in_url.body["data"], in_body.body["data"]);
+    let read = sim.call("POST", &format!("/v26.0/act_{acct}"), &[("access_token", &tok), ("fields", "currency"), ("method", "get")]);
+    assert_eq!(read.body["currency"], "USD", "a read, not an update");
+    let ledger = sim.control("GET", "/ledger", json!(null))["entries"].as_array().unwrap().clone();
+    let debug: Vec<&Value> = ledger.iter().filter(|e| e["endpoint"] == "/debug_token").collect();
+    assert_eq!(debug.len(), 2);
+    assert!(debug.iter().all(|e| e["method"] == "GET" && e["params"]["input_token"] == "<redacted>"));
+    assert_eq!(debug[0]["query_keys"], json!([]), "the POST carried nothing in its URL");
+    assert_eq!(debug[1]["query_keys"], json!(["access_token", "input_token"]));
+}

@@ -40,7 +40,7 @@ fn main() {
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let gw = Gateway::start_with("bench-gateway", &vars);
     let ws = gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "Bench", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
-    let key = gw.admin("POST", &format!("/v1/workspaces/{ws}/api-keys"), Some(&json!({"role": "admin"}))).body["key"].as_str().unwrap().to_string();
+    let key = gw.member_key(&ws, "admin");
     let iid = gw.admin("POST", &format!("/v1/workspaces/{ws}/integrations"), Some(&json!({"access_token": TOKEN}))).body["integration"]["id"]
         .as_str()
         .unwrap()
