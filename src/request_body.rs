@@ -2,6 +2,9 @@
 //! length before reading and against what arrived after), declared as JSON (415 otherwise),
 //! and parsed with a 400 that quotes no input.
 
+// The refusals are the rare path and go straight to the client as they are.
+#![allow(clippy::result_large_err)]
+
 use crate::problem::Problem;
 use serde_json::Value;
 

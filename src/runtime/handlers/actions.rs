@@ -58,13 +58,18 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     }
     let key = if spec.tier.is_mutation() { Some(idempotency_key(&req)?) } else { None };
     let body = super::json_body_or_empty(req).await?;
-    let input = schema::validate(spec.input, &["workspace_id"], &body)?;
-    let workspace = match (principal.workspace(), input.get("workspace_id").and_then(Value::as_str)) {
-        (Some(own), Some(asked)) if own != asked => return Err(Problem::forbidden("this key belongs to another workspace").into()),
+    // The workspace first: a key learns nothing about another workspace, not even whether its
+    // input would have been valid there.
+    let workspace = match (principal.workspace(), body.get("workspace_id")) {
+        (_, Some(v)) if !v.as_str().is_some_and(|w| (1..=64).contains(&w.len())) => {
+            return Err(FieldError { field: "workspace_id".into(), reason: "must be a workspace id".into() }.into())
+        }
+        (Some(own), Some(asked)) if asked.as_str() != Some(own) => return Err(Problem::forbidden("this key belongs to another workspace").into()),
         (Some(own), _) => own.to_string(),
-        (None, Some(asked)) => asked.to_string(),
+        (None, Some(asked)) => asked.as_str().unwrap_or_default().to_string(),
         (None, None) => return Err(FieldError { field: "workspace_id".into(), reason: "is required with the bootstrap key".into() }.into()),
     };
+    let input = schema::validate(spec.input, &["workspace_id"], &body)?;
     super::workspace_must_exist(ctx, &workspace).await?;
     let Some(key) = key else {
         let exec = Exec::of(principal, None);

@@ -84,19 +84,25 @@ fn parse_new_key(body: &Value) -> Result<KeyRequest, FieldError> {
     Ok(KeyRequest { member_id, role, label, scopes })
 }
 
+/// Whose key, and what it says about itself.
+pub struct KeyFor<'a> {
+    pub workspace_id: &'a str,
+    pub member_id: &'a str,
+    pub role: Role,
+    pub label: Option<&'a str>,
+    pub scopes: &'a [String],
+}
+
 /// A new key for a member: its row and audit row, ready for the caller's batch, and the
 /// response body with the plaintext (shown this once).
 pub fn new_key(
     db: &D1Database,
     ctx: &RequestContext,
     principal: &Principal,
-    workspace_id: &str,
-    member_id: &str,
-    role: Role,
-    label: Option<&str>,
-    scopes: &[String],
+    k: &KeyFor<'_>,
     now: &str,
 ) -> Result<(Value, Vec<D1PreparedStatement>), HandlerError> {
+    let KeyFor { workspace_id, member_id, role, label, scopes } = *k;
     let mut random = [0u8; KEY_RANDOM_BYTES];
     getrandom::fill(&mut random).map_err(|e| HandlerError::Internal(format!("no randomness: {e}")))?;
     let key = api_keys::generate(&random);
@@ -159,7 +165,8 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
         return Err(FieldError { field: "role".into(), reason: format!("a key carries its member's role ({})", role.as_str()) }.into());
     }
     let db = ctx.env.d1("DB")?;
-    let (body, statements) = new_key(&db, ctx, principal, workspace_id, &member_id, role, asked.label.as_deref(), &asked.scopes, &now_iso())?;
+    let k = KeyFor { workspace_id, member_id: &member_id, role, label: asked.label.as_deref(), scopes: &asked.scopes };
+    let (body, statements) = new_key(&db, ctx, principal, &k, &now_iso())?;
     db.batch(statements).await?;
     json_response(201, &body)
 }

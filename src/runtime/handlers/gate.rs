@@ -71,7 +71,10 @@ pub async fn admit_graph_call(env: &Env, account: &str) -> Result<Value, Handler
     let why = if decision["held_by"] == "meta" {
         format!("Meta reports ad account {account} near or over its rate limit; calls are held until it recovers")
     } else {
-        format!("ad account {account} has used its call budget for this window")
+        match account.strip_prefix("int:") {
+            Some(integration) => format!("integration {integration} has used its call budget for proving access to new accounts in this window"),
+            None => format!("ad account {account} has used its call budget for this window"),
+        }
     };
     let problem = Problem::rate_limited(why, (retry_after_ms as u64).div_ceil(1_000).max(1))
         .with_extension("gate", decision["state"].clone())

@@ -277,7 +277,8 @@ pub enum GraphCall<'a> {
     /// One object (GET).
     Object(&'a str),
     /// One object read to prove the integration sees it, before it is bound to anyone here:
-    /// charged to the integration's own gate (`int:{id}`), not to the object's account.
+    /// admitted by the integration's own gate (`int:{id}`), not the object's account's, though
+    /// what Meta answers is recorded against the account.
     Verify(&'a str),
     /// Every page of an edge (GET).
     AllPages(&'a str),
@@ -297,8 +298,8 @@ pub async fn call_through(ctx: &RequestContext, scope: &Scope<'_>, call: GraphCa
             GraphCall::AllPages(path) => meta_events::all_pages(ctx, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls)),
             GraphCall::Object(path) => meta_events::call(ctx, scope, &client, "GET", path, params).await.map(|v| (v, 1)),
             GraphCall::Verify(path) => {
-                super::gate::admit_graph_call(&ctx.env, &format!("int:{iid}")).await?;
-                meta_events::call(ctx, scope, &client, "GET", path, params).await.map(|v| (v, 1))
+                let own_gate = format!("int:{iid}");
+                meta_events::call_admitted_by(ctx, scope, &client, "GET", path, params, Some(&own_gate)).await.map(|v| (v, 1))
             }
             GraphCall::Write(method, path) => meta_events::call(ctx, scope, &client, method, path, params).await.map(|v| (v, 1)),
         }
@@ -357,7 +358,7 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
         .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     super::workspace_must_exist(ctx, workspace_id).await?;
     super::workspaces::refuse_verified_binding(ctx, workspace_id, &account).await?;
-    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
     let (meta, _) = call_through(ctx, &scope, GraphCall::Verify(&format!("act_{account}")), &fields).await?;
     let new = NewAdAccount {

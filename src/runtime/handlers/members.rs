@@ -60,7 +60,8 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
         ])?,
         audit_statement(&db, &audit, &now)?,
     ];
-    let (key, key_statements) = super::api_keys::new_key(&db, ctx, principal, workspace_id, &id, input.role, input.key_label.as_deref(), &[], &now)?;
+    let first = super::api_keys::KeyFor { workspace_id, member_id: &id, role: input.role, label: input.key_label.as_deref(), scopes: &[] };
+    let (key, key_statements) = super::api_keys::new_key(&db, ctx, principal, &first, &now)?;
     statements.extend(key_statements);
     match db.batch(statements).await {
         Ok(_) => json_response(201, &json!({ "member": member, "key": key })),

@@ -88,8 +88,22 @@ pub async fn call(
     path: &str,
     params: &[(String, String)],
 ) -> Result<Value, HandlerError> {
-    if let Some(account) = scope.ad_account_id {
-        super::gate::admit_graph_call(&ctx.env, account).await?;
+    call_admitted_by(ctx, scope, client, method, path, params, scope.ad_account_id).await
+}
+
+/// `call`, admitted by the gate named `admit_on` (none: no admission) instead of the account's;
+/// what Meta says is still recorded against the account and reported to its gate.
+pub async fn call_admitted_by(
+    ctx: &RequestContext,
+    scope: &Scope<'_>,
+    client: &Client,
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+    admit_on: Option<&str>,
+) -> Result<Value, HandlerError> {
+    if let Some(gate) = admit_on {
+        super::gate::admit_graph_call(&ctx.env, gate).await?;
     }
     let result = client.call(method, path, params).await;
     if let Some(account) = scope.ad_account_id {

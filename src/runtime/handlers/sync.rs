@@ -119,7 +119,11 @@ pub async fn manual(req: Request, ctx: &RequestContext, principal: &Principal, r
         "all" => &[SyncKind::Structure, SyncKind::InsightsResync],
         "structure" => &[SyncKind::Structure],
         "insights" => &[SyncKind::InsightsResync],
-        other => return Err(FieldError { field: "kind".into(), reason: format!("{other:?} is not one of structure, insights, all") }.into()),
+        other => {
+            return Err(
+                FieldError { field: "kind".into(), reason: format!("{:?} is not one of structure, insights, all", crate::problem::excerpt(other)) }.into()
+            )
+        }
     };
     if row["integration_id"].is_null() {
         return Err(Problem::conflict(format!("ad account act_{account} has no Meta integration to sync through")).into());

@@ -279,6 +279,18 @@ impl Gateway {
         }
     }
 
+    /// A request with exactly these headers and this body (no Content-Type is added).
+    pub fn request_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        match req.send_string(body) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => into_resp(r),
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.request("GET", path, &[], None)
     }
@@ -350,9 +362,14 @@ impl Gateway {
             .unwrap_or_default()
     }
 
-    /// Polls `check` until it returns Some, or fails after `timeout` with `what`.
     /// Fails if `secret` appears in any D1 row or in the gateway's log.
     pub fn assert_nowhere(&self, secret: &str) {
+        self.assert_not_in_d1(secret);
+        assert!(!self.log_text().contains(secret), "secret in the gateway log");
+    }
+
+    /// Fails if `secret` appears in any D1 row.
+    pub fn assert_not_in_d1(&self, secret: &str) {
         let conn = self.d1();
         let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
         let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
@@ -361,9 +378,9 @@ impl Gateway {
                 assert!(!row.to_string().contains(secret), "secret in table {t}");
             }
         }
-        assert!(!self.log_text().contains(secret), "secret in the gateway log");
     }
 
+    /// Polls `check` until it returns Some, or fails after `timeout` with `what`.
     pub fn wait_for<T>(&self, what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
         let deadline = Instant::now() + timeout;
         loop {

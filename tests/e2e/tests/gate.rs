@@ -46,7 +46,9 @@ fn two_hundred_concurrent_requests_stay_inside_the_gates_window() {
     assert_eq!(ok + held, 200, "{:?}", results.iter().map(|r| r.status).collect::<Vec<_>>());
     let calls = account_calls(&sim);
     assert_eq!(calls.len() - before, ok, "every admitted request made one Graph call, no more");
-    assert!(before + ok <= 60, "the window holds: {} calls", before + ok);
+    // The bind's proof call (`before`) was charged to the binding integration's own budget, so a
+    // refused bind can cost an account's owner nothing; the account's window holds the rest.
+    assert!(ok <= 60, "the window holds: {ok} calls");
     assert!(calls.iter().all(|e| e["status"] == 200), "the simulator never throttled");
     assert!(results.iter().filter(|r| r.status == 429).all(|r| r.header("retry-after").is_some() && r.body["held_by"] == "window"));
 }
