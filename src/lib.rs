@@ -13,6 +13,7 @@ pub mod auth_throttle;
 pub mod config;
 pub mod correlation;
 pub mod cron;
+pub mod domain;
 pub mod graph;
 pub mod ingest;
 pub mod json_rows;

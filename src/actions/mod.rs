@@ -1,10 +1,16 @@
-//! The action framework: a registry of governed actions with their routers, roles, risk tiers
-//! and input schemas; input validation that names the field; idempotency decisions.
+//! Governed actions. Each lives in its own file at `{router}/{action}.rs` with its typed input
+//! and metadata; `catalog` is the one list of them; `input` decodes with the field named;
+//! `policy`, `approvals` and `idempotency` hold the pure rules every action runs under.
 
+pub mod action;
 pub mod approvals;
+pub mod catalog;
 pub mod idempotency;
+pub mod input;
 pub mod policy;
-pub mod registry;
-pub mod schema;
 
-pub use registry::{find, ActionSpec, Tier, ACTIONS};
+pub mod admin_meta_ads_governance;
+pub mod recruiter_paid_media;
+
+pub use action::{Meta, Tier};
+pub use catalog::find;

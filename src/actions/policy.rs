@@ -7,10 +7,7 @@ use serde_json::Value;
 
 /// Without a configured threshold, a budget increase of more than this needs an approval.
 pub const DEFAULT_BUDGET_INCREASE_PCT: i64 = 20;
-/// The largest amount of money any input may name, in minor units: 10^11, a thousand times
-/// Meta's own cap on a daily or lifetime budget (1 million USD, 10^8 cents) and above it in
-/// any currency Meta bills in. Bounding every amount keeps all arithmetic on money exact.
-pub const MAX_BUDGET_MINOR: i64 = 100_000_000_000;
+pub use crate::domain::MAX_BUDGET_MINOR;
 /// The largest increase threshold in percent (a hundredfold).
 pub const MAX_INCREASE_PCT: i64 = 10_000;
 

@@ -2,8 +2,7 @@
 //! validation, idempotency through the workspace's gate object, execution, audit.
 
 use crate::actions::idempotency::{self, Decision};
-use crate::actions::registry::{self, ActionSpec};
-use crate::actions::schema;
+use crate::actions::{catalog, Meta};
 use crate::api_keys::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
@@ -13,12 +12,14 @@ use crate::runtime::d1::{audit_statement, int, now_iso, opt_text, text};
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+const RECRUITER: &str = "recruiter_paid_media";
+
 /// Idempotency records live this long (a day): long enough for any client's retries.
 const IDEMPOTENCY_TTL_MS: i64 = 86_400_000;
 const SPECIAL_CATEGORIES: &[&str] = &["EMPLOYMENT", "HOUSING", "CREDIT", "FINANCIAL_PRODUCTS_SERVICES", "ISSUES_ELECTIONS_POLITICS"];
 
 pub async fn list() -> HandlerResult {
-    let data: Vec<Value> = registry::all().map(registry::describe).collect();
+    let data: Vec<Value> = catalog::ALL.iter().map(catalog::Entry::describe).collect();
     json_response(200, &json!({ "data": data }))
 }
 
@@ -44,9 +45,10 @@ async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result
 }
 
 pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, router: &str, action: &str) -> HandlerResult {
-    let spec = registry::find(router, action).ok_or_else(|| {
+    let entry = catalog::find(router, action).ok_or_else(|| {
         HandlerError::from(Problem::new("unknown-action", "Unknown Action", 404, format!("no action {router}/{action}; GET /v1/actions lists them")))
     })?;
+    let spec = entry.meta;
     if let Principal::Key { role, .. } = principal {
         if !spec.roles.contains(role) {
             return Err(Problem::forbidden(format!(
@@ -69,7 +71,16 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
         (None, Some(asked)) => asked.as_str().unwrap_or_default().to_string(),
         (None, None) => return Err(FieldError { field: "workspace_id".into(), reason: "is required with the bootstrap key".into() }.into()),
     };
-    let input = schema::validate(spec.input, &["workspace_id"], &body)?;
+    // The typed input: unknown fields, types and ranges checked with the field named; the
+    // runtime works from its normalised JSON (account ids as digits, texts trimmed).
+    let mut bare = body.clone();
+    if let Some(o) = bare.as_object_mut() {
+        o.remove("workspace_id");
+    }
+    let input = match (entry.decode)(&bare)? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     super::workspace_must_exist(ctx, &workspace).await?;
     let Some(key) = key else {
         let exec = Exec::of(principal, None);
@@ -106,7 +117,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             let exec = Exec::of(principal, Some(key.clone()));
             let outcome = if spec.tier == crate::actions::Tier::ExecuteHigh {
                 super::approvals::request(ctx, &exec, spec, &workspace, &input, None, &[]).await
-            } else if spec.router == registry::RECRUITER {
+            } else if spec.router() == RECRUITER {
                 // Policies decide whether this change runs now or waits for an approval.
                 match super::campaigns::prepare(spec, ctx, &workspace, &input).await {
                     Ok(p) if !p.flags.is_empty() => super::approvals::request(ctx, &exec, spec, &workspace, &input, Some(&p.account.id), &p.flags).await,
@@ -145,9 +156,9 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     }
 }
 
-pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
+pub async fn execute(spec: &Meta, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
     let db = ctx.env.d1("DB")?;
-    match spec.name {
+    match spec.name() {
         "list_meta_integrations" => {
             let rows = db
                 .prepare("SELECT id, kind, status, meta_user_id, token_key_id, token_expires_at, scopes, created_at, updated_at FROM integrations WHERE workspace_id = ?1 ORDER BY created_at, id")
@@ -168,7 +179,7 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
                 return Err(FieldError { field: "since_hours".into(), reason: "must be from 1 to 2160".into() }.into());
             }
             let since = crate::timefmt::iso_from_millis(crate::runtime::d1::now_millis() - hours * 3_600_000);
-            let out = if spec.name == "get_rate_limit_posture" {
+            let out = if spec.name() == "get_rate_limit_posture" {
                 super::meta_events::rate_limit_posture(ctx, ws, &since).await?
             } else {
                 super::meta_events::error_digest(ctx, ws, &since).await?
@@ -208,13 +219,13 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             Ok((200, json!({ "data": rows })))
         }
         "set_campaign_guardrails" | "set_daily_budget_caps" | "set_approval_thresholds" => {
-            let kind = spec.name.trim_start_matches("set_");
-            let value = policy_value(ctx, spec.name, ws, input).await?;
+            let kind = spec.name().trim_start_matches("set_");
+            let value = policy_value(ctx, spec.name(), ws, input).await?;
             set_policy(ctx, exec, ws, spec, kind, value).await
         }
         "set_insights_settings" => set_insights_settings(ctx, exec, ws, spec, input).await,
         "quarantine_integration" | "disable_integration" => {
-            let status = if spec.name == "disable_integration" { "disabled" } else { "quarantined" };
+            let status = if spec.name() == "disable_integration" { "disabled" } else { "quarantined" };
             let iid = input["integration_id"].as_str().unwrap_or_default();
             let before = db
                 .prepare("SELECT id, status, updated_at FROM integrations WHERE id = ?1 AND workspace_id = ?2")
@@ -306,7 +317,7 @@ pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &
             .await?;
             Ok((200, after))
         }
-        _ if spec.router == registry::RECRUITER => super::campaigns::execute(spec, ctx, exec, ws, input).await,
+        _ if spec.router() == RECRUITER => super::campaigns::execute(spec, ctx, exec, ws, input).await,
         other => Err(HandlerError::Internal(format!("action {other} is registered but has no handler"))),
     }
 }
@@ -333,8 +344,8 @@ impl Exec {
     }
 }
 
-pub fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec) -> AuditEntry {
-    let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
+pub fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &Meta) -> AuditEntry {
+    let mut audit = AuditEntry::new(spec.name(), &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
     audit.actor_member_id = exec.member_id.clone();
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
@@ -421,13 +432,7 @@ fn nonempty(v: Map<String, Value>) -> Result<Value, HandlerError> {
 }
 
 /// Validates and stores the workspace's insights settings (unset fields keep their values).
-async fn set_insights_settings(
-    ctx: &RequestContext,
-    exec: &Exec,
-    ws: &str,
-    spec: &ActionSpec,
-    input: &Map<String, Value>,
-) -> Result<(u16, Value), HandlerError> {
+async fn set_insights_settings(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &Meta, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
     use crate::sync::insights as ins;
     let list = |k: &str| input.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
     let sets: Option<Vec<Vec<String>>> =
@@ -487,7 +492,7 @@ async fn set_insights_settings(
 }
 
 /// Upserts one policy row with its audit row (before and after) in one batch.
-async fn set_policy(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &ActionSpec, kind: &str, value: Value) -> Result<(u16, Value), HandlerError> {
+async fn set_policy(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &Meta, kind: &str, value: Value) -> Result<(u16, Value), HandlerError> {
     let db = ctx.env.d1("DB")?;
     let before = db
         .prepare("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2")

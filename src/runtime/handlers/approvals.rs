@@ -4,7 +4,7 @@
 use super::actions::{execute, Exec};
 use crate::actions::approvals::{self, Refusal};
 use crate::actions::policy::Flag;
-use crate::actions::{registry, ActionSpec};
+use crate::actions::{catalog, Meta};
 use crate::api_keys::{Need, Principal};
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
@@ -25,7 +25,7 @@ async fn ttl_seconds(ctx: &RequestContext, ws: &str) -> Result<i64, HandlerError
 pub async fn request(
     ctx: &RequestContext,
     exec: &Exec,
-    spec: &ActionSpec,
+    spec: &Meta,
     ws: &str,
     input: &Map<String, Value>,
     account: Option<&str>,
@@ -35,13 +35,13 @@ pub async fn request(
     let now = now_iso();
     let expires = crate::timefmt::iso_from_millis(now_millis() + ttl_seconds(ctx, ws).await? * 1_000);
     let reasons: Vec<String> =
-        if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name)] } else { flags.iter().map(Flag::reason).collect() };
+        if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name())] } else { flags.iter().map(Flag::reason).collect() };
     let approval = json!({
-        "id": id, "workspace_id": ws, "router": spec.router, "action": spec.name, "input": input,
+        "id": id, "workspace_id": ws, "router": spec.router(), "action": spec.name(), "input": input,
         "requested_by": exec.actor, "requested_by_member": exec.person(), "status": "pending", "expires_at": expires, "created_at": now,
         "policy_flags": flags, "reasons": reasons,
     });
-    let mut audit = AuditEntry::new(spec.name, &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
+    let mut audit = AuditEntry::new(spec.name(), &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
     audit.actor_member_id = exec.member_id.clone();
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
@@ -57,8 +57,8 @@ pub async fn request(
         .bind(&[
             text(&id),
             text(ws),
-            text(spec.router),
-            text(spec.name),
+            text(spec.router()),
+            text(spec.name()),
             text(&Value::Object(input.clone()).to_string()),
             text(&exec.actor),
             opt_text(exec.idempotency_key.as_deref()),
@@ -172,7 +172,8 @@ async fn decide(ctx: &RequestContext, principal: &Principal, id: &str, to: &str)
 
 pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
     let (row, _) = decide(ctx, principal, id, "approved").await?;
-    let spec = registry::find(&row.router, &row.action).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
+    let spec =
+        catalog::find(&row.router, &row.action).map(|e| e.meta).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
     let input: Map<String, Value> = serde_json::from_str(&row.input_json).map_err(|e| HandlerError::Internal(e.to_string()))?;
     let exec = Exec {
         actor: row.requested_by.clone(),
@@ -203,7 +204,7 @@ pub async fn reject(ctx: &RequestContext, principal: &Principal, id: &str) -> Ha
     let mut audit = AuditEntry::by(&row.action, principal, &ctx.correlation_id, Outcome::Rejected);
     audit.workspace_id = Some(row.workspace_id.clone());
     audit.approval_id = Some(id.to_string());
-    audit.risk_tier = registry::find(&row.router, &row.action).map(|s| s.tier.as_str().to_string());
+    audit.risk_tier = catalog::find(&row.router, &row.action).map(|e| e.meta.tier.as_str().to_string());
     let db = ctx.env.d1("DB")?;
     db.batch(vec![audit_statement(&db, &audit, &now)?]).await?;
     json_response(200, &json!({ "id": id, "status": "rejected", "decided_by": principal.actor() }))

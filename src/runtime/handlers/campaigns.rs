@@ -8,7 +8,7 @@ use super::actions::{action_audit, stored_policy, write_audit, Exec};
 use super::integrations::{call_through, GraphCall};
 use super::meta_events::Scope;
 use crate::actions::policy::{self, BudgetThresholds, Flag, Violation};
-use crate::actions::ActionSpec;
+use crate::actions::Meta;
 use crate::audit::Outcome;
 use crate::problem::Problem;
 use crate::records::{normalise_account_id, FieldError};
@@ -108,13 +108,13 @@ async fn has_launched(ctx: &RequestContext, account: &str) -> Result<bool, Handl
     Ok(row.is_some())
 }
 
-pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &Map<String, Value>) -> Result<Prepared, HandlerError> {
+pub async fn prepare(spec: &Meta, ctx: &RequestContext, ws: &str, input: &Map<String, Value>) -> Result<Prepared, HandlerError> {
     let s = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or_default();
     let account = bound_account(ctx, ws, "ad_account_id", s("ad_account_id")).await?;
     let guardrails = stored_policy(ctx, ws, "campaign_guardrails").await?;
     let mut flags = Vec::new();
     let mut target = None;
-    let object = match spec.name {
+    let object = match spec.name() {
         "update_ad_set_budget" => {
             let object = read_object(ctx, ws, &account, "ad_set_id", s("ad_set_id"), AD_SET_FIELDS).await?;
             let to = input.get("daily_budget_minor").and_then(Value::as_i64).unwrap_or_default();
@@ -134,7 +134,7 @@ pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &
         }
         _ => {
             let object = read_object(ctx, ws, &account, "campaign_id", s("campaign_id"), CAMPAIGN_FIELDS).await?;
-            match spec.name {
+            match spec.name() {
                 "resume_campaign" => {
                     policy::check_launch(guardrails.as_ref(), object["name"].as_str().unwrap_or_default(), &str_list(&object["special_ad_categories"]))
                         .map_err(refused)?;
@@ -166,16 +166,9 @@ pub async fn prepare(spec: &ActionSpec, ctx: &RequestContext, ws: &str, input: &
 }
 
 /// Makes the change on Meta and audits it (attempted or done) with before and after.
-pub async fn apply(
-    spec: &ActionSpec,
-    ctx: &RequestContext,
-    exec: &Exec,
-    ws: &str,
-    input: &Map<String, Value>,
-    p: Prepared,
-) -> Result<(u16, Value), HandlerError> {
+pub async fn apply(spec: &Meta, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>, p: Prepared) -> Result<(u16, Value), HandlerError> {
     let id = p.object["id"].as_str().unwrap_or_default().to_string();
-    let (method, path, params, list, account) = match spec.name {
+    let (method, path, params, list, account) = match spec.name() {
         "pause_campaign" => ("POST", id.clone(), vec![("status".to_string(), "PAUSED".to_string())], CAMPAIGN_FIELDS, &p.account),
         "resume_campaign" => ("POST", id.clone(), vec![("status".to_string(), "ACTIVE".to_string())], CAMPAIGN_FIELDS, &p.account),
         "delete_campaign" => ("DELETE", id.clone(), vec![], CAMPAIGN_FIELDS, &p.account),
@@ -221,23 +214,23 @@ pub async fn apply(
         Ok((v, _)) => v,
     };
     // The object as Meta has it now (for a copy: the new campaign).
-    let changed = if spec.name == "duplicate_campaign" { result["id"].as_str().unwrap_or_default().to_string() } else { id.clone() };
+    let changed = if spec.name() == "duplicate_campaign" { result["id"].as_str().unwrap_or_default().to_string() } else { id.clone() };
     let after = match call_through(ctx, &scope(ws, account), GraphCall::Object(&changed), &fields(list)).await {
         Ok((v, _)) => v,
         Err(_) => json!({ "id": changed, "meta_response": result }),
     };
-    if spec.name == "duplicate_campaign" {
+    if spec.name() == "duplicate_campaign" {
         audit.external_id = Some(changed.clone());
         audit.before = Some(json!({ "source": p.object }));
     }
     audit.after = Some(after.clone());
     write_audit(ctx, &audit).await?;
-    let status = if spec.name == "duplicate_campaign" { 201 } else { 200 };
+    let status = if spec.name() == "duplicate_campaign" { 201 } else { 200 };
     Ok((status, json!({ "ad_account_id": account.id, "object": after, "before": p.object })))
 }
 
 /// The approved path: check again, then apply (the approval covers the flags).
-pub async fn execute(spec: &ActionSpec, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
+pub async fn execute(spec: &Meta, ctx: &RequestContext, exec: &Exec, ws: &str, input: &Map<String, Value>) -> Result<(u16, Value), HandlerError> {
     let prepared = prepare(spec, ctx, ws, input).await?;
     apply(spec, ctx, exec, ws, input, prepared).await
 }

@@ -2,7 +2,6 @@
 //! webhooks start theirs in `webhooks`. Each run is a `sync_runs` row created `queued` and a
 //! message on the sync queue; the queue consumer does the work.
 
-use crate::actions::schema::{self, opt, Field, Kind};
 use crate::api_keys::Principal;
 use crate::problem::Problem;
 use crate::records::{normalise_account_id, FieldError};
@@ -10,7 +9,7 @@ use crate::runtime::context::{json_response, HandlerError, HandlerResult, Reques
 use crate::runtime::d1::{new_id, now_iso, now_millis, opt_text, text};
 use crate::sync::insights as ins;
 use crate::sync_message::{SyncKind, SyncMessage, Trigger, SCHEMA_VERSION};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::{console_warn, Request};
 
 /// Creates queued runs and puts their messages on the queue.
@@ -95,18 +94,23 @@ async fn visible_account(ctx: &RequestContext, principal: &Principal, raw: &str)
     Ok((id, row))
 }
 
-/// The body of `POST /v1/accounts/{id}/sync`, checked like an action's input.
-const MANUAL_SYNC: &[Field] = &[
-    opt("kind", Kind::Text, "structure, insights or all (default all)."),
-    opt("since", Kind::Text, "First day, YYYY-MM-DD in the account's time zone."),
-    opt("until", Kind::Text, "Last day, YYYY-MM-DD (default: the account's today)."),
-];
+/// The body of `POST /v1/accounts/{id}/sync`, decoded like an action's input.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualSync {
+    /// structure, insights or all (default all).
+    kind: Option<crate::domain::Text<16>>,
+    /// First day, YYYY-MM-DD in the account's time zone.
+    since: Option<crate::domain::Text<10>>,
+    /// Last day, YYYY-MM-DD (default: the account's today).
+    until: Option<crate::domain::Text<10>>,
+}
 
-fn date_field(body: &Map<String, Value>, field: &str) -> Result<Option<chrono::NaiveDate>, HandlerError> {
-    body.get(field)
-        .and_then(Value::as_str)
+fn date_field(value: Option<&crate::domain::Text<10>>, field: &str) -> Result<Option<chrono::NaiveDate>, HandlerError> {
+    value
         .map(|s| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| FieldError { field: field.into(), reason: "must be a date, YYYY-MM-DD".into() }.into())
+            chrono::NaiveDate::parse_from_str(s.as_str(), "%Y-%m-%d")
+                .map_err(|_| FieldError { field: field.into(), reason: "must be a date, YYYY-MM-DD".into() }.into())
         })
         .transpose()
 }
@@ -114,8 +118,8 @@ fn date_field(body: &Map<String, Value>, field: &str) -> Result<Option<chrono::N
 /// `POST /v1/accounts/{id}/sync` with `{"kind": "structure"|"insights"|"all", "since", "until"}`.
 pub async fn manual(req: Request, ctx: &RequestContext, principal: &Principal, raw: &str) -> HandlerResult {
     let (account, row) = visible_account(ctx, principal, raw).await?;
-    let body = schema::validate(MANUAL_SYNC, &[], &super::json_body_or_empty(req).await?)?;
-    let kinds: &[SyncKind] = match body.get("kind").and_then(Value::as_str).unwrap_or("all") {
+    let body: ManualSync = crate::actions::input::decode(&super::json_body_or_empty(req).await?)?;
+    let kinds: &[SyncKind] = match body.kind.as_ref().map(|k| k.as_str()).unwrap_or("all") {
         "all" => &[SyncKind::Structure, SyncKind::InsightsResync],
         "structure" => &[SyncKind::Structure],
         "insights" => &[SyncKind::InsightsResync],
@@ -129,8 +133,8 @@ pub async fn manual(req: Request, ctx: &RequestContext, principal: &Principal, r
         return Err(Problem::conflict(format!("ad account act_{account} has no Meta integration to sync through")).into());
     }
     let today = ins::today_in(row["timezone_name"].as_str().unwrap_or("UTC"), now_millis()).map_err(HandlerError::Internal)?;
-    let until = date_field(&body, "until")?.unwrap_or(today);
-    let since = date_field(&body, "since")?.unwrap_or(ins::fresh_window(until, ins::DEFAULT_ATTRIBUTION_WINDOW_DAYS).0);
+    let until = date_field(body.until.as_ref(), "until")?.unwrap_or(today);
+    let since = date_field(body.since.as_ref(), "since")?.unwrap_or(ins::fresh_window(until, ins::DEFAULT_ATTRIBUTION_WINDOW_DAYS).0);
     if since > until {
         return Err(FieldError { field: "since".into(), reason: "must not be after until".into() }.into());
     }

@@ -1,0 +1,160 @@
+//! The catalogue: the one list of every action, and the only dispatch point. An entry names an
+//! action's module; the module must define `Act` with its `Input` and `META`, or nothing builds.
+
+use super::action::{describe, input_schema, Action, Meta};
+use crate::records::FieldError;
+use serde_json::Value;
+
+/// One action: its metadata, its input schema, and its input decoder (typed, then back to the
+/// normalised JSON the runtime works from).
+pub struct Entry {
+    pub meta: &'static Meta,
+    pub schema: fn() -> Value,
+    pub decode: fn(&Value) -> Result<Value, FieldError>,
+}
+
+impl Entry {
+    pub fn describe(&self) -> Value {
+        describe(self.meta, (self.schema)())
+    }
+}
+
+fn decode_as<A: Action>(input: &Value) -> Result<Value, FieldError>
+where
+    A::Input: serde::Serialize,
+{
+    let typed: A::Input = super::input::decode(input)?;
+    serde_json::to_value(typed).map_err(|e| FieldError { field: "input".into(), reason: e.to_string() })
+}
+
+macro_rules! catalog {
+    ($($router:ident :: $name:ident),* $(,)?) => {
+        /// Every action of every router.
+        pub static ALL: &[Entry] = &[
+            $(Entry {
+                meta: &<super::$router::$name::Act as Action>::META,
+                schema: input_schema::<super::$router::$name::Act>,
+                decode: decode_as::<super::$router::$name::Act>,
+            }),*
+        ];
+    };
+}
+
+catalog![
+    admin_meta_ads_governance::list_meta_integrations,
+    admin_meta_ads_governance::get_token_health,
+    admin_meta_ads_governance::get_meta_api_error_digest,
+    admin_meta_ads_governance::get_rate_limit_posture,
+    admin_meta_ads_governance::get_audit_events,
+    admin_meta_ads_governance::refresh_system_user_token,
+    admin_meta_ads_governance::set_campaign_guardrails,
+    admin_meta_ads_governance::set_daily_budget_caps,
+    admin_meta_ads_governance::set_approval_thresholds,
+    admin_meta_ads_governance::set_insights_settings,
+    admin_meta_ads_governance::quarantine_integration,
+    admin_meta_ads_governance::quarantine_ad_account,
+    admin_meta_ads_governance::release_ad_account,
+    admin_meta_ads_governance::rotate_credentials,
+    admin_meta_ads_governance::rebind_ad_account,
+    admin_meta_ads_governance::disable_integration,
+    recruiter_paid_media::pause_campaign,
+    recruiter_paid_media::resume_campaign,
+    recruiter_paid_media::delete_campaign,
+    recruiter_paid_media::update_ad_set_budget,
+    recruiter_paid_media::duplicate_campaign,
+];
+
+pub fn find(router: &str, name: &str) -> Option<&'static Entry> {
+    ALL.iter().find(|e| e.meta.router() == router && e.meta.name() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::action::Tier;
+    use serde_json::json;
+
+    #[test]
+    fn every_action_lives_at_the_path_its_url_names() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/actions");
+        for e in ALL {
+            let (router, name) = (e.meta.router(), e.meta.name());
+            assert_eq!(e.meta.module, format!("adgate::actions::{router}::{name}"));
+            assert!(root.join(router).join(format!("{name}.rs")).is_file(), "src/actions/{router}/{name}.rs");
+        }
+        // And every action file is in the catalogue.
+        for router in ["admin_meta_ads_governance", "recruiter_paid_media"] {
+            for f in std::fs::read_dir(root.join(router)).unwrap() {
+                let stem = f.unwrap().path().file_stem().unwrap().to_string_lossy().to_string();
+                assert!(stem == "mod" || find(router, &stem).is_some(), "{router}/{stem} is not in the catalogue");
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_tiers_match_what_actions_do() {
+        for (i, a) in ALL.iter().enumerate() {
+            assert!(ALL[i + 1..].iter().all(|b| (b.meta.router(), b.meta.name()) != (a.meta.router(), a.meta.name())), "{}", a.meta.name());
+            let reads = a.meta.name().starts_with("get_") || a.meta.name().starts_with("list_");
+            assert_eq!(a.meta.tier.is_mutation(), !reads, "{}", a.meta.name());
+        }
+        for high in ["rotate_credentials", "rebind_ad_account", "disable_integration"] {
+            assert_eq!(find("admin_meta_ads_governance", high).unwrap().meta.tier, Tier::ExecuteHigh, "{high} needs an approval");
+        }
+        assert!(find("admin_meta_ads_governance", "nope").is_none());
+        assert!(find("recruiter_paid_media", "delete_campaign").unwrap().meta.destructive);
+    }
+
+    /// Every integer has a range and every string a length or a pattern, at any depth.
+    fn assert_bounded(schema: &Value, at: &str) {
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        if types.contains(&"integer") {
+            assert!(schema["minimum"].is_number() && schema["maximum"].is_number(), "{at}: {schema}");
+        }
+        if types.contains(&"string") {
+            assert!(schema["maxLength"].is_number() || schema["pattern"].is_string(), "{at}: {schema}");
+        }
+        if types.contains(&"array") {
+            assert!(schema["maxItems"].is_number(), "{at}: {schema}");
+        }
+        if types.contains(&"object") {
+            assert!(schema["maxProperties"].is_number() || schema["additionalProperties"] == false, "{at}: {schema}");
+        }
+        for key in ["items", "additionalProperties", "propertyNames"] {
+            if schema[key].is_object() {
+                assert_bounded(&schema[key], &format!("{at}.{key}"));
+            }
+        }
+    }
+
+    #[test]
+    fn schemas_are_derived_with_bounds_docs_and_no_unknown_fields() {
+        for e in ALL {
+            let s = (e.schema)();
+            assert_eq!((s["type"].as_str(), s["additionalProperties"].as_bool()), (Some("object"), Some(false)), "{}: {s}", e.meta.name());
+            for (field, p) in s["properties"].as_object().unwrap() {
+                assert!(p["description"].as_str().is_some_and(|d| !d.is_empty()), "{}.{field} has a description", e.meta.name());
+                assert_bounded(p, &format!("{}.{field}", e.meta.name()));
+            }
+        }
+        let budget = find("recruiter_paid_media", "update_ad_set_budget").unwrap();
+        let s = (budget.schema)();
+        assert_eq!(s["required"], json!(["ad_account_id", "ad_set_id", "daily_budget_minor"]));
+        assert_eq!(s["properties"]["daily_budget_minor"]["maximum"], crate::domain::MAX_BUDGET_MINOR);
+        assert_eq!(budget.describe()["requires_idempotency_key"], true);
+    }
+
+    #[test]
+    fn decoding_normalises_and_names_the_field() {
+        let caps = find("admin_meta_ads_governance", "set_daily_budget_caps").unwrap();
+        assert_eq!((caps.decode)(&json!({"caps": {"act_7": 100}})).unwrap(), json!({"caps": {"7": 100}}));
+        assert_eq!((caps.decode)(&json!({"caps": {"act_7": -1}})).unwrap_err().field, "caps");
+        let pause = find("recruiter_paid_media", "pause_campaign").unwrap();
+        assert_eq!((pause.decode)(&json!({"ad_account_id": "act_1", "campaign_id": "x"})).unwrap_err().field, "campaign_id");
+        assert_eq!((pause.decode)(&json!({"ad_account_id": "act_1", "campaign_id": "2"})).unwrap(), json!({"ad_account_id": "1", "campaign_id": "2"}));
+    }
+}

@@ -1,0 +1,151 @@
+//! Texts with their length on the type.
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::Error;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
+
+/// A non-empty text of at most `MAX` characters, without control characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Text<const MAX: usize>(String);
+
+impl<const MAX: usize> Text<MAX> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// Why `s` is not one, if it is not.
+    pub fn check(s: &str) -> Result<String, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            Err("must not be empty".into())
+        } else if t.chars().nth(MAX).is_some() {
+            Err(format!("must be at most {MAX} characters"))
+        } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            Err("must not contain control characters".into())
+        } else {
+            Ok(t.to_string())
+        }
+    }
+}
+
+impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::check(&s).map(Text).map_err(D::Error::custom)
+    }
+}
+
+impl<const MAX: usize> JsonSchema for Text<MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Text_{MAX}").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "minLength": 1, "maxLength": MAX })
+    }
+}
+
+/// The most items a list input holds, and the longest item.
+pub const MAX_LIST_ITEMS: usize = 50;
+pub const MAX_ITEM_CHARS: usize = 200;
+
+/// A list of at most `MAX_LIST_ITEMS` texts of at most `MAX_ITEM_CHARS` characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TextList(Vec<String>);
+
+impl TextList {
+    pub fn items(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for TextList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<Text<MAX_ITEM_CHARS>>::deserialize(d)?;
+        if items.len() > MAX_LIST_ITEMS {
+            return Err(D::Error::custom(format!("must hold at most {MAX_LIST_ITEMS} items")));
+        }
+        Ok(TextList(items.into_iter().map(Text::into_string).collect()))
+    }
+}
+
+impl JsonSchema for TextList {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "TextList".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "array", "maxItems": MAX_LIST_ITEMS, "items": { "type": "string", "minLength": 1, "maxLength": MAX_ITEM_CHARS } })
+    }
+}
+
+/// An RFC 3339 time with its offset, kept as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() <= 40 && chrono::DateTime::parse_from_rfc3339(&s).is_ok() {
+            Ok(Timestamp(s))
+        } else {
+            Err(D::Error::custom("must be an RFC 3339 time such as 2026-11-23T10:00:00Z"))
+        }
+    }
+}
+
+impl JsonSchema for Timestamp {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date-time", "maxLength": 40 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn texts_lists_and_times_are_bounded() {
+        assert_eq!(serde_json::from_value::<Text<5>>(json!("  abc ")).unwrap().as_str(), "abc");
+        for bad in [json!(""), json!("   "), json!("abcdef"), json!("a\u{0}b"), json!(5)] {
+            assert!(serde_json::from_value::<Text<5>>(bad.clone()).is_err(), "{bad}");
+        }
+        assert_eq!(serde_json::from_value::<TextList>(json!(["a", "b"])).unwrap().items(), ["a", "b"]);
+        assert!(serde_json::from_value::<TextList>(json!(vec!["x"; MAX_LIST_ITEMS + 1])).is_err());
+        assert!(serde_json::from_value::<TextList>(json!(["y".repeat(MAX_ITEM_CHARS + 1)])).is_err());
+        assert!(serde_json::from_value::<Timestamp>(json!("2026-11-23T10:00:00-08:00")).is_ok());
+        assert!(serde_json::from_value::<Timestamp>(json!("yesterday")).is_err());
+        assert_eq!(schemars::schema_for!(Text<5>).get("maxLength"), Some(&json!(5)));
+    }
+}
