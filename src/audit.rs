@@ -29,6 +29,8 @@ pub struct AuditEntry {
     pub actor: String,
     /// The member (person) the key belongs to, when a member acted.
     pub actor_member_id: Option<String>,
+    /// The channel a governed action came in by: http, mcp or approval.
+    pub via: Option<String>,
     pub workspace_id: Option<String>,
     pub ad_account_id: Option<String>,
     pub risk_tier: Option<String>,
@@ -48,6 +50,7 @@ impl AuditEntry {
             action: action.to_string(),
             actor: actor.to_string(),
             actor_member_id: None,
+            via: None,
             workspace_id: None,
             ad_account_id: None,
             risk_tier: None,
@@ -72,8 +75,8 @@ impl AuditEntry {
 
 pub const INSERT_SQL: &str = "INSERT INTO audit_log (id, occurred_at, workspace_id, ad_account_id, actor, action, \
      risk_tier, external_id, before_json, after_json, correlation_id, idempotency_key, approval_id, \
-     outcome, graph_error, actor_member_id, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?2)";
+     outcome, graph_error, actor_member_id, via, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?2, ?2)";
 
 /// JSON text for a nullable JSON column.
 pub fn json_text(v: &Option<Value>) -> Option<String> {
@@ -88,9 +91,9 @@ mod tests {
     #[test]
     fn insert_binds_every_column_it_names() {
         let columns = INSERT_SQL.split('(').nth(1).unwrap().split(')').next().unwrap().split(',').count();
-        assert_eq!(columns, 18);
-        assert!((1..=16).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
-        assert!(!INSERT_SQL.contains("?17"));
+        assert_eq!(columns, 19);
+        assert!((1..=17).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
+        assert!(!INSERT_SQL.contains("?18"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod graph;
 pub mod ingest;
 pub mod json_rows;
+pub mod mcp;
 pub mod oauth_state;
 pub mod problem;
 pub mod records;

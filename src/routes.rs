@@ -34,6 +34,7 @@ pub enum Route {
     StartSync,
     SyncProgress,
     IngestMetrics,
+    Mcp,
     WebhookHandshake,
     WebhookNotification,
     /// Local development only: put a raw message on the sync queue.
@@ -83,6 +84,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/v1/accounts/{}/sync", Route::StartSync),
     ("GET", "/v1/accounts/{}/sync/{}", Route::SyncProgress),
     ("POST", "/v1/workspaces/{}/metrics/ingest", Route::IngestMetrics),
+    ("POST", "/mcp", Route::Mcp),
     ("GET", "/webhooks/meta", Route::WebhookHandshake),
     ("POST", "/webhooks/meta", Route::WebhookNotification),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),

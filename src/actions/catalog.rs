@@ -46,6 +46,7 @@ catalog![
     admin_meta_ads_governance::get_meta_api_error_digest,
     admin_meta_ads_governance::get_rate_limit_posture,
     admin_meta_ads_governance::get_audit_events,
+    admin_meta_ads_governance::get_approval_status,
     admin_meta_ads_governance::refresh_system_user_token,
     admin_meta_ads_governance::set_campaign_guardrails,
     admin_meta_ads_governance::set_daily_budget_caps,

@@ -58,5 +58,6 @@ pub fn audit_statement(db: &worker::D1Database, entry: &crate::audit::AuditEntry
         text(entry.outcome.as_str()),
         opt_text(json_text(&entry.graph_error).as_deref()),
         opt_text(entry.actor_member_id.as_deref()),
+        opt_text(entry.via.as_deref()),
     ])
 }

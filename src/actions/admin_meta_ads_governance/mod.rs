@@ -1,6 +1,7 @@
 //! The `admin_meta_ads_governance` router: one file per action.
 
 pub mod disable_integration;
+pub mod get_approval_status;
 pub mod get_audit_events;
 pub mod get_meta_api_error_digest;
 pub mod get_rate_limit_posture;

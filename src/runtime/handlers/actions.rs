@@ -7,7 +7,7 @@ use crate::api_keys::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
 use crate::records::{normalise_account_id, FieldError};
-use crate::runtime::context::{json_response, problem_response, HandlerError, HandlerResult, RequestContext};
+use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
 use crate::runtime::d1::{audit_statement, int, now_iso, opt_text, text};
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -23,17 +23,47 @@ pub async fn list() -> HandlerResult {
     json_response(200, &json!({ "data": data }))
 }
 
-fn idempotency_key(req: &Request) -> Result<String, HandlerError> {
-    let key = req.headers().get("Idempotency-Key").ok().flatten().unwrap_or_default();
-    let key = key.trim();
+/// Where a call came in, recorded on its audit rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Http,
+    Mcp,
+    Approval,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Http => "http",
+            Via::Mcp => "mcp",
+            Via::Approval => "approval",
+        }
+    }
+}
+
+/// An idempotency key as the caller gave it, and what the caller calls it (the
+/// `Idempotency-Key` header, or MCP's `idempotency_key` argument) for the error message.
+pub struct KeyFrom {
+    pub value: Option<String>,
+    pub field: &'static str,
+}
+
+fn idempotency_key(from: &KeyFrom) -> Result<String, HandlerError> {
+    let key = from.value.as_deref().unwrap_or_default().trim();
     let ok = (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(key.to_string())
     } else {
-        let mut p = Problem::bad_request("mutations need an Idempotency-Key header: 1 to 200 visible ASCII characters, unique per intended change");
-        p.field = Some("Idempotency-Key".into());
+        let mut p = Problem::bad_request(format!("mutations need an {}: 1 to 200 visible ASCII characters, unique per intended change", from.field));
+        p.field = Some(from.field.into());
         Err(p.into())
     }
+}
+
+/// What the pipeline answers: a fresh result, or the first result of this idempotency key.
+pub enum Reply {
+    Fresh(u16, Value),
+    Replayed(u16, String),
 }
 
 async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result<Value, HandlerError> {
@@ -44,22 +74,57 @@ async fn gate(ctx: &RequestContext, name: &str, op: &str, body: Value) -> Result
     Ok(resp.json().await?)
 }
 
+/// `POST /v1/actions/{router}/{action}`: the HTTP adapter of the pipeline.
 pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, router: &str, action: &str) -> HandlerResult {
     let entry = catalog::find(router, action).ok_or_else(|| {
         HandlerError::from(Problem::new("unknown-action", "Unknown Action", 404, format!("no action {router}/{action}; GET /v1/actions lists them")))
     })?;
-    let spec = entry.meta;
+    let key = KeyFrom { value: req.headers().get("Idempotency-Key").ok().flatten(), field: "Idempotency-Key" };
+    check_role(entry.meta, principal)?;
+    if entry.meta.tier.is_mutation() {
+        idempotency_key(&key)?;
+    }
+    let body = super::json_body_or_empty(req).await?;
+    match pipeline(ctx, principal, entry, body, &key, Via::Http).await? {
+        Reply::Fresh(status, out) => json_response(status, &out),
+        Reply::Replayed(status, response) => {
+            let mut resp = Response::ok(response)?.with_status(status);
+            resp.headers_mut().set("Content-Type", if status >= 400 { crate::problem::CONTENT_TYPE } else { "application/json" })?;
+            resp.headers_mut().set("Idempotent-Replayed", "true")?;
+            Ok(resp)
+        }
+    }
+}
+
+fn check_role(spec: &Meta, principal: &Principal) -> Result<(), HandlerError> {
     if let Principal::Key { role, .. } = principal {
         if !spec.roles.contains(role) {
             return Err(Problem::forbidden(format!(
-                "{router}/{action} needs the role {}",
+                "{}/{} needs the role {}",
+                spec.router(),
+                spec.name(),
                 spec.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
             ))
             .into());
         }
     }
-    let key = if spec.tier.is_mutation() { Some(idempotency_key(&req)?) } else { None };
-    let body = super::json_body_or_empty(req).await?;
+    Ok(())
+}
+
+/// The one pipeline every caller goes through (HTTP, MCP): role, workspace, typed input,
+/// idempotency, then policies decide approval or apply, each mutation audited with its channel.
+pub async fn pipeline(
+    ctx: &RequestContext,
+    principal: &Principal,
+    entry: &catalog::Entry,
+    body: Value,
+    key: &KeyFrom,
+    via: Via,
+) -> Result<Reply, HandlerError> {
+    let spec = entry.meta;
+    let (router, action) = (spec.router(), spec.name());
+    check_role(spec, principal)?;
+    let key = if spec.tier.is_mutation() { Some(idempotency_key(key)?) } else { None };
     // The workspace first: a key learns nothing about another workspace, not even whether its
     // input would have been valid there.
     let workspace = match (principal.workspace(), body.get("workspace_id")) {
@@ -83,9 +148,9 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     };
     super::workspace_must_exist(ctx, &workspace).await?;
     let Some(key) = key else {
-        let exec = Exec::of(principal, None);
+        let exec = Exec::of(principal, None, via);
         let (status, out) = execute(spec, ctx, &exec, &workspace, &input).await?;
-        return json_response(status, &out);
+        return Ok(Reply::Fresh(status, out));
     };
 
     let gate_name = format!("ws:{workspace}");
@@ -95,12 +160,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
         serde_json::from_value(gate(ctx, &gate_name, "idem/begin", json!({ "key": record_key, "body_hash": hash, "ttl_ms": IDEMPOTENCY_TTL_MS })).await?)
             .map_err(|e| HandlerError::Internal(format!("gate decision: {e}")))?;
     match decision {
-        Decision::Replay { status, response } => {
-            let mut resp = Response::ok(response)?.with_status(status);
-            resp.headers_mut().set("Content-Type", if status >= 400 { crate::problem::CONTENT_TYPE } else { "application/json" })?;
-            resp.headers_mut().set("Idempotent-Replayed", "true")?;
-            Ok(resp)
-        }
+        Decision::Replay { status, response } => Ok(Reply::Replayed(status, response)),
         Decision::Mismatch => Err(Problem::new(
             "idempotency-key-reused",
             "Idempotency Key Reused",
@@ -114,7 +174,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
             Err(p.into())
         }
         Decision::Proceed => {
-            let exec = Exec::of(principal, Some(key.clone()));
+            let exec = Exec::of(principal, Some(key.clone()), via);
             let outcome = if spec.tier == crate::actions::Tier::ExecuteHigh {
                 super::approvals::request(ctx, &exec, spec, &workspace, &input, None, &[]).await
             } else if spec.router() == RECRUITER {
@@ -147,11 +207,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
                 worker::console_error!("could not record the result of {router}/{action} [{}]: {cause}", ctx.correlation_id);
                 gate(ctx, &gate_name, "idem/release", json!({ "key": record_key })).await?;
             }
-            match outcome {
-                Ok((status, out)) => json_response(status, &out),
-                Err(HandlerError::Problem(p)) => Ok(problem_response(&p.with_context(&ctx.path, &ctx.correlation_id))?),
-                Err(e) => Err(e),
-            }
+            outcome.map(|(status, out)| Reply::Fresh(status, out))
         }
     }
 }
@@ -217,6 +273,27 @@ pub async fn execute(spec: &Meta, ctx: &RequestContext, exec: &Exec, ws: &str, i
                 .await?
                 .results::<Value>()?;
             Ok((200, json!({ "data": rows })))
+        }
+        "get_approval_status" => {
+            let id = input["approval_id"].as_str().unwrap_or_default();
+            let row = db
+                .prepare(
+                    "SELECT id, router, action, status, requested_by, requested_by_member, decided_by, decided_by_member, decided_at, \
+                     expires_at, reasons_json, result_json, created_at FROM approvals WHERE id = ?1 AND workspace_id = ?2",
+                )
+                .bind(&[text(id), text(ws)])?
+                .first::<Value>(None)
+                .await?
+                .ok_or_else(|| HandlerError::from(FieldError { field: "approval_id".into(), reason: "no such approval in this workspace".into() }))?;
+            let parsed = |k: &str| row[k].as_str().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(Value::Null);
+            let mut out = row.clone();
+            out["reasons"] = parsed("reasons_json");
+            out["result"] = parsed("result_json");
+            if let Some(o) = out.as_object_mut() {
+                o.remove("reasons_json");
+                o.remove("result_json");
+            }
+            Ok((200, out))
         }
         "set_campaign_guardrails" | "set_daily_budget_caps" | "set_approval_thresholds" => {
             let kind = spec.name().trim_start_matches("set_");
@@ -331,11 +408,13 @@ pub struct Exec {
     pub member_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub approval_id: Option<String>,
+    /// Where the call came in.
+    pub via: Via,
 }
 
 impl Exec {
-    pub fn of(principal: &Principal, idempotency_key: Option<String>) -> Exec {
-        Exec { actor: principal.actor(), member_id: principal.member_id().map(str::to_string), idempotency_key, approval_id: None }
+    pub fn of(principal: &Principal, idempotency_key: Option<String>, via: Via) -> Exec {
+        Exec { actor: principal.actor(), member_id: principal.member_id().map(str::to_string), idempotency_key, approval_id: None, via }
     }
 
     /// The person acting, as approvals compare them.
@@ -347,6 +426,7 @@ impl Exec {
 pub fn action_audit(ctx: &RequestContext, exec: &Exec, ws: &str, spec: &Meta) -> AuditEntry {
     let mut audit = AuditEntry::new(spec.name(), &exec.actor, &ctx.correlation_id, Outcome::Succeeded);
     audit.actor_member_id = exec.member_id.clone();
+    audit.via = Some(exec.via.as_str().into());
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();

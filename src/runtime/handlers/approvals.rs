@@ -43,6 +43,7 @@ pub async fn request(
     });
     let mut audit = AuditEntry::new(spec.name(), &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
     audit.actor_member_id = exec.member_id.clone();
+    audit.via = Some(exec.via.as_str().into());
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some(spec.tier.as_str().into());
     audit.idempotency_key = exec.idempotency_key.clone();
@@ -180,6 +181,7 @@ pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> H
         member_id: row.requester_member(),
         idempotency_key: row.idempotency_key.clone(),
         approval_id: Some(id.to_string()),
+        via: super::actions::Via::Approval,
     };
     let outcome = execute(spec, ctx, &exec, &row.workspace_id, &input).await;
     let (status, result) = match &outcome {

@@ -11,6 +11,7 @@ mod health;
 mod ingest;
 pub(crate) mod integrations;
 mod ledgers;
+mod mcp;
 mod members;
 mod meta;
 pub(crate) mod meta_events;
@@ -169,6 +170,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Member(param(0)))?;
             ingest::ingest(req, ctx, p, param(0)).await
         }
+        Route::Mcp => mcp::serve(req, ctx, p).await,
         Route::WebhookHandshake => webhooks::handshake(&req, ctx),
         Route::WebhookNotification => webhooks::notification(req, ctx).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
