@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod json_rows;
 pub mod mcp;
 pub mod oauth_state;
+pub mod openapi;
 pub mod problem;
 pub mod records;
 pub mod request_body;

@@ -4,6 +4,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Health,
+    OpenApi,
     CreateWorkspace,
     GetWorkspace,
     BindAdAccount,
@@ -54,6 +55,7 @@ impl Route {
 
 const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/health", Route::Health),
+    ("GET", "/openapi.json", Route::OpenApi),
     ("POST", "/v1/workspaces", Route::CreateWorkspace),
     ("GET", "/v1/workspaces/{}", Route::GetWorkspace),
     ("POST", "/v1/workspaces/{}/ad-accounts", Route::BindAdAccount),
@@ -91,6 +93,11 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/__dev/fail", Route::DevFail),
     ("GET", "/__dev/panic", Route::DevPanic),
 ];
+
+/// Every route: method, pattern (`{}` for a parameter) and route.
+pub fn table() -> impl Iterator<Item = (&'static str, &'static str, Route)> {
+    TABLE.iter().copied()
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RouteMatch {

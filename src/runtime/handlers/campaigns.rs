@@ -65,7 +65,8 @@ async fn read_object(ctx: &RequestContext, ws: &str, account: &BoundAccount, fie
     if mirrored.is_some_and(|m| m["ad_account_id"].as_str() != Some(account.id.as_str())) {
         return Err(not_here());
     }
-    let (object, _) = call_through(ctx, &scope(ws, account), GraphCall::Object(id), &fields(list)).await?;
+    let (object, _) =
+        call_through(ctx, &scope(ws, account), GraphCall::Object(id), &fields(list)).await.map_err(|e| super::meta::refused_as_field(e, field))?;
     if object["account_id"].as_str().map(|a| a.trim_start_matches("act_")) != Some(account.id.as_str()) {
         return Err(not_here());
     }

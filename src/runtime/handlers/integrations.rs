@@ -360,7 +360,8 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
     super::workspaces::refuse_verified_binding(ctx, workspace_id, &account).await?;
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
-    let (meta, _) = call_through(ctx, &scope, GraphCall::Verify(&format!("act_{account}")), &fields).await?;
+    let (meta, _) =
+        call_through(ctx, &scope, GraphCall::Verify(&format!("act_{account}")), &fields).await.map_err(|e| super::meta::refused_as_field(e, "account_id"))?;
     let new = NewAdAccount {
         account_id: account,
         name: meta["name"].as_str().unwrap_or("").to_string(),

@@ -22,3 +22,19 @@ pub fn graph_problem(failure: &crate::graph::GraphFailure) -> Problem {
         None => Problem::new("meta-unreachable", "Meta Graph API Unreachable", 502, failure.to_string()),
     }
 }
+
+/// Meta refusing a read of an object the caller named (it does not exist, or this token may not
+/// see it) is the caller's input at fault: 422 naming the field, Meta's details kept.
+pub fn refused_as_field(e: crate::runtime::context::HandlerError, field: &str) -> crate::runtime::context::HandlerError {
+    use crate::runtime::context::HandlerError;
+    match e {
+        HandlerError::Problem(mut p) if p.status == 502 && p.extensions.get("graph_error_class").and_then(|c| c.as_str()) == Some("permanent") => {
+            p.status = 422;
+            p.title = "Refused by Meta".into();
+            p.detail = format!("{field}: Meta refused it: {}", p.detail);
+            p.field = Some(field.to_string());
+            HandlerError::Problem(p)
+        }
+        other => other,
+    }
+}

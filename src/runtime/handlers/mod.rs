@@ -19,7 +19,7 @@ pub(crate) mod sync;
 pub(crate) mod webhooks;
 mod workspaces;
 
-use super::context::{env_text, problem_response, HandlerError, HandlerResult, RequestContext};
+use super::context::{env_text, json_response, problem_response, HandlerError, HandlerResult, RequestContext};
 use crate::api_keys::{Need, Principal};
 use crate::auth;
 use crate::correlation;
@@ -70,7 +70,9 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
     let principal = match route {
         // The callback is reached by the admin's browser from Meta; its signed state authenticates it.
         // Meta's webhooks are authenticated by the verify token and the body's signature.
+        // The API description is public, like the health check.
         Route::Health
+        | Route::OpenApi
         | Route::DevFail
         | Route::DevPanic
         | Route::DevQueueSend
@@ -84,6 +86,10 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
     let need = |n: Need| crate::api_keys::authorize(p, n).map_err(|d| HandlerError::from(Problem::forbidden(d.0)));
     match route {
         Route::Health => health::health(ctx).await,
+        Route::OpenApi => {
+            let origin = req.url()?.origin().ascii_serialization();
+            json_response(200, &crate::openapi::document(&origin))
+        }
         Route::CreateWorkspace => {
             need(Need::Bootstrap)?;
             workspaces::create_workspace(req, ctx, p).await
