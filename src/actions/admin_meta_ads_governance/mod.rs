@@ -1,5 +1,27 @@
 //! The `admin_meta_ads_governance` router: one file per action.
 
+use crate::domain::Text;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One of the workspace's integrations: the input of token health and refresh.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationRef {
+    /// The integration (`int_...`), one of this workspace's.
+    pub integration_id: Text<64>,
+}
+
+/// One of the workspace's integrations and why it is being stopped: quarantine and disable.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationStop {
+    /// The integration (`int_...`), one of this workspace's.
+    pub integration_id: Text<64>,
+    /// Why, for the audit trail.
+    pub reason: Text<500>,
+}
+
 pub mod disable_integration;
 pub mod get_approval_status;
 pub mod get_audit_events;

@@ -1,19 +1,8 @@
 //! `recruiter_paid_media/resume_campaign`: Sets a campaign ACTIVE (a launch): held to the campaign guardrails; the first launch on an ad account needs an approval.
 
 use crate::actions::action::{Action, Meta, RECRUITER_OR_ADMIN};
-use crate::domain::{AdAccountId, MetaId};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
-/// Sets a campaign ACTIVE (a launch): held to the campaign guardrails; the first launch on an ad account needs an approval.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Input {
-    /// The bound ad account (`act_...` or digits).
-    pub ad_account_id: AdAccountId,
-    /// The Meta campaign id.
-    pub campaign_id: MetaId,
-}
+pub type Input = super::CampaignRef;
 
 pub struct Act;
 
