@@ -543,3 +543,44 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         assert_eq!(with_key(&c.gw, &recruiter_a, method, &path, None).status, 403, "{path}");
     }
 }
+
+// Every action refuses, by name, an unknown field, an oversized text and an out-of-range number,
+// whatever its schema: generated from the schemas /v1/actions publishes.
+#[test]
+fn every_action_refuses_unknown_oversized_and_out_of_range_input_by_name() {
+    let c = Connected::start("security-inputs", TOKEN, &[]);
+    let actions = c.gw.admin("GET", "/v1/actions", None).body["data"].as_array().unwrap().clone();
+    let before = c.gw.query("SELECT COUNT(*) AS n FROM audit_log", &[])[0]["n"].clone();
+    let mut checked = 0;
+    for a in &actions {
+        let (router, name) = (a["router"].as_str().unwrap(), a["action"].as_str().unwrap());
+        let send = |body: Value| {
+            let mut body = body;
+            body["workspace_id"] = json!(c.ws);
+            let auth = format!("Bearer {BOOTSTRAP_KEY}");
+            c.gw.request("POST", &format!("/v1/actions/{router}/{name}"), &[("Authorization", &auth), ("Idempotency-Key", "inputs")], Some(&body.to_string()))
+        };
+        let r = send(json!({"zz_not_a_field": 1}));
+        assert_eq!((r.status, r.body["field"].as_str()), (422, Some("zz_not_a_field")), "{name}: {}", r.text);
+        for (field, p) in a["input_schema"]["properties"].as_object().unwrap() {
+            let types = p["type"].to_string();
+            let bad = if types.contains("integer") {
+                json!(p["maximum"].as_i64().unwrap().saturating_add(1))
+            } else if let Some(max) = p["maxLength"].as_u64() {
+                json!("x".repeat(max as usize + 1))
+            } else if let Some(max) = p["maxItems"].as_u64() {
+                json!(vec!["x"; max as usize + 1])
+            } else if p["pattern"].is_string() {
+                json!("not/an id")
+            } else {
+                continue;
+            };
+            let r = send(json!({ field.clone(): bad }));
+            assert_eq!((r.status, r.body["field"].as_str()), (422, Some(field.as_str())), "{name}.{field}: {}", r.text);
+            assert!(r.text.len() < 2_000, "{name}.{field}: a short message");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} fields checked");
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM audit_log", &[])[0]["n"], before, "nothing ran");
+}
