@@ -1,6 +1,6 @@
 //! The `admin_meta_ads_governance` router: one file per action.
 
-use crate::domain::Text;
+use crate::domain::{Bounded, Text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 pub struct IntegrationRef {
     /// The integration (`int_...`), one of this workspace's.
     pub integration_id: Text<64>,
+}
+
+/// How far back to look in Meta's answers: the input of the error digest and the rate-limit posture.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SinceHours {
+    /// Look back this many hours (default 24).
+    pub since_hours: Option<Bounded<1, 2_160>>,
 }
 
 /// One of the workspace's integrations and why it is being stopped: quarantine and disable.
