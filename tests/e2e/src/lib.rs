@@ -193,6 +193,11 @@ impl Gateway {
     }
 
     fn spawn(&mut self) {
+        self.spawn_attempt(1);
+    }
+
+    fn spawn_attempt(&mut self, attempt: u32) {
+        let log_start = self.log_text().len();
         let port = free_port();
         let inspector = free_port();
         self.base = format!("http://127.0.0.1:{port}");
@@ -208,18 +213,27 @@ impl Gateway {
         use std::os::unix::process::CommandExt;
         cmd.current_dir(repo_root()).env("WRANGLER_SEND_METRICS", "false").stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log).process_group(0);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
-        self.wait_ready();
+        if !self.wait_ready(log_start) {
+            // Another process took a port between free_port() and wrangler binding it: try new ones.
+            assert!(attempt < 5, "wrangler dev could not bind a port in {attempt} attempts; log: {}", self.log_tail());
+            self.child = None;
+            self.spawn_attempt(attempt + 1);
+        }
     }
 
-    fn wait_ready(&mut self) {
+    /// True when the gateway answers; false when wrangler could not bind its port.
+    fn wait_ready(&mut self, log_start: usize) -> bool {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                if self.log_text().get(log_start..).is_some_and(|l| l.contains("Address already in use")) {
+                    return false;
+                }
                 panic!("wrangler dev exited early ({status}); log: {}", self.log_tail());
             }
             if let Ok(r) = self.agent.get(&format!("{}/health", self.base)).timeout(Duration::from_secs(5)).call() {
                 if r.status() == 200 {
-                    return;
+                    return true;
                 }
             }
             assert!(Instant::now() < deadline, "gateway not ready in {READY_TIMEOUT:?}; log: {}", self.log_tail());
