@@ -2,9 +2,14 @@
 //! from the module path, so an action's file is where its URL says:
 //! `POST /v1/actions/{router}/{action}` is `src/actions/{router}/{action}.rs`.
 
+use super::pipeline::Exec;
+use super::policy::Flag;
 use crate::api_keys::Role;
+use crate::failure::Failure;
+use crate::ports::{Ports, Query};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +84,76 @@ macro_rules! action_meta {
     };
 }
 
-/// An action: a typed input (unknown fields refused, field docs as descriptions) and metadata.
+/// What an action runs with: the platform, the workspace it acts in, on whose behalf, and its own metadata.
+pub struct Cx<'a> {
+    pub ports: &'a dyn Ports,
+    pub workspace: &'a str,
+    pub exec: &'a Exec,
+    pub meta: &'static Meta,
+}
+
+/// What `prepare` decided: go ahead with `state`, unless a policy flagged the change for an
+/// approval (`flags`, with the account it concerns).
+#[derive(Debug, Default)]
+pub struct Plan<P> {
+    pub state: P,
+    pub flags: Vec<Flag>,
+    pub account: Option<String>,
+}
+
+impl<P> Plan<P> {
+    pub fn go(state: P) -> Self {
+        Plan { state, flags: Vec::new(), account: None }
+    }
+}
+
+/// What an audit row says about the object an action changed.
+#[derive(Debug, Default, Clone)]
+pub struct Record {
+    pub ad_account_id: Option<String>,
+    pub external_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// What `apply` did: its answer (or the failure it met after starting, such as Meta refusing
+/// the write), the rows to write, and the audit record. The pipeline commits the rows and the
+/// audit row in one batch, so neither exists without the other.
+#[derive(Debug)]
+pub struct Change {
+    pub result: Result<(u16, Value), Failure>,
+    pub writes: Vec<Query>,
+    pub record: Record,
+}
+
+impl Change {
+    /// An answer that writes nothing (reads).
+    pub fn read(body: Value) -> Change {
+        Change { result: Ok((200, body)), writes: Vec::new(), record: Record::default() }
+    }
+
+    /// A change made: `writes` (if any) go in with the audit row.
+    pub fn done(status: u16, body: Value, writes: Vec<Query>, record: Record) -> Change {
+        Change { result: Ok((status, body)), writes, record }
+    }
+}
+
+/// An action: a typed input (unknown fields refused, field docs as descriptions), metadata, and
+/// its logic in two steps. `prepare` reads and decides (refuse, naming the field; or flag for an
+/// approval) and never writes; `apply` makes the change once, now or after the approval, and
+/// says what the object was before and after.
+#[allow(async_fn_in_trait)]
 pub trait Action {
-    type Input: DeserializeOwned + JsonSchema;
+    type Input: DeserializeOwned + Serialize + JsonSchema;
+    /// What `prepare` found that `apply` needs (the object as Meta has it, the bound account).
+    type Plan: Default;
     const META: Meta;
+
+    async fn prepare(_cx: &Cx<'_>, _input: &Self::Input) -> Result<Plan<Self::Plan>, Failure> {
+        Ok(Plan::go(Self::Plan::default()))
+    }
+
+    async fn apply(cx: &Cx<'_>, input: &Self::Input, plan: Self::Plan) -> Result<Change, Failure>;
 }
 
 /// The input's JSON Schema (2020-12), as `/v1/actions`, OpenAPI and MCP publish it.

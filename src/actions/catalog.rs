@@ -1,16 +1,33 @@
 //! The catalogue: the one list of every action, and the only dispatch point. An entry names an
 //! action's module; the module must define `Act` with its `Input` and `META`, or nothing builds.
 
-use super::action::{describe, input_schema, Action, Meta};
+use super::action::{describe, input_schema, Action, Change, Cx, Meta, Tier};
+use super::policy::Flag;
+use crate::ports::Fut;
 use crate::records::FieldError;
 use serde_json::Value;
 
-/// One action: its metadata, its input schema, and its input decoder (typed, then back to the
-/// normalised JSON the runtime works from).
+/// Whether a run may still be held for an approval, or runs what an approval released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Requested,
+    Approved,
+}
+
+/// Where a run got to: held for an approval (why, and the account it concerns), or applied.
+#[derive(Debug)]
+pub enum Step {
+    Held { account: Option<String>, flags: Vec<Flag> },
+    Applied(Box<Change>),
+}
+
+/// One action: its metadata, its input schema, its input decoder (typed, then back to the
+/// normalised JSON that idempotency hashes and approvals store), and its logic.
 pub struct Entry {
     pub meta: &'static Meta,
     pub schema: fn() -> Value,
     pub decode: fn(&Value) -> Result<Value, FieldError>,
+    pub run: for<'a> fn(&'a Cx<'a>, &'a Value, Stage) -> Fut<'a, Step>,
 }
 
 impl Entry {
@@ -19,12 +36,22 @@ impl Entry {
     }
 }
 
-fn decode_as<A: Action>(input: &Value) -> Result<Value, FieldError>
-where
-    A::Input: serde::Serialize,
-{
+fn decode_as<A: Action>(input: &Value) -> Result<Value, FieldError> {
     let typed: A::Input = super::input::decode(input)?;
     serde_json::to_value(typed).map_err(|e| FieldError { field: "input".into(), reason: e.to_string() })
+}
+
+/// Prepares, then holds (an execute_high action, or a change a policy flagged) or applies.
+/// After an approval `prepare` runs again, so the guardrails hold at execution time too.
+fn run_as<'a, A: Action>(cx: &'a Cx<'a>, input: &'a Value, stage: Stage) -> Fut<'a, Step> {
+    Box::pin(async move {
+        let input: A::Input = super::input::decode(input)?;
+        let plan = A::prepare(cx, &input).await?;
+        if stage == Stage::Requested && (A::META.tier == Tier::ExecuteHigh || !plan.flags.is_empty()) {
+            return Ok(Step::Held { account: plan.account, flags: plan.flags });
+        }
+        Ok(Step::Applied(Box::new(A::apply(cx, &input, plan.state).await?)))
+    })
 }
 
 macro_rules! catalog {
@@ -35,6 +62,7 @@ macro_rules! catalog {
                 meta: &<super::$router::$name::Act as Action>::META,
                 schema: input_schema::<super::$router::$name::Act>,
                 decode: decode_as::<super::$router::$name::Act>,
+                run: run_as::<super::$router::$name::Act>,
             }),*
         ];
     };

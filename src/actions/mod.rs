@@ -12,5 +12,7 @@ pub mod policy;
 pub mod admin_meta_ads_governance;
 pub mod recruiter_paid_media;
 
+pub mod pipeline;
+
 pub use action::{Meta, Tier};
 pub use catalog::find;

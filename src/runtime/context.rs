@@ -1,20 +1,22 @@
 //! Per-request context and the error type every handler returns.
 
+use super::services::Services;
+use crate::failure::Failure;
 use crate::problem::Problem;
-use crate::records::FieldError;
 use worker::{Env, Headers, Response};
 
+/// A request's services (environment, correlation id) and what HTTP adds: the path it asked for.
 pub struct RequestContext {
-    pub env: Env,
-    pub correlation_id: String,
+    pub services: Services,
     pub path: String,
     pub dev_routes: bool,
 }
 
-impl RequestContext {
-    /// A configured plain variable, if set and non-empty.
-    pub fn var(&self, name: &str) -> Option<String> {
-        env_text(&self.env, name)
+impl std::ops::Deref for RequestContext {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
     }
 }
 
@@ -24,31 +26,14 @@ pub fn env_text(env: &Env, name: &str) -> Option<String> {
     value.ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Why a handler did not produce its normal response.
-pub enum HandlerError {
-    /// A problem the client should see as is (4xx, or a 5xx with a safe detail).
-    Problem(Problem),
-    /// An internal failure: logged with the correlation id, answered with a generic 500.
-    Internal(String),
-}
+/// Why a handler did not produce its normal response (Graph failures still typed).
+pub type HandlerError = Failure;
 
 pub type HandlerResult = std::result::Result<Response, HandlerError>;
 
-impl From<worker::Error> for HandlerError {
+impl From<worker::Error> for Failure {
     fn from(e: worker::Error) -> Self {
-        HandlerError::Internal(e.to_string())
-    }
-}
-
-impl From<Problem> for HandlerError {
-    fn from(p: Problem) -> Self {
-        HandlerError::Problem(p)
-    }
-}
-
-impl From<FieldError> for HandlerError {
-    fn from(e: FieldError) -> Self {
-        HandlerError::Problem(Problem::invalid_field(&e.field, e.reason))
+        Failure::Internal(e.to_string())
     }
 }
 

@@ -7,6 +7,7 @@ mod graph_fetch;
 pub(crate) mod handlers;
 mod queue_consumer;
 mod scheduled;
+mod services;
 mod sync_job;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};

@@ -125,8 +125,8 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
 
 /// Token refresh for integrations expiring within a week; returns what it did, for the ledger.
 async fn refresh_tokens(env: &Env, run_id: &str) -> String {
-    let ctx = super::context::RequestContext { env: env.clone(), correlation_id: format!("cron:{run_id}"), path: "/__cron".into(), dev_routes: false };
-    match super::handlers::integrations::refresh_due(&ctx, TOKEN_REFRESH_HORIZON_DAYS).await {
+    let svc = super::services::Services::new(env.clone(), format!("cron:{run_id}"));
+    match super::services::tokens::refresh_due(&svc, TOKEN_REFRESH_HORIZON_DAYS).await {
         Ok((refreshed, expired)) => {
             format!("tokens refreshed: {refreshed}; marked expired: {expired}")
         }

@@ -7,10 +7,11 @@
 //! pages, rows, calls), so a run interrupted anywhere resumes from its last committed page when
 //! the message is delivered again, and no page is half-written.
 
-use super::context::{HandlerError, RequestContext};
 use super::d1::{int, new_id, now_iso, now_millis, opt_text, text};
-use super::handlers::integrations::{call_through, GraphCall};
-use super::handlers::meta_events::Scope;
+use super::services::{governed, Services};
+use crate::failure::Failure;
+use crate::graph::ErrorClass;
+use crate::ports::{GraphCall, Scope};
 use crate::sync::insights::{self as ins, Fact};
 use crate::sync::structure::{self, ObjectKind};
 use crate::sync_message::{SyncKind, SyncMessage};
@@ -140,22 +141,27 @@ fn progress(db: &D1Database, run: &str, phase: &str, cursor: Option<&str>, rows:
     .bind(&[text(run), text(phase), opt_text(cursor), int(rows as i64), int(pages as i64), int(calls as i64), text(&now_iso())])
 }
 
-fn graph_error(e: HandlerError, rate_limited: &mut bool) -> JobError {
-    match e {
-        HandlerError::Problem(p) => {
-            let class = p.extensions.get("graph_error_class").and_then(Value::as_str).unwrap_or_default().to_string();
-            let reason = format!("{} ({}){}", p.detail, p.status, p.extensions.get("graph_code").map(|c| format!(", Graph code {c}")).unwrap_or_default());
-            match (p.status, class.as_str()) {
-                (429, _) => {
-                    *rate_limited = true;
-                    JobError::Retry { reason, delay_seconds: p.retry_after_seconds.unwrap_or(60).clamp(1, 900) as u32 }
-                }
-                (401, _) | (_, "auth" | "permission") => JobError::Revoked(reason),
-                (s, _) if s >= 500 => JobError::Retry { reason, delay_seconds: 5 },
-                _ => JobError::Permanent(reason),
-            }
+fn graph_error(e: Failure, rate_limited: &mut bool) -> JobError {
+    let problem = e.to_problem();
+    let reason = match &problem {
+        Some(p) => format!("{} ({}){}", p.detail, p.status, p.extensions.get("graph_code").map(|c| format!(", Graph code {c}")).unwrap_or_default()),
+        None => e.summary(),
+    };
+    match (e.graph_class(), problem.map(|p| (p.status, p.retry_after_seconds))) {
+        (Some(ErrorClass::Throttled), _) | (None, Some((429, _))) => {
+            *rate_limited = true;
+            let wait = match &e {
+                Failure::Problem(p) => p.retry_after_seconds.unwrap_or(60),
+                _ => 60,
+            };
+            JobError::Retry { reason, delay_seconds: wait.clamp(1, 900) as u32 }
         }
-        HandlerError::Internal(reason) => JobError::Retry { reason, delay_seconds: 5 },
+        (Some(ErrorClass::Auth), _) | (None, Some((401, _))) => JobError::Revoked(reason),
+        (Some(ErrorClass::Transient), _) => JobError::Retry { reason, delay_seconds: 5 },
+        (Some(ErrorClass::Permanent), _) => JobError::Permanent(reason),
+        (None, Some((status, _))) if status >= 500 => JobError::Retry { reason, delay_seconds: 5 },
+        (None, Some(_)) => JobError::Permanent(reason),
+        (None, None) => JobError::Retry { reason, delay_seconds: 5 },
     }
 }
 
@@ -163,7 +169,7 @@ fn graph_error(e: HandlerError, rate_limited: &mut bool) -> JobError {
 type PageWriter<'j> = dyn Fn(&Job<'j>, &[Value]) -> worker::Result<Vec<D1PreparedStatement>> + 'j;
 
 struct Job<'a> {
-    ctx: &'a RequestContext,
+    svc: &'a Services,
     /// `SYNC_PAGE_LIMIT`, when set, overrides both page sizes (smaller pages, more commits).
     page_limit: Option<u32>,
     db: D1Database,
@@ -178,7 +184,7 @@ impl<'a> Job<'a> {
     }
 
     async fn get(&mut self, path: &str, params: &[(String, String)]) -> Result<Value, JobError> {
-        let result = call_through(self.ctx, &self.scope(), GraphCall::Object(path), params).await;
+        let result = governed::call(self.svc, &self.scope(), GraphCall::Object(path), params).await;
         match result {
             Ok((v, _)) => Ok(v),
             Err(e) => Err(graph_error(e, &mut self.rate_limited)),
@@ -368,7 +374,7 @@ impl<'a> Job<'a> {
             .await?
             .unwrap_or_default();
         let expected_rows = ads["n"].as_i64().unwrap_or(0) * ((u - s).num_days() + 1);
-        let min_rows = super::context::env_text(&self.ctx.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
+        let min_rows = super::context::env_text(&self.svc.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
         // Decided once per run: a resumed run keeps the mode its phase names (`facts:` for direct
         // slices, `reports:` for report runs), even if the mirror has grown since.
         let use_reports = match self.run.phase.as_deref() {
@@ -436,7 +442,7 @@ impl<'a> Job<'a> {
     async fn report_step(&mut self, phase: &str, next: &str, params: Vec<(String, String)>, write: &PageWriter<'a>) -> Result<(), JobError> {
         let account_path = format!("act_{}/insights", self.account.id);
         if self.run.cursor.is_none() {
-            let created = call_through(self.ctx, &self.scope(), GraphCall::Write("POST", &account_path), &params).await;
+            let created = governed::call(self.svc, &self.scope(), GraphCall::Write("POST", &account_path), &params).await;
             let body = match created {
                 Ok((v, _)) => v,
                 Err(e) => return Err(graph_error(e, &mut self.rate_limited)),
@@ -503,11 +509,11 @@ impl<'a> Job<'a> {
     /// Asks the account's gate to send this run's message again after the poll interval.
     async fn poll_later(&mut self) -> Result<(), JobError> {
         let secs =
-            super::context::env_text(&self.ctx.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
+            super::context::env_text(&self.svc.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
         let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso())
             .map_err(JobError::Permanent)?;
         let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });
-        let resp = super::handlers::gate::gate_call(&self.ctx.env, &self.account.id, "schedule", &body).await?;
+        let resp = super::services::gate::gate_call(&self.svc.env, &self.account.id, "schedule", &body).await?;
         if resp.status_code() != 200 {
             return Err(JobError::Retry { reason: format!("the gate could not schedule the poll ({})", resp.status_code()), delay_seconds: secs as u32 });
         }
@@ -637,11 +643,11 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
         finish(&db, &run.id, "skipped", &why, None, false).await?;
         return Ok(());
     }
-    let ctx = RequestContext { env: env.clone(), correlation_id: run.id.clone(), path: "/queue/adgate-sync".into(), dev_routes: false };
+    let svc = Services::new(env.clone(), run.id.clone());
     let run_id = run.id.clone();
     let kind = run.kind.clone();
     let page_limit = super::context::env_text(env, "SYNC_PAGE_LIMIT").and_then(|v| v.parse().ok()).filter(|n: &u32| (1..=5_000).contains(n));
-    let mut job = Job { ctx: &ctx, page_limit, db: env.d1("DB")?, run, account, rate_limited: false };
+    let mut job = Job { svc: &svc, page_limit, db: env.d1("DB")?, run, account, rate_limited: false };
     let outcome = if kind == SyncKind::Structure.as_str() {
         job.structure().await
     } else if kind == SyncKind::Leads.as_str() {

@@ -1,7 +1,8 @@
 //! `admin_meta_ads_governance/quarantine_ad_account`: Stops every Graph call for one ad account at its gate until it is released.
 
-use crate::actions::action::{Action, Meta, ADMIN};
+use crate::actions::action::{Action, Change, Cx, Meta, Plan, ADMIN};
 use crate::domain::{AdAccountId, Text};
+use crate::failure::Failure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,15 @@ pub struct Act;
 
 impl Action for Act {
     type Input = Input;
+    type Plan = ();
     const META: Meta =
         crate::action_meta!(roles: ADMIN, tier: ExecuteLow, summary: "Stops every Graph call for one ad account at its gate until it is released.");
+
+    async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<()>, Failure> {
+        super::must_be_bound(cx, &input.ad_account_id).await
+    }
+
+    async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
+        super::set_quarantine(cx, &input.ad_account_id, Some(input.reason.as_str())).await
+    }
 }

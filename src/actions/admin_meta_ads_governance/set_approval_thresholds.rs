@@ -1,7 +1,8 @@
 //! `admin_meta_ads_governance/set_approval_thresholds`: When budget changes need an approval, and how long approvals wait.
 
-use crate::actions::action::{Action, Meta, ADMIN};
+use crate::actions::action::{Action, Change, Cx, Meta, ADMIN};
 use crate::domain::{AmountMinor, Bounded};
+use crate::failure::Failure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -21,5 +22,10 @@ pub struct Act;
 
 impl Action for Act {
     type Input = Input;
+    type Plan = ();
     const META: Meta = crate::action_meta!(roles: ADMIN, tier: ExecuteLow, summary: "When budget changes need an approval, and how long approvals wait.");
+
+    async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
+        super::set_policy(cx, "approval_thresholds", super::given_fields(input)?).await
+    }
 }

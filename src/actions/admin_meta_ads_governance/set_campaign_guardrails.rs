@@ -1,7 +1,9 @@
 //! `admin_meta_ads_governance/set_campaign_guardrails`: Naming taxonomy and compliance rules every campaign must meet.
 
-use crate::actions::action::{Action, Meta, ADMIN};
+use crate::actions::action::{Action, Change, Cx, Meta, Plan, ADMIN};
 use crate::domain::{BudgetMinor, Text, TextList};
+use crate::failure::Failure;
+use crate::records::FieldError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -17,9 +19,26 @@ pub struct Input {
     pub max_daily_budget_minor: Option<BudgetMinor>,
 }
 
+/// Meta's special ad categories.
+const SPECIAL_CATEGORIES: &[&str] = &["EMPLOYMENT", "HOUSING", "CREDIT", "FINANCIAL_PRODUCTS_SERVICES", "ISSUES_ELECTIONS_POLITICS"];
+
 pub struct Act;
 
 impl Action for Act {
     type Input = Input;
+    type Plan = ();
     const META: Meta = crate::action_meta!(roles: ADMIN, tier: ExecuteLow, summary: "Naming taxonomy and compliance rules every campaign must meet.");
+
+    async fn prepare(_cx: &Cx<'_>, input: &Input) -> Result<Plan<()>, Failure> {
+        let categories = input.required_special_ad_categories.as_ref().map(|l| l.items()).unwrap_or_default();
+        if let Some(bad) = categories.iter().find(|c| !SPECIAL_CATEGORIES.contains(&c.as_str())) {
+            let reason = format!("{} is not one of {}", crate::problem::excerpt(bad), SPECIAL_CATEGORIES.join(", "));
+            return Err(FieldError { field: "required_special_ad_categories".into(), reason }.into());
+        }
+        Ok(Plan::go(()))
+    }
+
+    async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
+        super::set_policy(cx, "campaign_guardrails", super::given_fields(input)?).await
+    }
 }

@@ -1,6 +1,10 @@
-//! `recruiter_paid_media/delete_campaign`: Deletes a campaign on Meta; always needs an approval, since it cannot be undone.
+//! `recruiter_paid_media/delete_campaign`: Deletes a campaign on Meta; always needs an approval.
 
-use crate::actions::action::{Action, Meta, RECRUITER_OR_ADMIN};
+use super::{read_object, write, Found, Write, CAMPAIGN_FIELDS};
+use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
+use crate::actions::policy::Flag;
+use crate::db::{ad_accounts, meta_objects::Mirror};
+use crate::failure::Failure;
 
 pub type Input = super::CampaignRef;
 
@@ -8,5 +12,19 @@ pub struct Act;
 
 impl Action for Act {
     type Input = Input;
+    type Plan = Found;
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: ExecuteLow, summary: "Deletes a campaign on Meta; always needs an approval, since it cannot be undone.", destructive: true);
+
+    async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
+        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
+        let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
+        let flags = vec![Flag::Deletion { object_id: input.campaign_id.as_str().to_string() }];
+        Ok(Plan { account: Some(account.id.clone()), flags, state: Found { account, object, target: None } })
+    }
+
+    async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {
+        let id = found.object["id"].as_str().unwrap_or_default().to_string();
+        let w = Write { method: "DELETE", path: &id, params: &[], fields: CAMPAIGN_FIELDS, creates: false, status: 200 };
+        write(cx, &found.account, w, &found.object).await
+    }
 }

@@ -1,9 +1,15 @@
-//! `recruiter_paid_media/duplicate_campaign`: Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.
+//! `recruiter_paid_media/duplicate_campaign`: Copies a campaign's settings into a new PAUSED
+//! campaign, in the same or another bound ad account; a copy into another account needs an approval.
 
-use crate::actions::action::{Action, Meta, RECRUITER_OR_ADMIN};
+use super::{money, read_object, refused, str_list, write, Found, Write, CAMPAIGN_FIELDS};
+use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
+use crate::actions::policy::{self, Flag};
+use crate::db::{ad_accounts, governance_policies, meta_objects::Mirror};
 use crate::domain::{AdAccountId, MetaId, Text};
+use crate::failure::Failure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -23,5 +29,45 @@ pub struct Act;
 
 impl Action for Act {
     type Input = Input;
+    type Plan = Found;
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: ExecuteLow, summary: "Copies a campaign's settings into a new PAUSED campaign, in the same or another bound ad account; a copy into another account needs an approval.");
+
+    async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
+        let (ports, ws) = (cx.ports, cx.workspace);
+        let account = ad_accounts::bound(ports, ws, "ad_account_id", &input.ad_account_id).await?;
+        let guardrails = governance_policies::get(ports, ws, "campaign_guardrails").await?;
+        let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
+        let target = match &input.target_ad_account_id {
+            Some(t) => ad_accounts::bound(ports, ws, "target_ad_account_id", t).await?,
+            None => account.clone(),
+        };
+        if let Some(daily) = money(&object["daily_budget"]) {
+            let caps = governance_policies::get(ports, ws, "daily_budget_caps").await?;
+            policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &target.id, "campaign_id", daily).map_err(refused)?;
+        }
+        let mut flags = Vec::new();
+        if target.id != account.id {
+            flags.push(Flag::CrossAccountDuplication { from_account: account.id.clone(), to_account: target.id.clone() });
+        }
+        Ok(Plan { account: Some(account.id.clone()), flags, state: Found { account, object, target: Some(target) } })
+    }
+
+    async fn apply(cx: &Cx<'_>, input: &Input, found: Found) -> Result<Change, Failure> {
+        let source = &found.object;
+        let target = found.target.as_ref().unwrap_or(&found.account);
+        let name = input.name.as_ref().map(|n| n.as_str().to_string()).unwrap_or_else(|| format!("{} (copy)", source["name"].as_str().unwrap_or("Campaign")));
+        let mut params = vec![
+            ("name".to_string(), name),
+            ("status".to_string(), "PAUSED".to_string()),
+            ("special_ad_categories".to_string(), json!(str_list(&source["special_ad_categories"])).to_string()),
+        ];
+        for k in ["objective", "buying_type", "bid_strategy", "daily_budget", "lifetime_budget"] {
+            if let Some(v) = source.get(k).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))) {
+                params.push((k.to_string(), v));
+            }
+        }
+        let path = format!("act_{}/campaigns", target.id);
+        let w = Write { method: "POST", path: &path, params: &params, fields: CAMPAIGN_FIELDS, creates: true, status: 201 };
+        write(cx, target, w, source).await
+    }
 }

@@ -1,79 +1,18 @@
 //! Approvals for execute_high actions: requested instead of executed, decided by another admin,
 //! executed exactly once, expiring after the workspace's approval TTL.
 
-use super::actions::{execute, Exec};
 use crate::actions::approvals::{self, Refusal};
-use crate::actions::policy::Flag;
-use crate::actions::{catalog, Meta};
+use crate::actions::catalog;
+use crate::actions::pipeline::{self, Exec, Via};
 use crate::api_keys::{Need, Principal};
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
 use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
-use crate::runtime::d1::{audit_statement, new_id, now_iso, now_millis, opt_text, text};
+use crate::runtime::d1::{audit_statement, now_iso, text};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-const COLUMNS: &str = "id, workspace_id, router, action, input_json, requested_by, idempotency_key, correlation_id, status, decided_by, decided_at, expires_at, result_json, created_at, updated_at, reasons_json, requested_by_member, decided_by_member";
-
-async fn ttl_seconds(ctx: &RequestContext, ws: &str) -> Result<i64, HandlerError> {
-    let policy = super::actions::stored_policy(ctx, ws, "approval_thresholds").await?;
-    Ok(approvals::ttl_seconds(policy.and_then(|v| v["approval_ttl_seconds"].as_i64())))
-}
-
-/// Records a pending approval (with its audit row) instead of acting: 202. `flags` say which
-/// policies asked for it (none for an execute_high action, which always needs one).
-pub async fn request(
-    ctx: &RequestContext,
-    exec: &Exec,
-    spec: &Meta,
-    ws: &str,
-    input: &Map<String, Value>,
-    account: Option<&str>,
-    flags: &[Flag],
-) -> Result<(u16, Value), HandlerError> {
-    let id = new_id("apr");
-    let now = now_iso();
-    let expires = crate::timefmt::iso_from_millis(now_millis() + ttl_seconds(ctx, ws).await? * 1_000);
-    let reasons: Vec<String> =
-        if flags.is_empty() { vec![format!("{} is an execute_high action", spec.name())] } else { flags.iter().map(Flag::reason).collect() };
-    let approval = json!({
-        "id": id, "workspace_id": ws, "router": spec.router(), "action": spec.name(), "input": input,
-        "requested_by": exec.actor, "requested_by_member": exec.person(), "status": "pending", "expires_at": expires, "created_at": now,
-        "policy_flags": flags, "reasons": reasons,
-    });
-    let mut audit = AuditEntry::new(spec.name(), &exec.actor, &ctx.correlation_id, Outcome::PendingApproval);
-    audit.actor_member_id = exec.member_id.clone();
-    audit.via = Some(exec.via.as_str().into());
-    audit.workspace_id = Some(ws.to_string());
-    audit.risk_tier = Some(spec.tier.as_str().into());
-    audit.idempotency_key = exec.idempotency_key.clone();
-    audit.approval_id = Some(id.clone());
-    audit.ad_account_id = account.map(str::to_string);
-    audit.after = Some(json!({ "input": input, "policy_flags": flags, "reasons": reasons }));
-    let db = ctx.env.d1("DB")?;
-    db.batch(vec![
-        db.prepare(format!(
-            "INSERT INTO approvals ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', NULL, NULL, ?9, NULL, ?10, ?10, ?11, ?12, NULL)"
-        ))
-        .bind(&[
-            text(&id),
-            text(ws),
-            text(spec.router()),
-            text(spec.name()),
-            text(&Value::Object(input.clone()).to_string()),
-            text(&exec.actor),
-            opt_text(exec.idempotency_key.as_deref()),
-            text(&ctx.correlation_id),
-            text(&expires),
-            text(&now),
-            text(&json!(reasons).to_string()),
-            text(&exec.person()),
-        ])?,
-        audit_statement(&db, &audit, &now)?,
-    ])
-    .await?;
-    Ok((202, json!({ "status": "pending_approval", "approval": approval, "decide": format!("POST /v1/approvals/{id}/approve or /reject by another admin") })))
-}
+use crate::db::approvals::COLUMNS;
 
 #[derive(Deserialize)]
 struct Row {
@@ -173,23 +112,22 @@ async fn decide(ctx: &RequestContext, principal: &Principal, id: &str, to: &str)
 
 pub async fn approve(ctx: &RequestContext, principal: &Principal, id: &str) -> HandlerResult {
     let (row, _) = decide(ctx, principal, id, "approved").await?;
-    let spec =
-        catalog::find(&row.router, &row.action).map(|e| e.meta).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
-    let input: Map<String, Value> = serde_json::from_str(&row.input_json).map_err(|e| HandlerError::Internal(e.to_string()))?;
+    let entry = catalog::find(&row.router, &row.action).ok_or_else(|| HandlerError::Internal(format!("approval for unknown action {}", row.action)))?;
+    let input: Value = serde_json::from_str(&row.input_json).map_err(|e| HandlerError::Internal(e.to_string()))?;
     let exec = Exec {
         actor: row.requested_by.clone(),
         member_id: row.requester_member(),
         idempotency_key: row.idempotency_key.clone(),
         approval_id: Some(id.to_string()),
-        via: super::actions::Via::Approval,
+        via: Via::Approval,
     };
-    let outcome = execute(spec, ctx, &exec, &row.workspace_id, &input).await;
+    let outcome = pipeline::run_approved(&ctx.services, entry, &exec, &row.workspace_id, &input).await;
     let (status, result) = match &outcome {
         Ok((_, v)) => ("executed", v.clone()),
-        Err(HandlerError::Problem(p)) => ("failed", serde_json::to_value(p).unwrap_or(Value::Null)),
-        Err(HandlerError::Internal(_)) => {
-            ("failed", json!({ "detail": "internal error; see the logs with this correlation id", "correlation_id": ctx.correlation_id }))
-        }
+        Err(e) => match e.to_problem() {
+            Some(p) => ("failed", serde_json::to_value(p).unwrap_or(Value::Null)),
+            None => ("failed", json!({ "detail": "internal error; see the logs with this correlation id", "correlation_id": ctx.correlation_id })),
+        },
     };
     let done = now_iso();
     ctx.env

@@ -1,10 +1,10 @@
 //! `GET /health`: the build, the pinned Graph API version, and live checks of D1 and the
 //! Durable Object namespace.
 
-use super::gate::gate_stub_fetch;
 use crate::config;
 use crate::runtime::context::{json_response, HandlerResult, RequestContext};
 use crate::runtime::d1::now_millis;
+use crate::runtime::services::gate::gate_stub_fetch;
 use serde_json::{json, Value};
 
 pub async fn health(ctx: &RequestContext) -> HandlerResult {

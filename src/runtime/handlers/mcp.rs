@@ -2,8 +2,8 @@
 //! The same bearer keys authenticate; `tools/list` shows the actions the key's role may call;
 //! `tools/call` enters the same pipeline as HTTP, with the channel recorded as `mcp`.
 
-use super::actions::{pipeline, KeyFrom, Reply, Via};
 use crate::actions::catalog;
+use crate::actions::pipeline::{self, KeyFrom, Reply, Via};
 use crate::api_keys::Principal;
 use crate::mcp::{self, Message};
 use crate::problem::Problem;
@@ -100,12 +100,14 @@ async fn call(ctx: &RequestContext, principal: &Principal, msg: &Message) -> Res
     };
     let key = args.as_object_mut().and_then(|o| o.remove("idempotency_key"));
     let key = KeyFrom { value: key.and_then(|k| k.as_str().map(str::to_string)), field: "idempotency_key" };
-    let outcome = pipeline(ctx, principal, entry, args, &key, Via::Mcp).await;
+    let outcome = pipeline::run(&ctx.services, principal, entry, args, &key, Via::Mcp, &ctx.path).await;
     let (status, body) = match outcome {
         Ok(Reply::Fresh(status, body)) => (status, body),
         Ok(Reply::Replayed(status, text)) => (status, serde_json::from_str(&text).unwrap_or(Value::Null)),
-        Err(HandlerError::Problem(p)) => (p.status, serde_json::to_value(p.with_context(&ctx.path, &ctx.correlation_id)).unwrap_or(Value::Null)),
-        Err(e) => return Err(e),
+        Err(e) => match e.to_problem() {
+            Some(p) => (p.status, serde_json::to_value(p.with_context(&ctx.path, &ctx.correlation_id)).unwrap_or(Value::Null)),
+            None => return Err(e),
+        },
     };
     Ok(mcp::result(&id, mcp::tool_result(status, &body)))
 }

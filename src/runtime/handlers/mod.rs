@@ -4,17 +4,14 @@
 mod actions;
 mod api_keys;
 mod approvals;
-mod campaigns;
 mod dev;
-pub(crate) mod gate;
+mod gate;
 mod health;
 mod ingest;
-pub(crate) mod integrations;
+mod integrations;
 mod ledgers;
 mod mcp;
 mod members;
-mod meta;
-pub(crate) mod meta_events;
 pub(crate) mod sync;
 pub(crate) mod webhooks;
 mod workspaces;
@@ -34,7 +31,7 @@ pub async fn serve(req: Request, env: Env) -> Response {
     let path = req.path();
     let method = req.method().to_string();
     let dev_routes = env_text(&env, "ADGATE_ENV").as_deref() == Some("local");
-    let ctx = RequestContext { env, correlation_id, path, dev_routes };
+    let ctx = RequestContext { services: super::services::Services::new(env, correlation_id), path, dev_routes };
 
     let outcome = match routes::resolve(&method, &ctx.path, ctx.dev_routes) {
         RouteMatch::NotFound => Err(Problem::not_found(&ctx.path).into()),
@@ -43,11 +40,13 @@ pub async fn serve(req: Request, env: Env) -> Response {
     };
     let response = match outcome {
         Ok(resp) => Ok(resp),
-        Err(HandlerError::Problem(p)) => problem_response(&p.with_context(&ctx.path, &ctx.correlation_id)),
-        Err(HandlerError::Internal(cause)) => {
-            console_error!("internal error [{}] {} {}: {}", ctx.correlation_id, method, ctx.path, cause);
-            problem_response(&Problem::internal().with_context(&ctx.path, &ctx.correlation_id))
-        }
+        Err(failure) => match failure.to_problem() {
+            Some(p) => problem_response(&p.with_context(&ctx.path, &ctx.correlation_id)),
+            None => {
+                console_error!("internal error [{}] {} {}: {}", ctx.correlation_id, method, ctx.path, failure.summary());
+                problem_response(&Problem::internal().with_context(&ctx.path, &ctx.correlation_id))
+            }
+        },
     };
     with_correlation(response, &ctx.correlation_id)
 }
@@ -201,7 +200,7 @@ async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, 
         return Ok(p);
     }
     let client = crate::auth_throttle::client_key(req.headers().get("CF-Connecting-IP").ok().flatten().as_deref());
-    match gate::auth_failure(&ctx.env, &client).await {
+    match crate::runtime::services::gate::auth_failure(&ctx.env, &client).await {
         Some(wait_ms) => {
             Err(Problem::rate_limited("too many failed authentications from this client; wait before trying again", (wait_ms as u64).div_ceil(1_000).max(1))
                 .into())

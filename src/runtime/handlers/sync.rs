@@ -69,11 +69,7 @@ pub async fn backfill_on_bind(ctx: &RequestContext, ws: &str, account: &str) {
         return;
     }
     if let Err(e) = enqueue(ctx, ws, account, &[(SyncKind::Structure, Trigger::Backfill), (SyncKind::InsightsResync, Trigger::Backfill)], None).await {
-        let why = match e {
-            HandlerError::Problem(p) => p.detail,
-            HandlerError::Internal(s) => s,
-        };
-        console_warn!("[{}] backfill of act_{account} not queued: {why}", ctx.correlation_id);
+        console_warn!("[{}] backfill of act_{account} not queued: {}", ctx.correlation_id, e.summary());
     }
 }
 

@@ -1,4 +1,8 @@
 //! Benchmark: the gateway's overhead on Graph calls, and the gate's throughput for one account.
+//!   - storage round trips (D1 queries and batches, Durable Object calls) per kind of request, as
+//!     the worker counts them (`X-Adgate-Storage-Trips`, sent only by a local gateway);
+//!   - p50/p99 of `/health` and of a read action that only reads D1 (get_audit_events), and
+//!     their ratio, on the same workerd;
 //!   - p50/p99 of a read action (get_token_health: one debug_token call) and an execute_low
 //!     action (refresh_system_user_token: idempotency record, debug_token, D1 write with audit)
 //!     through adgate, against the same debug_token call made straight to the simulator;
@@ -63,8 +67,62 @@ fn main() {
         let hs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
         gw.request("POST", &format!("/v1/actions/admin_meta_ads_governance/{name}"), &hs, Some(&body)).status
     };
+    let call = |router: &str, name: &str, idem: Option<String>, body: &str| {
+        let mut h: Vec<(&str, String)> = vec![("Authorization", auth.clone())];
+        if let Some(k) = idem {
+            h.push(("Idempotency-Key", k));
+        }
+        let hs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        gw.request("POST", &format!("/v1/actions/{router}/{name}"), &hs, Some(body))
+    };
+    let health = |_: usize| gw.request("GET", "/health", &[], None).status;
+    let audit = |_: usize| call("admin_meta_ads_governance", "get_audit_events", None, r#"{"limit": 10}"#).status;
+
+    // Round trips per kind of request (counted by the worker; "n/a" when it does not say).
+    let campaign = sim.graph_get("act_100200300/campaigns?fields=id&limit=1", TOKEN)["data"][0]["id"].as_str().map(str::to_string);
+    let trips = |r: adgate_e2e::Resp| format!("{} (status {})", r.header("X-Adgate-Storage-Trips").unwrap_or("n/a"), r.status);
+    println!("storage round trips per request (D1 queries and batches, Durable Object calls; the second of two, so no first-use writes):");
+    let kinds: Vec<(&str, Box<dyn Fn(usize) -> adgate_e2e::Resp>)> = vec![
+        ("GET /health", Box::new(|_| gw.request("GET", "/health", &[], None))),
+        ("read, D1 only (get_audit_events)", Box::new(|_| call("admin_meta_ads_governance", "get_audit_events", None, r#"{"limit": 10}"#))),
+        ("read, one Graph call (get_token_health)", Box::new(|_| call("admin_meta_ads_governance", "get_token_health", None, &body))),
+        (
+            "execute_low, D1 only (set_approval_thresholds)",
+            Box::new(|i| {
+                call("admin_meta_ads_governance", "set_approval_thresholds", Some(format!("trip-t-{i}")), &format!(r#"{{"budget_increase_pct": {}}}"#, 20 + i))
+            }),
+        ),
+        (
+            "execute_low, one Graph call (refresh_system_user_token)",
+            Box::new(|i| call("admin_meta_ads_governance", "refresh_system_user_token", Some(format!("trip-r-{i}")), &body)),
+        ),
+        (
+            "execute_low, Graph read + write + read back (pause_campaign)",
+            Box::new(|i| {
+                let c = campaign.clone().unwrap_or_default();
+                call(
+                    "recruiter_paid_media",
+                    "pause_campaign",
+                    Some(format!("trip-p-{i}")),
+                    &json!({"ad_account_id": "act_100200300", "campaign_id": c}).to_string(),
+                )
+            }),
+        ),
+    ];
+    for (label, f) in &kinds {
+        f(0);
+        println!("  {label:<62} {}", trips(f(1)));
+    }
+
     measure(20, direct);
+    measure(20, health);
+    measure(20, audit);
     measure(20, |_| action("get_token_health", None));
+    let (h50, h99) = measure(n, health);
+    let (a50, a99) = measure(n, audit);
+    println!("read action against /health, {n} sequential requests each (milliseconds):");
+    println!("  GET /health:                     p50 {h50:.2}  p99 {h99:.2}");
+    println!("  read action get_audit_events:    p50 {a50:.2}  p99 {a99:.2}  ratio p50 {:.2}x  p99 {:.2}x", a50 / h50, a99 / h99);
     let (d50, d99) = measure(n, direct);
     let (r50, r99) = measure(n, |_| action("get_token_health", None));
     let (w50, w99) = measure(n, |i| action("refresh_system_user_token", Some(format!("bench-{i}"))));

@@ -1,0 +1,28 @@
+//! `governance_policies`: a workspace's guardrails, budget caps and approval thresholds, one
+//! row per kind holding the validated JSON.
+
+use crate::binds;
+use crate::failure::Failure;
+use crate::ports::{Ports, Query};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Row {
+    value_json: Option<String>,
+}
+
+/// The workspace's stored policy of one kind.
+pub async fn get(ports: &dyn Ports, ws: &str, kind: &str) -> Result<Option<Value>, Failure> {
+    let row: Option<Row> =
+        super::first(ports, Query::new("SELECT value_json FROM governance_policies WHERE workspace_id = ?1 AND kind = ?2", binds![ws, kind])).await?;
+    Ok(row.map(|r| super::parsed(r.value_json.as_deref())).filter(|v| !v.is_null()))
+}
+
+pub fn upsert(ws: &str, kind: &str, value: &Value, by: &str, now: &str) -> Query {
+    Query::new(
+        "INSERT INTO governance_policies (workspace_id, kind, value_json, updated_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+         ON CONFLICT (workspace_id, kind) DO UPDATE SET value_json = excluded.value_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        binds![ws, kind, value.to_string(), by, now],
+    )
+}

@@ -1,0 +1,146 @@
+//! What actions and the pipeline need from the platform, as one small interface: storage (SQL
+//! with bound values, rows back as JSON), the governed Graph path (gate, token, event rows), the
+//! gate objects, the token vault and the clock. The runtime implements it with D1, Durable
+//! Objects and `fetch`; everything written against it is plain Rust, compiled and tested natively.
+
+use crate::failure::Failure;
+use crate::token_health::TokenHealth;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A port's answer: a future that is not `Send` (the worker is single-threaded).
+pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + 'a>>;
+
+/// A value bound to a `?N` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+    Real(f64),
+    Null,
+}
+
+impl From<&str> for Bind {
+    fn from(s: &str) -> Self {
+        Bind::Text(s.to_string())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(s: String) -> Self {
+        Bind::Text(s)
+    }
+}
+
+impl From<&String> for Bind {
+    fn from(s: &String) -> Self {
+        Bind::Text(s.clone())
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(n: i64) -> Self {
+        Bind::Int(n)
+    }
+}
+
+impl From<f64> for Bind {
+    fn from(n: f64) -> Self {
+        Bind::Real(n)
+    }
+}
+
+impl<T: Into<Bind>> From<Option<T>> for Bind {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Bind::Null)
+    }
+}
+
+/// One SQL statement and its bound values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Query {
+    pub fn new(sql: impl Into<String>, binds: Vec<Bind>) -> Self {
+        Query { sql: sql.into(), binds }
+    }
+}
+
+/// Builds a query's binds from mixed values: `binds![ws, limit, None::<&str>]`.
+#[macro_export]
+macro_rules! binds {
+    ($($v:expr),* $(,)?) => { vec![$($crate::ports::Bind::from($v)),*] };
+}
+
+/// Where a Graph call comes from: the event row's workspace, integration and account, and the
+/// account whose gate admits it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub workspace_id: &'a str,
+    pub integration_id: Option<&'a str>,
+    pub ad_account_id: Option<&'a str>,
+}
+
+/// What to ask Graph for through an integration.
+#[derive(Debug, Clone, Copy)]
+pub enum GraphCall<'a> {
+    /// One object (GET).
+    Object(&'a str),
+    /// One object read to prove the integration sees it, before it is bound to anyone here:
+    /// admitted by the integration's own gate (`int:{id}`), not the object's account's, though
+    /// what Meta answers is recorded against the account.
+    Verify(&'a str),
+    /// Every page of an edge (GET).
+    AllPages(&'a str),
+    /// A write: POST or DELETE.
+    Write(&'a str, &'a str),
+}
+
+/// A change to integrations' sealed tokens, ready to commit: the rows to write, before and after
+/// for the audit row (expiry, status, key ids; never a token), and the answer to give.
+#[derive(Debug, Clone)]
+pub struct TokenChange {
+    pub before: Value,
+    pub after: Value,
+    pub writes: Vec<Query>,
+    pub answer: Value,
+}
+
+pub trait Ports {
+    /// The request's (or job's) correlation id, carried into audit rows.
+    fn correlation_id(&self) -> &str;
+    /// A line for the operators' log (never a secret).
+    fn log_error(&self, message: &str);
+    fn now_millis(&self) -> i64;
+    /// Rows of one query, each a JSON object by column name.
+    fn rows<'a>(&'a self, q: Query) -> Fut<'a, Vec<Value>>;
+    /// Statements applied together: all or none.
+    fn batch<'a>(&'a self, writes: Vec<Query>) -> Fut<'a, ()>;
+    /// One call through the governed path: the account's gate admits it, the integration's
+    /// token signs it (with one just-in-time refresh on a refused token), and what Meta answers
+    /// is recorded. Returns the body (an array for `AllPages`) and the calls made.
+    fn graph<'a>(&'a self, scope: Scope<'a>, call: GraphCall<'a>, params: &'a [(String, String)]) -> Fut<'a, (Value, u32)>;
+    /// One operation on a gate object (`ws:{id}`, an account id, `int:{id}`): its JSON answer.
+    fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value>;
+    /// Live token health from Meta.
+    fn token_health<'a>(&'a self, workspace_id: &'a str, integration_id: &'a str) -> Fut<'a, TokenHealth>;
+    /// A refreshed (or re-checked) token, not yet written.
+    fn refresh_token<'a>(&'a self, workspace_id: &'a str, integration_id: &'a str) -> Fut<'a, TokenChange>;
+    /// Every token of the workspace re-sealed under the active vault key, not yet written.
+    fn reseal_tokens<'a>(&'a self, workspace_id: &'a str) -> Fut<'a, TokenChange>;
+}
+
+impl dyn Ports + '_ {
+    pub fn now_iso(&self) -> String {
+        crate::timefmt::iso_from_millis(self.now_millis())
+    }
+}
+
+/// A new id with a readable prefix, e.g. `apr_3f2a...`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,128 @@
+//! Records what Meta answered (errors with their Graph details, throttling, usage headers) in
+//! `meta_api_events`, and tells the account's gate. Recording never fails the call it describes.
+
+use super::Services;
+use crate::failure::Failure;
+use crate::graph::{ErrorClass, GraphClient, GraphFailure, QuotaSnapshot};
+use crate::ports::Scope;
+use crate::runtime::d1::{new_id, now_iso, opt_text, text};
+use crate::runtime::graph_fetch::{WorkerFetch, WorkerSleep};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use worker::console_warn;
+
+pub type Client = GraphClient<WorkerFetch, WorkerSleep>;
+
+async fn insert(svc: &Services, scope: &Scope<'_>, kind: &str, endpoint: &str, fields: [JsValue; 7]) {
+    let now = now_iso();
+    let [code, subcode, class, trace, message, usage, max_pct] = fields;
+    let result = async {
+        svc.env
+            .d1("DB")?
+            .prepare(
+                "INSERT INTO meta_api_events (id, workspace_id, integration_id, ad_account_id, kind, endpoint, graph_code, graph_subcode, \
+                 error_class, fbtrace_id, message, usage_json, max_usage_pct, occurred_at, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?14)",
+            )
+            .bind(&[
+                text(&new_id("mev")),
+                text(scope.workspace_id),
+                opt_text(scope.integration_id),
+                opt_text(scope.ad_account_id),
+                text(kind),
+                text(endpoint),
+                code,
+                subcode,
+                class,
+                trace,
+                message,
+                usage,
+                max_pct,
+                text(&now),
+            ])?
+            .run()
+            .await
+    }
+    .await;
+    if let Err(e) = result {
+        console_warn!("could not record a Meta API event: {e}");
+    }
+}
+
+pub async fn record_usage(svc: &Services, scope: &Scope<'_>, endpoint: &str, quota: Option<&QuotaSnapshot>) {
+    let Some(q) = quota else { return };
+    let usage = serde_json::to_string(q).unwrap_or_default();
+    let n = JsValue::NULL;
+    insert(svc, scope, "usage", endpoint, [n.clone(), n.clone(), n.clone(), n.clone(), n, text(&usage), JsValue::from_f64(q.max_pct())]).await;
+}
+
+pub async fn record_failure(svc: &Services, scope: &Scope<'_>, endpoint: &str, failure: &GraphFailure) {
+    let kind = if failure.class() == ErrorClass::Throttled { "throttle" } else { "error" };
+    let class = format!("{:?}", failure.class()).to_lowercase();
+    let (code, subcode, trace, message) = match failure.graph_error() {
+        Some(e) => (
+            JsValue::from_f64(e.code as f64),
+            e.subcode.map(|s| JsValue::from_f64(s as f64)).unwrap_or(JsValue::NULL),
+            opt_text(e.fbtrace_id.as_deref()),
+            text(&e.message),
+        ),
+        None => (JsValue::NULL, JsValue::NULL, JsValue::NULL, text(&failure.to_string())),
+    };
+    insert(svc, scope, kind, endpoint, [code, subcode, text(&class), trace, message, JsValue::NULL, JsValue::NULL]).await;
+}
+
+/// One call through the client, recorded either way; failures become problems. A call for an
+/// ad account first passes the account's gate, and tells it afterwards what Meta said.
+pub async fn call(svc: &Services, scope: &Scope<'_>, client: &Client, method: &str, path: &str, params: &[(String, String)]) -> Result<Value, Failure> {
+    call_admitted_by(svc, scope, client, method, path, params, scope.ad_account_id).await
+}
+
+/// `call`, admitted by the gate named `admit_on` (none: no admission) instead of the account's;
+/// what Meta says is still recorded against the account and reported to its gate.
+pub async fn call_admitted_by(
+    svc: &Services,
+    scope: &Scope<'_>,
+    client: &Client,
+    method: &str,
+    path: &str,
+    params: &[(String, String)],
+    admit_on: Option<&str>,
+) -> Result<Value, Failure> {
+    if let Some(gate) = admit_on {
+        super::gate::admit_graph_call(&svc.env, gate).await?;
+    }
+    let result = client.call(method, path, params).await;
+    if let Some(account) = scope.ad_account_id {
+        let (usage, regain) = match &result {
+            Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),
+            Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
+            Err(_) => (None, None),
+        };
+        super::gate::report_graph_call(&svc.env, account, usage, regain).await;
+    }
+    match result {
+        Ok((body, meta)) => {
+            record_usage(svc, scope, path, meta.quota.as_ref()).await;
+            Ok(body)
+        }
+        Err(f) => {
+            record_failure(svc, scope, path, &f).await;
+            Err(Failure::from(f))
+        }
+    }
+}
+
+/// Every page of an edge, recorded (usage once, from the last page); returns the rows and calls.
+pub async fn all_pages(svc: &Services, scope: &Scope<'_>, client: &Client, path: &str, params: &[(String, String)]) -> Result<(Vec<Value>, u32), Failure> {
+    let mut pager = client.pages(path, params);
+    match pager.collect_all().await {
+        Ok(rows) => {
+            record_usage(svc, scope, path, pager.last_quota.as_ref()).await;
+            Ok((rows, pager.calls))
+        }
+        Err(f) => {
+            record_failure(svc, scope, path, &f).await;
+            Err(Failure::from(f))
+        }
+    }
+}

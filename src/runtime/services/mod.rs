@@ -1,0 +1,111 @@
+//! The platform services that actions, HTTP handlers, the sync job and cron share: D1, the gate
+//! objects, the governed Graph path and the token vault. `Services` implements the `Ports` the
+//! pure action code is written against; nothing here knows about HTTP.
+
+pub mod events;
+pub mod gate;
+pub mod governed;
+pub mod tokens;
+
+use super::context::env_text;
+use super::d1::now_millis;
+use crate::failure::Failure;
+use crate::ports::{Bind, Fut, GraphCall, Ports, Query, Scope, TokenChange};
+use crate::token_health::TokenHealth;
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+/// What one request, job or tick runs with: the environment and its correlation id.
+pub struct Services {
+    pub env: Env,
+    pub correlation_id: String,
+}
+
+impl Services {
+    pub fn new(env: Env, correlation_id: impl Into<String>) -> Services {
+        Services { env, correlation_id: correlation_id.into() }
+    }
+
+    /// A configured plain variable or secret, if set and non-empty.
+    pub fn var(&self, name: &str) -> Option<String> {
+        env_text(&self.env, name)
+    }
+
+    pub fn db(&self) -> worker::Result<D1Database> {
+        self.env.d1("DB")
+    }
+}
+
+fn js(b: &Bind) -> JsValue {
+    match b {
+        Bind::Text(s) => JsValue::from_str(s),
+        Bind::Int(n) => JsValue::from_f64(*n as f64),
+        Bind::Real(x) => JsValue::from_f64(*x),
+        Bind::Null => JsValue::NULL,
+    }
+}
+
+/// A query as a D1 statement.
+pub fn statement(db: &D1Database, q: &Query) -> worker::Result<D1PreparedStatement> {
+    let binds: Vec<JsValue> = q.binds.iter().map(js).collect();
+    db.prepare(&q.sql).bind(&binds)
+}
+
+impl Ports for Services {
+    fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    fn log_error(&self, message: &str) {
+        worker::console_error!("{message}");
+    }
+
+    fn now_millis(&self) -> i64 {
+        now_millis()
+    }
+
+    fn rows<'a>(&'a self, q: Query) -> Fut<'a, Vec<Value>> {
+        Box::pin(async move {
+            let db = self.db()?;
+            Ok(statement(&db, &q)?.all().await?.results::<Value>()?)
+        })
+    }
+
+    fn batch<'a>(&'a self, writes: Vec<Query>) -> Fut<'a, ()> {
+        Box::pin(async move {
+            if writes.is_empty() {
+                return Ok(());
+            }
+            let db = self.db()?;
+            let statements = writes.iter().map(|q| statement(&db, q)).collect::<worker::Result<Vec<_>>>()?;
+            db.batch(statements).await?;
+            Ok(())
+        })
+    }
+
+    fn graph<'a>(&'a self, scope: Scope<'a>, call: GraphCall<'a>, params: &'a [(String, String)]) -> Fut<'a, (Value, u32)> {
+        Box::pin(async move { governed::call(self, &scope, call, params).await })
+    }
+
+    fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value> {
+        Box::pin(async move { gate::json_op(&self.env, name, op, &body).await })
+    }
+
+    fn token_health<'a>(&'a self, workspace_id: &'a str, integration_id: &'a str) -> Fut<'a, TokenHealth> {
+        Box::pin(async move { tokens::token_health_of(self, workspace_id, integration_id).await })
+    }
+
+    fn refresh_token<'a>(&'a self, workspace_id: &'a str, integration_id: &'a str) -> Fut<'a, TokenChange> {
+        Box::pin(async move { tokens::refresh(self, workspace_id, integration_id).await })
+    }
+
+    fn reseal_tokens<'a>(&'a self, workspace_id: &'a str) -> Fut<'a, TokenChange> {
+        Box::pin(async move { tokens::reseal_workspace_tokens(self, workspace_id).await })
+    }
+}
+
+/// Applies queries as one D1 batch.
+pub async fn commit(svc: &Services, writes: Vec<Query>) -> Result<(), Failure> {
+    (svc as &dyn Ports).batch(writes).await
+}
