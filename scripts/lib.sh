@@ -8,6 +8,8 @@ export WRANGLER_SEND_METRICS=false
 export WRANGLER_LOG="${WRANGLER_LOG:-warn}"
 # worker-build would download these binaries; point it at the ones installed from the registries.
 export WASM_BINDGEN_BIN="$CARGO_BIN/wasm-bindgen"
+# Ships with wasm-bindgen-cli, so it is always at the locked version too.
+export WASM_BINDGEN_TEST_RUNNER="$CARGO_BIN/wasm-bindgen-test-runner"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 WRANGLER="$ROOT/node_modules/.bin/wrangler"

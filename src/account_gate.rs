@@ -87,6 +87,8 @@ pub fn admit(state: WindowState, policy: GatePolicy, now_ms: i64) -> (WindowStat
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const POLICY: GatePolicy = GatePolicy { window_ms: 1_000, max_calls: 2 };
 

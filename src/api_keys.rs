@@ -139,6 +139,8 @@ pub fn may_mint_key_for(p: &Principal, workspace: &str, member_id: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn keys_are_prefixed_and_hashed() {

@@ -87,6 +87,8 @@ pub fn json_text(v: &Option<Value>) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn insert_binds_every_column_it_names() {

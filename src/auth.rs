@@ -29,6 +29,8 @@ pub const MIN_KEY_LEN: usize = 24;
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn parses_bearer_headers() {

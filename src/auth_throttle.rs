@@ -44,6 +44,8 @@ pub fn client_key(connecting_ip: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn the_budget_is_spent_by_failures_and_refills_with_the_window() {

@@ -32,6 +32,8 @@ pub fn parse_positive(name: &str, raw: Option<&str>, default: u32) -> Result<u32
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn accepts_graph_versions_and_rejects_others() {

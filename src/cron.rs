@@ -44,6 +44,8 @@ pub fn classify(cron: &str) -> Result<TickKind, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn classifies_the_declared_crons() {

@@ -103,6 +103,8 @@ pub fn graph_problem(failure: &GraphFailure) -> Problem {
 mod tests {
     use super::*;
     use crate::graph::GraphApiError;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn graph(code: i64) -> Failure {
         Failure::from(GraphFailure::Graph(GraphApiError::from_body(400, &format!(r#"{{"error":{{"message":"m","code":{code},"fbtrace_id":"T"}}}}"#))))

@@ -225,6 +225,8 @@ pub fn row(index: usize, v: &Value, workspace: &str, account_of: &dyn Fn(&str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn accounts(id: &str) -> Option<AccountInfo> {
         (id == "100").then(|| AccountInfo { currency: "USD".into(), timezone_name: "America/Los_Angeles".into() })

@@ -20,6 +20,8 @@ pub fn upsert_sql(table: &str, columns: &[&str], key: &[&str], only_if: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn every_column_is_picked_and_only_non_key_ones_updated() {

@@ -193,6 +193,8 @@ mod tests {
     use super::*;
     use crate::actions::catalog;
     use crate::api_keys::Role;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn recruiter() -> Principal {
         Principal::Key { key_id: "key_r".into(), member_id: "mem_r".into(), workspace_id: "ws".into(), role: Role::Recruiter }

@@ -66,6 +66,8 @@ pub fn verify(secret: &str, state: &str, now: i64, binding: Option<&str>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn round_trips_and_rejects_tampering_and_expiry() {

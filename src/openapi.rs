@@ -396,6 +396,8 @@ pub fn document(server_url: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn every_route_and_action_is_documented_once() {

@@ -131,6 +131,8 @@ impl Problem {
 mod tests {
     use super::*;
     use serde_json::Value;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn serialises_rfc9457_members_and_omits_empty_extensions() {

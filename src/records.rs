@@ -174,6 +174,8 @@ pub fn check_currency(workspace_currency: &str, account: &NewAdAccount) -> Resul
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn workspace_defaults_its_time_zone_to_utc() {

@@ -51,6 +51,8 @@ pub fn parse_json(content_type: Option<&str>, bytes: &[u8], max: usize, allow_em
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn bodies_are_bounded_typed_and_parsed() {

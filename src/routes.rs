@@ -146,6 +146,8 @@ pub fn resolve(method: &str, path: &str, dev_routes: bool) -> RouteMatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn found(method: &str, path: &str) -> (Route, Vec<String>) {
         match resolve(method, path, false) {

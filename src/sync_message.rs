@@ -99,6 +99,8 @@ pub fn parse(body: &Value) -> Result<SyncMessage, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sample() -> SyncMessage {
         SyncMessage {

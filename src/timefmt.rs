@@ -10,6 +10,8 @@ pub fn iso_from_millis(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn formats_millis_as_utc_iso8601() {

@@ -54,6 +54,8 @@ pub fn from_debug_token(body: &Value) -> TokenHealth {
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn reads_debug_token() {

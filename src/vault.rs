@@ -95,6 +95,8 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ring(spec: &[(&str, u8)]) -> Keyring {
         let s: Vec<String> = spec.iter().map(|(id, b)| format!("{id}:{}", B64.encode([*b; 32]))).collect();

@@ -2,9 +2,9 @@
 //! from the module path, so an action's file is where its URL says:
 //! `POST /v1/actions/{router}/{action}` is `src/actions/{router}/{action}.rs`.
 
-use super::pipeline::Exec;
 use super::policy::Flag;
-use crate::api_keys::Role;
+use crate::api_keys::{Principal, Role};
+use crate::audit::{AuditEntry, Outcome};
 use crate::failure::Failure;
 use crate::ports::{Ports, Query};
 use schemars::JsonSchema;
@@ -82,6 +82,61 @@ macro_rules! action_meta {
             destructive: false $(|| $d)?,
         }
     };
+}
+
+/// Where a call came in, recorded on its audit rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Http,
+    Mcp,
+    Approval,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Http => "http",
+            Via::Mcp => "mcp",
+            Via::Approval => "approval",
+        }
+    }
+}
+
+/// On whose behalf an action runs: the caller, or for an approved action the requester (with the
+/// approval that released it).
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// The key (or `bootstrap`) that acted.
+    pub actor: String,
+    /// The member behind that key (none for the bootstrap key).
+    pub member_id: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub approval_id: Option<String>,
+    /// Where the call came in.
+    pub via: Via,
+}
+
+impl Exec {
+    pub fn of(principal: &Principal, idempotency_key: Option<String>, via: Via) -> Exec {
+        Exec { actor: principal.actor(), member_id: principal.member_id().map(str::to_string), idempotency_key, approval_id: None, via }
+    }
+
+    /// The person acting, as approvals compare them.
+    pub fn person(&self) -> String {
+        self.member_id.clone().unwrap_or_else(|| crate::api_keys::BOOTSTRAP_PERSON.into())
+    }
+
+    /// An audit row for `meta` in `ws`, done by this caller.
+    pub fn audit(&self, correlation_id: &str, ws: &str, meta: &Meta, outcome: Outcome) -> AuditEntry {
+        let mut audit = AuditEntry::new(meta.name(), &self.actor, correlation_id, outcome);
+        audit.actor_member_id = self.member_id.clone();
+        audit.via = Some(self.via.as_str().into());
+        audit.workspace_id = Some(ws.to_string());
+        audit.risk_tier = Some(meta.tier.as_str().into());
+        audit.idempotency_key = self.idempotency_key.clone();
+        audit.approval_id = self.approval_id.clone();
+        audit
+    }
 }
 
 /// What an action runs with: the platform, the workspace it acts in, on whose behalf, and its own metadata.

@@ -51,6 +51,8 @@ pub fn check(decider: &Principal, requested_by: &str, status: &str, expires_at: 
 mod tests {
     use super::*;
     use crate::api_keys::Role;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn ttl_is_bounded() {

@@ -102,7 +102,11 @@ mod tests {
     use super::*;
     use crate::actions::action::Tier;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    /// Reads the source tree: native only.
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn every_action_lives_at_the_path_its_url_names() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/actions");

@@ -77,6 +77,8 @@ pub fn decide(existing: Option<&Record>, body_hash: &str, now_ms: i64) -> Decisi
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn rec(done: bool, claimed: i64) -> Record {
         Record { body_hash: "h".into(), done, status: 200, response: "{}".into(), claimed_at_ms: claimed, expires_at_ms: 1_000_000 }

@@ -58,6 +58,8 @@ mod tests {
     use crate::domain::{AccountMap, AmountMinor, Bounded, Text};
     use serde::Deserialize;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -3,11 +3,12 @@
 //! then an approval or `apply`, and the audit row in the same batch as the change.
 
 use super::action::{Change, Cx, Meta};
+pub use super::action::{Exec, Via};
 use super::catalog::{Entry, Stage, Step};
 use super::idempotency::{self, Decision};
 use super::policy::Flag;
 use crate::api_keys::Principal;
-use crate::audit::{AuditEntry, Outcome};
+use crate::audit::Outcome;
 use crate::db;
 use crate::failure::Failure;
 use crate::ports::{new_id, Ports};
@@ -17,61 +18,6 @@ use serde_json::{json, Value};
 
 /// Idempotency records live this long (a day): long enough for any client's retries.
 pub const IDEMPOTENCY_TTL_MS: i64 = 86_400_000;
-
-/// Where a call came in, recorded on its audit rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Http,
-    Mcp,
-    Approval,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Http => "http",
-            Via::Mcp => "mcp",
-            Via::Approval => "approval",
-        }
-    }
-}
-
-/// On whose behalf an action runs: the caller, or for an approved action the requester (with the
-/// approval that released it).
-#[derive(Debug, Clone)]
-pub struct Exec {
-    /// The key (or `bootstrap`) that acted.
-    pub actor: String,
-    /// The member behind that key (none for the bootstrap key).
-    pub member_id: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub approval_id: Option<String>,
-    /// Where the call came in.
-    pub via: Via,
-}
-
-impl Exec {
-    pub fn of(principal: &Principal, idempotency_key: Option<String>, via: Via) -> Exec {
-        Exec { actor: principal.actor(), member_id: principal.member_id().map(str::to_string), idempotency_key, approval_id: None, via }
-    }
-
-    /// The person acting, as approvals compare them.
-    pub fn person(&self) -> String {
-        self.member_id.clone().unwrap_or_else(|| crate::api_keys::BOOTSTRAP_PERSON.into())
-    }
-
-    /// An audit row for `meta` in `ws`, done by this caller.
-    pub fn audit(&self, correlation_id: &str, ws: &str, meta: &Meta, outcome: Outcome) -> AuditEntry {
-        let mut audit = AuditEntry::new(meta.name(), &self.actor, correlation_id, outcome);
-        audit.actor_member_id = self.member_id.clone();
-        audit.via = Some(self.via.as_str().into());
-        audit.workspace_id = Some(ws.to_string());
-        audit.risk_tier = Some(meta.tier.as_str().into());
-        audit.idempotency_key = self.idempotency_key.clone();
-        audit.approval_id = self.approval_id.clone();
-        audit
-    }
-}
 
 /// An idempotency key as the caller gave it, and what the caller calls it (the
 /// `Idempotency-Key` header, or MCP's `idempotency_key` argument) for the error message.
@@ -136,7 +82,11 @@ pub async fn run(ports: &dyn Ports, principal: &Principal, entry: &Entry, body: 
         o.remove("workspace_id");
     }
     let input = (entry.decode)(&bare)?;
-    db::workspaces::must_exist(ports, &workspace).await?;
+    if principal.workspace().is_none() {
+        // A key's own workspace exists (its member references it); the one the bootstrap key
+        // names may not. One round trip fewer on every call made with a workspace key.
+        db::workspaces::must_exist(ports, &workspace).await?;
+    }
     let Some(key) = key else {
         let exec = Exec::of(principal, None, via);
         let (status, out) = execute(ports, entry, &exec, &workspace, &input, Stage::Requested).await?;
@@ -275,4 +225,107 @@ async fn request_approval(
     };
     ports.batch(vec![db::approvals::insert(&row), db::audit_log::insert(&audit, &now)]).await?;
     Ok((202, json!({ "status": "pending_approval", "approval": approval, "decide": format!("POST /v1/approvals/{id}/approve or /reject by another admin") })))
+}
+
+/// Native only: these block on the pipeline's futures with an executor the worker build lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::actions::catalog;
+    use crate::api_keys::Role;
+    use crate::ports::{Bind, Fut, GraphCall, Query, Scope, TokenChange};
+    use crate::token_health::TokenHealth;
+    use std::cell::RefCell;
+
+    /// A platform that answers from memory and records what it was asked.
+    #[derive(Default)]
+    struct Fake {
+        batches: RefCell<Vec<Vec<Query>>>,
+        gate_ops: RefCell<Vec<String>>,
+        reads: RefCell<u32>,
+    }
+
+    impl Ports for Fake {
+        fn correlation_id(&self) -> &str {
+            "cid"
+        }
+        fn log_error(&self, _: &str) {}
+        fn now_millis(&self) -> i64 {
+            1_790_000_000_000
+        }
+        fn rows<'a>(&'a self, _: Query) -> Fut<'a, Vec<Value>> {
+            *self.reads.borrow_mut() += 1;
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn batch<'a>(&'a self, writes: Vec<Query>) -> Fut<'a, ()> {
+            self.batches.borrow_mut().push(writes);
+            Box::pin(async { Ok(()) })
+        }
+        fn graph<'a>(&'a self, _: Scope<'a>, _: GraphCall<'a>, _: &'a [(String, String)]) -> Fut<'a, (Value, u32)> {
+            Box::pin(async { Err(Failure::Internal("no Graph here".into())) })
+        }
+        fn gate<'a>(&'a self, _: &'a str, op: &'a str, _: Value) -> Fut<'a, Value> {
+            self.gate_ops.borrow_mut().push(op.to_string());
+            Box::pin(async move { Ok(if op == "idem/begin" { json!({"decision": "proceed"}) } else { json!({}) }) })
+        }
+        fn token_health<'a>(&'a self, _: &'a str, _: &'a str) -> Fut<'a, TokenHealth> {
+            Box::pin(async { Err(Failure::Internal("no vault here".into())) })
+        }
+        fn refresh_token<'a>(&'a self, _: &'a str, _: &'a str) -> Fut<'a, TokenChange> {
+            Box::pin(async { Err(Failure::Internal("no vault here".into())) })
+        }
+        fn reseal_tokens<'a>(&'a self, _: &'a str) -> Fut<'a, TokenChange> {
+            Box::pin(async { Err(Failure::Internal("no vault here".into())) })
+        }
+    }
+
+    fn key(role: Role) -> Principal {
+        Principal::Key { key_id: "key_1".into(), member_id: "mem_1".into(), workspace_id: "ws_1".into(), role }
+    }
+
+    fn run_now(fake: &Fake, principal: &Principal, action: &str, body: Value) -> Result<Reply, Failure> {
+        let entry = catalog::find("admin_meta_ads_governance", action).unwrap();
+        let key = KeyFrom { value: Some("k-1".into()), field: "Idempotency-Key" };
+        futures::executor::block_on(run(fake, principal, entry, body, &key, Via::Mcp, "/mcp"))
+    }
+
+    #[test]
+    fn a_change_and_its_audit_row_go_in_one_batch_between_claim_and_completion() {
+        let fake = Fake::default();
+        let Ok(Reply::Fresh(200, out)) = run_now(&fake, &key(Role::Admin), "set_approval_thresholds", json!({"budget_increase_pct": 30})) else { panic!() };
+        assert_eq!(out["value"], json!({"budget_increase_pct": 30}), "unset fields are left out of the stored policy");
+        let batches = fake.batches.borrow();
+        assert_eq!(batches.len(), 1);
+        let [upsert, audit] = batches[0].as_slice() else { panic!("{batches:?}") };
+        assert!(upsert.sql.starts_with("INSERT INTO governance_policies"));
+        assert_eq!((&audit.binds[5], &audit.binds[15], &audit.binds[16]), (&Bind::from("set_approval_thresholds"), &Bind::from("mem_1"), &Bind::from("mcp")));
+        assert_eq!(*fake.gate_ops.borrow(), ["idem/begin", "idem/complete"]);
+        // A workspace key's own workspace is not looked up again: one read (the policy before).
+        assert_eq!(*fake.reads.borrow(), 1);
+    }
+
+    #[test]
+    fn refusals_write_nothing_and_the_role_is_checked_first() {
+        let fake = Fake::default();
+        let Err(f) = run_now(&fake, &key(Role::Recruiter), "set_approval_thresholds", json!({"budget_increase_pct": 30})) else { panic!() };
+        assert_eq!(f.to_problem().unwrap().status, 403);
+        let Err(f) = run_now(&fake, &key(Role::Admin), "set_approval_thresholds", json!({})) else { panic!() };
+        assert_eq!(f.to_problem().unwrap().field.as_deref(), Some("input"));
+        let Err(f) = run_now(&fake, &key(Role::Admin), "set_approval_thresholds", json!({"workspace_id": "ws_2", "budget_increase_pct": 1})) else { panic!() };
+        assert_eq!(f.to_problem().unwrap().status, 403, "another workspace");
+        assert!(fake.batches.borrow().is_empty());
+        // The refused input was still claimed and completed, so a retry replays the refusal.
+        assert_eq!(fake.gate_ops.borrow().iter().filter(|o| *o == "idem/complete").count(), 1);
+    }
+
+    #[test]
+    fn an_execute_high_action_is_held_with_its_approval_and_audit_row() {
+        let fake = Fake::default();
+        let Ok(Reply::Fresh(202, out)) = run_now(&fake, &key(Role::Admin), "rotate_credentials", json!({"reason": "yearly"})) else { panic!() };
+        assert_eq!(out["status"], "pending_approval");
+        let batches = fake.batches.borrow();
+        let [approval, audit] = batches[0].as_slice() else { panic!("{batches:?}") };
+        assert!(approval.sql.starts_with("INSERT INTO approvals"));
+        assert_eq!(audit.binds[13], Bind::from("pending_approval"));
+    }
 }

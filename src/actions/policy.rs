@@ -198,6 +198,8 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn budget_increase_above_either_threshold_is_flagged() {

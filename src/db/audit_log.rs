@@ -73,6 +73,8 @@ mod tests {
     use super::*;
     use crate::audit::Outcome;
     use crate::ports::Bind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn the_insert_binds_the_entry_in_column_order() {

@@ -19,6 +19,25 @@ pub async fn get(ports: &dyn Ports, ws: &str, kind: &str) -> Result<Option<Value
     Ok(row.map(|r| super::parsed(r.value_json.as_deref())).filter(|v| !v.is_null()))
 }
 
+#[derive(Deserialize)]
+struct KindRow {
+    kind: String,
+    value_json: Option<String>,
+}
+
+/// Several kinds of the workspace's policies in one round trip, in the order asked.
+pub async fn get_many<const N: usize>(ports: &dyn Ports, ws: &str, kinds: [&str; N]) -> Result<[Option<Value>; N], Failure> {
+    let rows: Vec<KindRow> = super::all(
+        ports,
+        Query::new(
+            "SELECT kind, value_json FROM governance_policies WHERE workspace_id = ?1 AND kind IN (SELECT value FROM json_each(?2))",
+            binds![ws, serde_json::json!(kinds.as_slice()).to_string()],
+        ),
+    )
+    .await?;
+    Ok(kinds.map(|k| rows.iter().find(|r| r.kind == k).map(|r| super::parsed(r.value_json.as_deref())).filter(|v| !v.is_null())))
+}
+
 pub fn upsert(ws: &str, kind: &str, value: &Value, by: &str, now: &str) -> Query {
     Query::new(
         "INSERT INTO governance_policies (workspace_id, kind, value_json, updated_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod governance_policies;
 pub mod insights_settings;
 pub mod integrations;
+pub mod members;
 pub mod meta_api_events;
 pub mod meta_objects;
 pub mod workspaces;

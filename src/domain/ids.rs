@@ -151,6 +151,8 @@ mod tests {
     use super::*;
     use crate::domain::Bounded;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn ids_normalise_and_refuse_what_meta_would_not_take() {

@@ -134,6 +134,8 @@ impl JsonSchema for Timestamp {
 mod tests {
     use super::*;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn texts_lists_and_times_are_bounded() {

@@ -48,6 +48,8 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn transient_waits_are_jittered_under_a_growing_ceiling() {

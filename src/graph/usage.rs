@@ -65,6 +65,8 @@ pub fn parse(app: Option<&str>, account: Option<&str>, buc: Option<&str>) -> Quo
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn folds_meta_headers() {

@@ -3,7 +3,7 @@
 use super::services::Services;
 use crate::failure::Failure;
 use crate::problem::Problem;
-use worker::{Env, Headers, Response};
+use worker::{Headers, Response};
 
 /// A request's services (environment, correlation id) and what HTTP adds: the path it asked for.
 pub struct RequestContext {
@@ -18,12 +18,6 @@ impl std::ops::Deref for RequestContext {
     fn deref(&self) -> &Services {
         &self.services
     }
-}
-
-/// Reads a `[vars]` entry or a secret; both are strings in the environment.
-pub fn env_text(env: &Env, name: &str) -> Option<String> {
-    let value = env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|v| v.to_string()));
-    value.ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Why a handler did not produce its normal response (Graph failures still typed).

@@ -1,6 +1,6 @@
 //! The Graph client's transport inside the worker: `fetch` and a timer.
 
-use super::context::env_text;
+use super::env::env_text;
 use crate::config;
 use crate::graph::{GraphClient, GraphConfig, HttpClient, HttpRequest, HttpResponse, RetryPolicy, Sleeper, TransportError};
 use std::time::Duration;

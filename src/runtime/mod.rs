@@ -3,6 +3,7 @@
 
 mod context;
 mod d1;
+mod env;
 mod graph_fetch;
 pub(crate) mod handlers;
 mod queue_consumer;

@@ -58,7 +58,7 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
 }
 
 fn seconds_var(env: &Env, name: &str, default: i64) -> i64 {
-    super::context::env_text(env, name).and_then(|v| v.parse().ok()).filter(|n: &i64| *n >= 0).unwrap_or(default)
+    super::env::env_text(env, name).and_then(|v| v.parse().ok()).filter(|n: &i64| *n >= 0).unwrap_or(default)
 }
 
 #[derive(Deserialize)]

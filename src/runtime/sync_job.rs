@@ -374,7 +374,7 @@ impl<'a> Job<'a> {
             .await?
             .unwrap_or_default();
         let expected_rows = ads["n"].as_i64().unwrap_or(0) * ((u - s).num_days() + 1);
-        let min_rows = super::context::env_text(&self.svc.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
+        let min_rows = super::env::env_text(&self.svc.env, "ASYNC_REPORT_MIN_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ASYNC_REPORT_MIN_ROWS);
         // Decided once per run: a resumed run keeps the mode its phase names (`facts:` for direct
         // slices, `reports:` for report runs), even if the mirror has grown since.
         let use_reports = match self.run.phase.as_deref() {
@@ -508,8 +508,7 @@ impl<'a> Job<'a> {
 
     /// Asks the account's gate to send this run's message again after the poll interval.
     async fn poll_later(&mut self) -> Result<(), JobError> {
-        let secs =
-            super::context::env_text(&self.svc.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
+        let secs = super::env::env_text(&self.svc.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
         let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso())
             .map_err(JobError::Permanent)?;
         let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });
@@ -646,7 +645,7 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
     let svc = Services::new(env.clone(), run.id.clone());
     let run_id = run.id.clone();
     let kind = run.kind.clone();
-    let page_limit = super::context::env_text(env, "SYNC_PAGE_LIMIT").and_then(|v| v.parse().ok()).filter(|n: &u32| (1..=5_000).contains(n));
+    let page_limit = super::env::env_text(env, "SYNC_PAGE_LIMIT").and_then(|v| v.parse().ok()).filter(|n: &u32| (1..=5_000).contains(n));
     let mut job = Job { svc: &svc, page_limit, db: env.d1("DB")?, run, account, rate_limited: false };
     let outcome = if kind == SyncKind::Structure.as_str() {
         job.structure().await

@@ -316,6 +316,8 @@ pub fn days(since: NaiveDate, until: NaiveDate) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn money_is_exact() {

@@ -238,6 +238,8 @@ pub fn filtering(kind: ObjectKind, since_unix: Option<i64>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn rows_fill_every_column_in_order() {

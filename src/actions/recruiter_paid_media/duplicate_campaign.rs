@@ -35,14 +35,13 @@ impl Action for Act {
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
         let (ports, ws) = (cx.ports, cx.workspace);
         let account = ad_accounts::bound(ports, ws, "ad_account_id", &input.ad_account_id).await?;
-        let guardrails = governance_policies::get(ports, ws, "campaign_guardrails").await?;
+        let [guardrails, caps] = governance_policies::get_many(ports, ws, ["campaign_guardrails", "daily_budget_caps"]).await?;
         let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
         let target = match &input.target_ad_account_id {
             Some(t) => ad_accounts::bound(ports, ws, "target_ad_account_id", t).await?,
             None => account.clone(),
         };
         if let Some(daily) = money(&object["daily_budget"]) {
-            let caps = governance_policies::get(ports, ws, "daily_budget_caps").await?;
             policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &target.id, "campaign_id", daily).map_err(refused)?;
         }
         let mut flags = Vec::new();

@@ -33,7 +33,8 @@ impl Action for Act {
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
         let (ports, ws) = (cx.ports, cx.workspace);
         let account = ad_accounts::bound(ports, ws, "ad_account_id", &input.ad_account_id).await?;
-        let guardrails = governance_policies::get(ports, ws, "campaign_guardrails").await?;
+        let [guardrails, caps, thresholds] =
+            governance_policies::get_many(ports, ws, ["campaign_guardrails", "daily_budget_caps", "approval_thresholds"]).await?;
         let object = read_object(cx, &account, "ad_set_id", &input.ad_set_id, Mirror::AdSets).await?;
         let to = input.daily_budget_minor.get();
         if object.get("daily_budget").is_none() {
@@ -41,9 +42,8 @@ impl Action for Act {
                 FieldError { field: "ad_set_id".into(), reason: "this ad set has no daily budget (it uses a lifetime or campaign budget)".into() }.into()
             );
         }
-        let caps = governance_policies::get(ports, ws, "daily_budget_caps").await?;
         policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &account.id, "daily_budget_minor", to).map_err(refused)?;
-        let thresholds = BudgetThresholds::from_policy(governance_policies::get(ports, ws, "approval_thresholds").await?.as_ref());
+        let thresholds = BudgetThresholds::from_policy(thresholds.as_ref());
         let flags = thresholds.flag(money(&object["daily_budget"]), to).into_iter().collect();
         Ok(Plan { account: Some(account.id.clone()), flags, state: Found { account, object, target: None } })
     }

@@ -24,7 +24,7 @@ pub async fn run(req: Request, ctx: &RequestContext, principal: &Principal, rout
     if entry.meta.tier.is_mutation() {
         key.checked()?;
     }
-    let body = super::json_body_or_empty(req).await?;
+    let body = super::body::json_body_or_empty(req).await?;
     match pipeline::run(&ctx.services, principal, entry, body, &key, Via::Http, &ctx.path).await? {
         Reply::Fresh(status, out) => json_response(status, &out),
         Reply::Replayed(status, response) => {

@@ -1,7 +1,7 @@
 //! Workspace API keys: create (the plaintext is in that one response only), list, revoke, and
 //! the lookup that turns a presented key into a principal.
 
-use super::json_body;
+use super::body::json_body;
 use crate::api_keys::{self, Principal, Role, KEY_RANDOM_BYTES};
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
@@ -32,6 +32,7 @@ const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 pub async fn principal_for(ctx: &RequestContext, presented: &str) -> Result<Option<Principal>, HandlerError> {
     let db = ctx.env.d1("DB")?;
     let hash = crate::auth::sha256_hex(presented);
+    ctx.trip();
     let row = db
         .prepare("SELECT k.id, k.member_id, m.workspace_id, m.role, k.last_used_at FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL")
         .bind(&[text(&hash)])?
@@ -41,6 +42,7 @@ pub async fn principal_for(ctx: &RequestContext, presented: &str) -> Result<Opti
     let role = Role::parse(&row.role).ok_or_else(|| HandlerError::Internal(format!("member {} has unknown role", row.member_id)))?;
     let stale_before = crate::timefmt::iso_from_millis(crate::runtime::d1::now_millis() - LAST_USED_RESOLUTION_MS);
     if row.last_used_at.as_deref().is_none_or(|t| t < stale_before.as_str()) {
+        ctx.trip();
         db.prepare("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1").bind(&[text(&row.id), text(&now_iso())])?.run().await?;
     }
     Ok(Some(Principal::Key { key_id: row.id, member_id: row.member_id, workspace_id: row.workspace_id, role }))
@@ -144,7 +146,7 @@ pub fn new_key(
 /// only) for the member named. Nobody mints a key for another person.
 pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
     let asked = parse_new_key(&json_body(req).await?)?;
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let member_id = match (&asked.member_id, principal.member_id()) {
         (Some(m), _) => m.clone(),
         (None, Some(own)) => own.to_string(),
@@ -157,7 +159,7 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
         }
     };
     api_keys::may_mint_key_for(principal, workspace_id, &member_id).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
-    let member = super::members::member_of(ctx, workspace_id, &member_id)
+    let member = crate::db::members::member_of(&ctx.services, workspace_id, &member_id)
         .await?
         .ok_or_else(|| HandlerError::from(FieldError { field: "member_id".into(), reason: "no such member in this workspace".into() }))?;
     let role = Role::parse(&member.role).ok_or_else(|| HandlerError::Internal(format!("member {member_id} has unknown role")))?;
@@ -172,7 +174,7 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
 }
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let rows = ctx
         .env
         .d1("DB")?

@@ -1,7 +1,7 @@
 //! Routes that exist only when `ADGATE_ENV=local`: they let tests and demos reach paths that
 //! production traffic cannot trigger on demand.
 
-use super::json_body;
+use super::body::json_body;
 use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
 use serde_json::json;
 use worker::{QueueContentType, RawMessageBuilder, Request};

@@ -25,6 +25,7 @@ pub async fn health(ctx: &RequestContext) -> HandlerResult {
 /// Reads the migrations ledger and a foundation table, so a database without the schema fails.
 async fn check_d1(ctx: &RequestContext) -> Value {
     let started = now_millis();
+    ctx.trip();
     let result: worker::Result<Option<Value>> = async {
         let db = ctx.env.d1("DB")?;
         db.prepare("SELECT (SELECT COUNT(*) FROM d1_migrations) AS migrations, (SELECT COUNT(*) FROM workspaces) AS workspaces").first::<Value>(None).await
@@ -45,6 +46,7 @@ async fn check_d1(ctx: &RequestContext) -> Value {
 /// Asks a dedicated gate instance to answer from its SQLite storage.
 async fn check_durable_object(ctx: &RequestContext) -> Value {
     let started = now_millis();
+    ctx.trip();
     match gate_stub_fetch(&ctx.env, "health", "ping", "GET").await {
         Ok(mut resp) if resp.status_code() == 200 => match resp.json::<Value>().await {
             Ok(body) => {

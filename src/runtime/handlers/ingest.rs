@@ -11,8 +11,8 @@ use worker::Request;
 /// their natural key, bad ones reported by index and field; one audit row records the batch.
 pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, ws: &str) -> HandlerResult {
     use crate::ingest::{self, AccountInfo};
-    super::workspace_must_exist(ctx, ws).await?;
-    let body = super::read_json(req, crate::request_body::MAX_INGEST_BODY_BYTES, false).await?;
+    crate::db::workspaces::must_exist(&ctx.services, ws).await?;
+    let body = super::body::read_json(req, crate::request_body::MAX_INGEST_BODY_BYTES, false).await?;
     let obj = body.as_object().ok_or(FieldError { field: "body".into(), reason: "must be a JSON object with a rows array".into() })?;
     if let Some(k) = obj.keys().find(|k| k.as_str() != "rows") {
         return Err(FieldError { field: crate::problem::excerpt(k), reason: "unknown field; allowed: rows".into() }.into());

@@ -2,7 +2,7 @@
 //! long-lived token). Tokens are checked with `debug_token`, sealed in the vault and never
 //! returned, logged or audited. Then ad accounts are discovered and bound.
 
-use super::json_body;
+use super::body::json_body;
 use crate::api_keys::{Need, Principal};
 use crate::audit::{AuditEntry, Outcome};
 use crate::failure::graph_problem;
@@ -82,7 +82,7 @@ pub async fn connect_system_user(req: Request, ctx: &RequestContext, principal: 
     }
     let token = obj.get("access_token").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty() && t.len() <= 1024);
     let token = token.ok_or(FieldError { field: "access_token".into(), reason: "is required".into() })?;
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let health = inspect(ctx, token).await?;
     // Meta says what kind of token it is: a system user's, or a person's (which expires).
     let kind = if health.token_type.as_deref() == Some("SYSTEM_USER") { "system_user" } else { "oauth_user" };
@@ -101,7 +101,7 @@ pub async fn connect_start(req: &Request, ctx: &RequestContext, principal: &Prin
     let ws = url.query_pairs().find(|(k, _)| k == "workspace_id").map(|(_, v)| v.into_owned());
     let ws = ws.ok_or(FieldError { field: "workspace_id".into(), reason: "is required".into() })?;
     crate::api_keys::authorize(principal, Need::Admin(&ws)).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
-    super::workspace_must_exist(ctx, &ws).await?;
+    crate::db::workspaces::must_exist(&ctx.services, &ws).await?;
     let secret = ctx
         .var("ADGATE_STATE_SECRET")
         .ok_or_else(|| HandlerError::from(Problem::new("misconfigured", "Misconfigured", 500, "the ADGATE_STATE_SECRET secret is not set")))?;
@@ -180,7 +180,7 @@ pub async fn connect_callback(req: &Request, ctx: &RequestContext) -> HandlerRes
 }
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let rows = ctx
         .env
         .d1("DB")?
@@ -199,7 +199,7 @@ pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &s
 
 /// Every ad account the integration's token can see (all pages), marked bindable or not.
 pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
-    let ws = super::workspace_must_exist(ctx, workspace_id).await?;
+    let ws = crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let params = vec![("fields".to_string(), "account_id,name,currency,timezone_name,account_status".to_string()), ("limit".to_string(), "100".to_string())];
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
     let (accounts, calls) = governed::call(ctx, &scope, GraphCall::AllPages("me/adaccounts"), &params).await?;
@@ -233,7 +233,7 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
     let raw = obj.get("account_id").and_then(Value::as_str).ok_or(FieldError { field: "account_id".into(), reason: "is required".into() })?;
     let account = records::normalise_account_id(raw)
         .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     super::workspaces::refuse_verified_binding(ctx, workspace_id, &account).await?;
     let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];

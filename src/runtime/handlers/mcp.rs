@@ -43,7 +43,7 @@ pub async fn serve(req: Request, ctx: &RequestContext, principal: &Principal) ->
     }
     let version = req.headers().get("MCP-Protocol-Version").ok().flatten();
     let session = req.headers().get("Mcp-Session-Id").ok().flatten();
-    let body = super::json_body(req).await?;
+    let body = super::body::json_body(req).await?;
     let msg = match mcp::parse(&body) {
         Ok(m) => m,
         Err((id, code, why)) => return json_reply(400, &mcp::error(&id, code, &why, None)),

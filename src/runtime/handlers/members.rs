@@ -1,41 +1,24 @@
 //! Workspace members: the people behind the keys. Adding a member issues its first key (shown
 //! once), in the same batch as the member and both audit rows. Four-eyes compares members.
 
-use super::json_body;
+use super::body::json_body;
 use crate::api_keys::{self, Principal};
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
 use crate::records;
 use crate::runtime::context::{json_response, HandlerError, HandlerResult, RequestContext};
 use crate::runtime::d1::{audit_statement, new_id, now_iso, text};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Request;
 
 const COLUMNS: &str = "id, workspace_id, name, email, role, created_by, created_at, updated_at";
-
-#[derive(Deserialize)]
-pub struct MemberRow {
-    pub role: String,
-}
-
-/// The member with this id in this workspace, if any.
-pub async fn member_of(ctx: &RequestContext, workspace_id: &str, member_id: &str) -> Result<Option<MemberRow>, HandlerError> {
-    Ok(ctx
-        .env
-        .d1("DB")?
-        .prepare("SELECT role FROM members WHERE id = ?1 AND workspace_id = ?2")
-        .bind(&[text(member_id), text(workspace_id)])?
-        .first::<MemberRow>(None)
-        .await?)
-}
 
 /// `POST /v1/workspaces/{id}/members` with `{"name", "email", "role", "key_label"?}`: the
 /// bootstrap key adds anyone; a workspace admin adds recruiters.
 pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
     let input = records::new_member(&json_body(req).await?)?;
     api_keys::may_create_member(principal, workspace_id, input.role).map_err(|d| HandlerError::from(Problem::forbidden(d.0)))?;
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let db = ctx.env.d1("DB")?;
     let id = new_id("mem");
     let now = now_iso();
@@ -71,7 +54,7 @@ pub async fn create(req: Request, ctx: &RequestContext, principal: &Principal, w
 }
 
 pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    super::workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let rows = ctx
         .env
         .d1("DB")?

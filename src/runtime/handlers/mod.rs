@@ -4,6 +4,7 @@
 mod actions;
 mod api_keys;
 mod approvals;
+mod body;
 mod dev;
 mod gate;
 mod health;
@@ -16,7 +17,8 @@ pub(crate) mod sync;
 pub(crate) mod webhooks;
 mod workspaces;
 
-use super::context::{env_text, json_response, problem_response, HandlerError, HandlerResult, RequestContext};
+use super::context::{json_response, problem_response, HandlerError, HandlerResult, RequestContext};
+use super::env::env_text;
 use crate::api_keys::{Need, Principal};
 use crate::auth;
 use crate::correlation;
@@ -48,7 +50,12 @@ pub async fn serve(req: Request, env: Env) -> Response {
             }
         },
     };
-    with_correlation(response, &ctx.correlation_id)
+    let mut response = with_correlation(response, &ctx.correlation_id);
+    if ctx.dev_routes {
+        // A local gateway says how many storage round trips the request made (for scripts/bench).
+        let _ = response.headers_mut().set("X-Adgate-Storage-Trips", &ctx.trips().to_string());
+    }
+    response
 }
 
 fn with_correlation(response: worker::Result<Response>, correlation_id: &str) -> Response {
@@ -144,7 +151,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::Reject => approvals::reject(ctx, p, param(0)).await,
         Route::ListApprovals => {
             need(Need::Admin(param(0)))?;
-            workspace_must_exist(ctx, param(0)).await?;
+            crate::db::workspaces::must_exist(&ctx.services, param(0)).await?;
             approvals::list(ctx, param(0)).await
         }
         Route::ConnectSystemUser => {
@@ -200,6 +207,7 @@ async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, 
         return Ok(p);
     }
     let client = crate::auth_throttle::client_key(req.headers().get("CF-Connecting-IP").ok().flatten().as_deref());
+    ctx.trip();
     match crate::runtime::services::gate::auth_failure(&ctx.env, &client).await {
         Some(wait_ms) => {
             Err(Problem::rate_limited("too many failed authentications from this client; wait before trying again", (wait_ms as u64).div_ceil(1_000).max(1))
@@ -207,26 +215,4 @@ async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, 
         }
         None => Err(Problem::unauthorized().into()),
     }
-}
-
-pub use workspaces::workspace_must_exist;
-
-/// Reads a JSON body of at most `max` bytes: 413 above it, 415 unless declared JSON, 400 when
-/// it does not parse. An empty body is `{}` when `allow_empty`.
-async fn read_json(mut req: Request, max: usize, allow_empty: bool) -> Result<serde_json::Value, HandlerError> {
-    use crate::request_body;
-    request_body::check_declared_length(req.headers().get("Content-Length").ok().flatten().as_deref(), max)?;
-    let content_type = req.headers().get("Content-Type").ok().flatten();
-    let bytes = req.bytes().await?;
-    Ok(request_body::parse_json(content_type.as_deref(), &bytes, max, allow_empty)?)
-}
-
-/// A JSON body (required) within the default size.
-async fn json_body(req: Request) -> Result<serde_json::Value, HandlerError> {
-    read_json(req, crate::request_body::MAX_JSON_BODY_BYTES, false).await
-}
-
-/// A JSON body within the default size, `{}` when there is none.
-async fn json_body_or_empty(req: Request) -> Result<serde_json::Value, HandlerError> {
-    read_json(req, crate::request_body::MAX_JSON_BODY_BYTES, true).await
 }

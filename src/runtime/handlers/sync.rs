@@ -114,7 +114,7 @@ fn date_field(value: Option<&crate::domain::Text<10>>, field: &str) -> Result<Op
 /// `POST /v1/accounts/{id}/sync` with `{"kind": "structure"|"insights"|"all", "since", "until"}`.
 pub async fn manual(req: Request, ctx: &RequestContext, principal: &Principal, raw: &str) -> HandlerResult {
     let (account, row) = visible_account(ctx, principal, raw).await?;
-    let body: ManualSync = crate::actions::input::decode(&super::json_body_or_empty(req).await?)?;
+    let body: ManualSync = crate::actions::input::decode(&super::body::json_body_or_empty(req).await?)?;
     let kinds: &[SyncKind] = match body.kind.as_ref().map(|k| k.as_str()).unwrap_or("all") {
         "all" => &[SyncKind::Structure, SyncKind::InsightsResync],
         "structure" => &[SyncKind::Structure],

@@ -1,7 +1,7 @@
 //! Workspaces and the ad accounts bound to them: the first D1-backed resources. Each mutation
 //! writes its row and its audit row in one D1 batch, so neither exists without the other.
 
-use super::json_body;
+use super::body::json_body;
 use crate::api_keys::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::problem::Problem;
@@ -13,17 +13,6 @@ use worker::{D1Database, Request};
 
 const WORKSPACE_COLUMNS: &str = "id, name, currency, timezone_name, created_at, updated_at";
 const ACCOUNT_COLUMNS: &str = "id, workspace_id, integration_id, name, currency, timezone_name, status, verified, last_synced_at, created_at, updated_at";
-
-/// The workspace row, or a 404 problem.
-pub async fn workspace_must_exist(ctx: &RequestContext, id: &str) -> Result<Value, HandlerError> {
-    ctx.env
-        .d1("DB")?
-        .prepare(format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = ?1"))
-        .bind(&[text(id)])?
-        .first::<Value>(None)
-        .await?
-        .ok_or_else(|| Problem::new("not-found", "Not Found", 404, format!("no workspace {id}")).into())
-}
 
 pub async fn create_workspace(req: Request, ctx: &RequestContext, principal: &Principal) -> HandlerResult {
     let input = records::new_workspace(&json_body(req).await?)?;
@@ -53,7 +42,7 @@ pub async fn create_workspace(req: Request, ctx: &RequestContext, principal: &Pr
 }
 
 pub async fn get_workspace(ctx: &RequestContext, id: &str) -> HandlerResult {
-    json_response(200, &workspace_must_exist(ctx, id).await?)
+    json_response(200, &crate::db::workspaces::must_exist(&ctx.services, id).await?)
 }
 
 pub async fn bind_ad_account(req: Request, ctx: &RequestContext, principal: &Principal, workspace_id: &str) -> HandlerResult {
@@ -99,7 +88,7 @@ pub async fn bind_validated(
     integration_id: Option<&str>,
 ) -> HandlerResult {
     let db = ctx.env.d1("DB")?;
-    let workspace = workspace_must_exist(ctx, workspace_id).await?;
+    let workspace = crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     records::check_currency(workspace["currency"].as_str().unwrap_or_default(), &input)?;
     let verified = integration_id.is_some();
     let existing = binding_of(&db, &input.account_id).await?;
@@ -175,7 +164,7 @@ pub async fn bind_validated(
 }
 
 pub async fn list_ad_accounts(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
-    workspace_must_exist(ctx, workspace_id).await?;
+    crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let rows = ctx
         .env
         .d1("DB")?

@@ -16,6 +16,7 @@ pub type Client = GraphClient<WorkerFetch, WorkerSleep>;
 async fn insert(svc: &Services, scope: &Scope<'_>, kind: &str, endpoint: &str, fields: [JsValue; 7]) {
     let now = now_iso();
     let [code, subcode, class, trace, message, usage, max_pct] = fields;
+    svc.trip();
     let result = async {
         svc.env
             .d1("DB")?
@@ -89,6 +90,7 @@ pub async fn call_admitted_by(
     admit_on: Option<&str>,
 ) -> Result<Value, Failure> {
     if let Some(gate) = admit_on {
+        svc.trip();
         super::gate::admit_graph_call(&svc.env, gate).await?;
     }
     let result = client.call(method, path, params).await;
@@ -98,7 +100,10 @@ pub async fn call_admitted_by(
             Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
             Err(_) => (None, None),
         };
-        super::gate::report_graph_call(&svc.env, account, usage, regain).await;
+        if usage.is_some() || regain.is_some() {
+            svc.trip();
+            super::gate::report_graph_call(&svc.env, account, usage, regain).await;
+        }
     }
     match result {
         Ok((body, meta)) => {

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-system-user-token";
 
+/// One kind of request, made the `i`th time.
+type Probe<'a> = Box<dyn Fn(usize) -> adgate_e2e::Resp + 'a>;
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[(((p / 100.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -82,7 +85,7 @@ fn main() {
     let campaign = sim.graph_get("act_100200300/campaigns?fields=id&limit=1", TOKEN)["data"][0]["id"].as_str().map(str::to_string);
     let trips = |r: adgate_e2e::Resp| format!("{} (status {})", r.header("X-Adgate-Storage-Trips").unwrap_or("n/a"), r.status);
     println!("storage round trips per request (D1 queries and batches, Durable Object calls; the second of two, so no first-use writes):");
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> adgate_e2e::Resp>)> = vec![
+    let kinds: Vec<(&str, Probe)> = vec![
         ("GET /health", Box::new(|_| gw.request("GET", "/health", &[], None))),
         ("read, D1 only (get_audit_events)", Box::new(|_| call("admin_meta_ads_governance", "get_audit_events", None, r#"{"limit": 10}"#))),
         ("read, one Graph call (get_token_health)", Box::new(|_| call("admin_meta_ads_governance", "get_token_health", None, &body))),
