@@ -214,19 +214,23 @@ impl Gateway {
         cmd.current_dir(repo_root()).env("WRANGLER_SEND_METRICS", "false").stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log).process_group(0);
         self.child = Some(cmd.spawn().expect("spawn wrangler dev"));
         if !self.wait_ready(log_start) {
-            // Another process took a port between free_port() and wrangler binding it: try new ones.
-            assert!(attempt < 5, "wrangler dev could not bind a port in {attempt} attempts; log: {}", self.log_tail());
+            // A port taken between free_port() and wrangler binding it, or a runtime that did not
+            // start: try again on new ports.
+            assert!(attempt < 5, "wrangler dev could not start in {attempt} attempts; log: {}", self.log_tail());
             self.child = None;
             self.spawn_attempt(attempt + 1);
         }
     }
 
-    /// True when the gateway answers; false when wrangler could not bind its port.
+    /// True when the gateway answers; false when wrangler could not bind its port or start workerd.
     fn wait_ready(&mut self, log_start: usize) -> bool {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                if self.log_text().get(log_start..).is_some_and(|l| l.contains("Address already in use")) {
+                // Another process took the port, or workerd failed to start (seen when wrangler's
+                // file watcher restarts the build while the runtime is starting): start again.
+                let retryable = ["Address already in use", "The Workers runtime failed to start"];
+                if self.log_text().get(log_start..).is_some_and(|l| retryable.iter().any(|r| l.contains(r))) {
                     return false;
                 }
                 panic!("wrangler dev exited early ({status}); log: {}", self.log_tail());
