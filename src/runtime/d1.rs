@@ -1,6 +1,8 @@
 //! Small helpers for D1 statements: bound values, the clock and new ids.
 
+use crate::ports::{Bind, Query};
 use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
 
 pub fn now_millis() -> i64 {
     worker::Date::now().as_millis() as i64
@@ -10,10 +12,7 @@ pub fn now_iso() -> String {
     crate::timefmt::iso_from_millis(now_millis())
 }
 
-/// A new id with a readable prefix, e.g. `ws_3f2a...`.
-pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
+pub use crate::ports::new_id;
 
 pub fn text(s: &str) -> JsValue {
     JsValue::from_str(s)
@@ -38,26 +37,23 @@ pub fn limit_param(url: &worker::Url, default: u32, max: u32) -> Result<u32, cra
     }
 }
 
-/// The INSERT for one audit row, ready to go into the same batch as the mutation it records.
-pub fn audit_statement(db: &worker::D1Database, entry: &crate::audit::AuditEntry, now: &str) -> worker::Result<worker::D1PreparedStatement> {
-    use crate::audit::json_text;
-    db.prepare(crate::audit::INSERT_SQL).bind(&[
-        text(&new_id("aud")),
-        text(now),
-        opt_text(entry.workspace_id.as_deref()),
-        opt_text(entry.ad_account_id.as_deref()),
-        text(&entry.actor),
-        text(&entry.action),
-        opt_text(entry.risk_tier.as_deref()),
-        opt_text(entry.external_id.as_deref()),
-        opt_text(json_text(&entry.before).as_deref()),
-        opt_text(json_text(&entry.after).as_deref()),
-        text(&entry.correlation_id),
-        opt_text(entry.idempotency_key.as_deref()),
-        opt_text(entry.approval_id.as_deref()),
-        text(entry.outcome.as_str()),
-        opt_text(json_text(&entry.graph_error).as_deref()),
-        opt_text(entry.actor_member_id.as_deref()),
-        opt_text(entry.via.as_deref()),
-    ])
+/// The INSERT for one audit row (`db::audit_log::insert`), ready to go into the same batch as
+/// the mutation it records.
+pub fn audit_statement(db: &D1Database, entry: &crate::audit::AuditEntry, now: &str) -> worker::Result<D1PreparedStatement> {
+    statement(db, &crate::db::audit_log::insert(entry, now))
+}
+
+fn js(b: &Bind) -> JsValue {
+    match b {
+        Bind::Text(s) => JsValue::from_str(s),
+        Bind::Int(n) => JsValue::from_f64(*n as f64),
+        Bind::Real(x) => JsValue::from_f64(*x),
+        Bind::Null => JsValue::NULL,
+    }
+}
+
+/// A query as a D1 statement.
+pub fn statement(db: &D1Database, q: &Query) -> worker::Result<D1PreparedStatement> {
+    let binds: Vec<JsValue> = q.binds.iter().map(js).collect();
+    db.prepare(&q.sql).bind(&binds)
 }

@@ -1,9 +1,8 @@
 //! `recruiter_paid_media/delete_campaign`: Deletes a campaign on Meta; always needs an approval.
 
-use super::{read_object, write, Found, Write, CAMPAIGN_FIELDS};
+use super::{find_campaign, write, Found, Write, CAMPAIGN_FIELDS};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::actions::policy::Flag;
-use crate::db::{ad_accounts, meta_objects::Mirror};
 use crate::failure::Failure;
 
 pub type Input = super::CampaignRef;
@@ -16,10 +15,9 @@ impl Action for Act {
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: ExecuteLow, summary: "Deletes a campaign on Meta; always needs an approval, since it cannot be undone.", destructive: true);
 
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
+        let found = find_campaign(cx, &input.ad_account_id, &input.campaign_id).await?;
         let flags = vec![Flag::Deletion { object_id: input.campaign_id.as_str().to_string() }];
-        Ok(Plan { account: Some(account.id.clone()), flags, state: Found { account, object, target: None } })
+        Ok(Plan { account: Some(found.account.id.clone()), flags, state: found })
     }
 
     async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {

@@ -1,10 +1,10 @@
 //! `recruiter_paid_media/duplicate_campaign`: Copies a campaign's settings into a new PAUSED
 //! campaign, in the same or another bound ad account; a copy into another account needs an approval.
 
-use super::{money, read_object, refused, str_list, write, Found, Write, CAMPAIGN_FIELDS};
+use super::{find_campaign, money, refused, str_list, write, Found, Write, CAMPAIGN_FIELDS};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::actions::policy::{self, Flag};
-use crate::db::{ad_accounts, governance_policies, meta_objects::Mirror};
+use crate::db::{ad_accounts, governance_policies};
 use crate::domain::{AdAccountId, MetaId, Text};
 use crate::failure::Failure;
 use schemars::JsonSchema;
@@ -34,9 +34,8 @@ impl Action for Act {
 
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
         let (ports, ws) = (cx.ports, cx.workspace);
-        let account = ad_accounts::bound(ports, ws, "ad_account_id", &input.ad_account_id).await?;
+        let Found { account, object, .. } = find_campaign(cx, &input.ad_account_id, &input.campaign_id).await?;
         let [guardrails, caps] = governance_policies::get_many(ports, ws, ["campaign_guardrails", "daily_budget_caps"]).await?;
-        let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
         let target = match &input.target_ad_account_id {
             Some(t) => ad_accounts::bound(ports, ws, "target_ad_account_id", t).await?,
             None => account.clone(),

@@ -4,7 +4,7 @@
 
 use crate::actions::action::{Change, Cx, Record};
 use crate::actions::policy::Violation;
-use crate::db::ad_accounts::BoundAccount;
+use crate::db::ad_accounts::{self, BoundAccount};
 use crate::db::meta_objects::{self, Mirror};
 use crate::domain::{AdAccountId, MetaId};
 use crate::failure::Failure;
@@ -61,6 +61,13 @@ pub async fn read_object(cx: &Cx<'_>, account: &BoundAccount, field: &str, id: &
         return Err(Problem::conflict(format!("{id} is deleted on Meta")).into());
     }
     Ok(object)
+}
+
+/// The bound account of `input` and the campaign it names, as Meta has it now.
+pub async fn find_campaign(cx: &Cx<'_>, ad_account_id: &AdAccountId, campaign_id: &MetaId) -> Result<Found, Failure> {
+    let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", ad_account_id).await?;
+    let object = read_object(cx, &account, "campaign_id", campaign_id, Mirror::Campaigns).await?;
+    Ok(Found { account, object, target: None })
 }
 
 /// A workspace policy's refusal: 422 naming the field.

@@ -1,8 +1,7 @@
 //! `recruiter_paid_media/pause_campaign`: Pauses a campaign on Meta.
 
-use super::{read_object, set_status, Found};
+use super::{find_campaign, set_status, Found};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
-use crate::db::{ad_accounts, meta_objects::Mirror};
 use crate::failure::Failure;
 
 pub type Input = super::CampaignRef;
@@ -15,9 +14,7 @@ impl Action for Act {
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: ExecuteLow, summary: "Pauses a campaign on Meta.");
 
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let object = read_object(cx, &account, "campaign_id", &input.campaign_id, Mirror::Campaigns).await?;
-        Ok(Plan::go(Found { account, object, target: None }))
+        Ok(Plan::go(find_campaign(cx, &input.ad_account_id, &input.campaign_id).await?))
     }
 
     async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {

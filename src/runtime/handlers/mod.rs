@@ -33,7 +33,7 @@ pub async fn serve(req: Request, env: Env) -> Response {
     let path = req.path();
     let method = req.method().to_string();
     let dev_routes = env_text(&env, "ADGATE_ENV").as_deref() == Some("local");
-    let ctx = RequestContext { services: super::services::Services::new(env, correlation_id), path, dev_routes };
+    let ctx = RequestContext { services: super::services::Services::for_request(env, correlation_id), path, dev_routes };
 
     let outcome = match routes::resolve(&method, &ctx.path, ctx.dev_routes) {
         RouteMatch::NotFound => Err(Problem::not_found(&ctx.path).into()),

@@ -7,15 +7,14 @@ pub mod gate;
 pub mod governed;
 pub mod tokens;
 
-use super::d1::now_millis;
+use super::d1::{now_millis, statement};
 use super::env::env_text;
 use crate::failure::Failure;
-use crate::ports::{Bind, Fut, GraphCall, Ports, Query, Scope, TokenChange};
+use crate::ports::{Fut, GraphCall, Ports, Query, Scope, TokenChange};
 use crate::token_health::TokenHealth;
 use serde_json::Value;
-use std::cell::Cell;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Env};
+use std::cell::{Cell, RefCell};
+use worker::{D1Database, Env};
 
 /// What one request, job or tick runs with: the environment and its correlation id.
 pub struct Services {
@@ -24,11 +23,38 @@ pub struct Services {
     /// Storage round trips made so far (D1 queries and batches, Durable Object calls): what the
     /// hot path is measured in (a local gateway reports it in `X-Adgate-Storage-Trips`).
     trips: Cell<u32>,
+    /// Integration tokens opened during this HTTP request (`workspace/integration` -> token), so
+    /// an action's several Graph calls open the sealed token once. Off for jobs and ticks, which
+    /// run long enough that a quarantine in the meantime must still stop their next call.
+    tokens: Option<RefCell<Vec<(String, String)>>>,
 }
 
 impl Services {
     pub fn new(env: Env, correlation_id: impl Into<String>) -> Services {
-        Services { env, correlation_id: correlation_id.into(), trips: Cell::new(0) }
+        Services { env, correlation_id: correlation_id.into(), trips: Cell::new(0), tokens: None }
+    }
+
+    /// Services for one HTTP request: as `new`, remembering the tokens it opens.
+    pub fn for_request(env: Env, correlation_id: impl Into<String>) -> Services {
+        Services { tokens: Some(RefCell::new(Vec::new())), ..Services::new(env, correlation_id) }
+    }
+
+    pub fn remembered_token(&self, key: &str) -> Option<String> {
+        self.tokens.as_ref()?.borrow().iter().find(|(k, _)| k == key).map(|(_, t)| t.clone())
+    }
+
+    pub fn remember_token(&self, key: &str, token: &str) {
+        if let Some(tokens) = &self.tokens {
+            let mut tokens = tokens.borrow_mut();
+            tokens.retain(|(k, _)| k != key);
+            tokens.push((key.to_string(), token.to_string()));
+        }
+    }
+
+    pub fn forget_token(&self, key: &str) {
+        if let Some(tokens) = &self.tokens {
+            tokens.borrow_mut().retain(|(k, _)| k != key);
+        }
     }
 
     /// Counts one storage round trip.
@@ -48,21 +74,6 @@ impl Services {
     pub fn db(&self) -> worker::Result<D1Database> {
         self.env.d1("DB")
     }
-}
-
-fn js(b: &Bind) -> JsValue {
-    match b {
-        Bind::Text(s) => JsValue::from_str(s),
-        Bind::Int(n) => JsValue::from_f64(*n as f64),
-        Bind::Real(x) => JsValue::from_f64(*x),
-        Bind::Null => JsValue::NULL,
-    }
-}
-
-/// A query as a D1 statement.
-pub fn statement(db: &D1Database, q: &Query) -> worker::Result<D1PreparedStatement> {
-    let binds: Vec<JsValue> = q.binds.iter().map(js).collect();
-    db.prepare(&q.sql).bind(&binds)
 }
 
 impl Ports for Services {

@@ -54,8 +54,17 @@ struct SealedRow {
     status: String,
 }
 
-/// Opens the integration's token (it must belong to the workspace and be active).
+fn token_key(workspace_id: &str, integration_id: &str) -> String {
+    format!("{workspace_id}/{integration_id}")
+}
+
+/// Opens the integration's token (it must belong to the workspace and be active); an HTTP
+/// request opens each token once.
 pub async fn integration_token(svc: &Services, workspace_id: &str, integration_id: &str) -> Result<String, Failure> {
+    let key = token_key(workspace_id, integration_id);
+    if let Some(token) = svc.remembered_token(&key) {
+        return Ok(token);
+    }
     let q = Query::new("SELECT token_ciphertext, status FROM integrations WHERE id = ?1 AND workspace_id = ?2", binds![integration_id, workspace_id]);
     let row: SealedRow = db::first(svc, q)
         .await?
@@ -64,7 +73,9 @@ pub async fn integration_token(svc: &Services, workspace_id: &str, integration_i
         return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
     }
     let sealed = row.token_ciphertext.ok_or_else(|| Failure::Internal("integration without a token".into()))?;
-    keyring(svc)?.open(&sealed, integration_id).map_err(|e| Failure::Internal(format!("vault: {e}")))
+    let token = keyring(svc)?.open(&sealed, integration_id).map_err(|e| Failure::Internal(format!("vault: {e}")))?;
+    svc.remember_token(&key, &token);
+    Ok(token)
 }
 
 /// Live token health from Meta.
@@ -119,6 +130,7 @@ struct RefreshRow {
 /// re-sealed; a system user's is re-checked. A token Meta no longer accepts marks the integration
 /// `expired`. Before and after hold expiry and status, never the token.
 pub async fn refresh(svc: &Services, workspace_id: &str, integration_id: &str) -> Result<TokenChange, Failure> {
+    svc.forget_token(&token_key(workspace_id, integration_id));
     let q = Query::new(
         "SELECT kind, status, token_ciphertext, token_expires_at FROM integrations WHERE id = ?1 AND workspace_id = ?2",
         binds![integration_id, workspace_id],
