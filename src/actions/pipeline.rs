@@ -243,6 +243,7 @@ mod tests {
         batches: RefCell<Vec<Vec<Query>>>,
         gate_ops: RefCell<Vec<String>>,
         reads: RefCell<u32>,
+        graph_calls: RefCell<u32>,
     }
 
     impl Ports for Fake {
@@ -262,6 +263,7 @@ mod tests {
             Box::pin(async { Ok(()) })
         }
         fn graph<'a>(&'a self, _: Scope<'a>, _: GraphCall<'a>, _: &'a [(String, String)]) -> Fut<'a, (Value, u32)> {
+            *self.graph_calls.borrow_mut() += 1;
             Box::pin(async { Err(Failure::Internal("no Graph here".into())) })
         }
         fn gate<'a>(&'a self, _: &'a str, op: &'a str, _: Value) -> Fut<'a, Value> {
@@ -283,10 +285,57 @@ mod tests {
         Principal::Key { key_id: "key_1".into(), member_id: "mem_1".into(), workspace_id: "ws_1".into(), role }
     }
 
-    fn run_now(fake: &Fake, principal: &Principal, action: &str, body: Value) -> Result<Reply, Failure> {
-        let entry = catalog::find("admin_meta_ads_governance", action).unwrap();
+    fn run_entry(fake: &Fake, principal: &Principal, entry: &catalog::Entry, body: Value) -> Result<Reply, Failure> {
         let key = KeyFrom { value: Some("k-1".into()), field: "Idempotency-Key" };
         futures::executor::block_on(run(fake, principal, entry, body, &key, Via::Mcp, "/mcp"))
+    }
+
+    fn run_now(fake: &Fake, principal: &Principal, action: &str, body: Value) -> Result<Reply, Failure> {
+        run_entry(fake, principal, catalog::find("admin_meta_ads_governance", action).unwrap(), body)
+    }
+
+    fn refusal(r: Result<Reply, Failure>) -> (u16, Option<String>) {
+        match r {
+            Err(f) => f.to_problem().map(|p| (p.status, p.field)).unwrap_or((500, None)),
+            Ok(reply) => panic!("not refused: {reply:?}"),
+        }
+    }
+
+    /// Every action in the catalogue, generated from its metadata and published schema: the
+    /// wrong role, another workspace, an unknown field, an oversized text and an out-of-range
+    /// number are refused (by name) before anything is read, claimed, written or sent to Meta.
+    #[test]
+    fn every_action_refuses_wrong_roles_other_workspaces_and_bad_input_before_touching_anything() {
+        let mut fields_checked = 0;
+        for entry in catalog::ALL {
+            let name = entry.meta.name();
+            let fake = Fake::default();
+            let allowed = entry.meta.roles[0];
+            for role in [Role::Admin, Role::Recruiter].into_iter().filter(|r| !entry.meta.roles.contains(r)) {
+                assert_eq!(refusal(run_entry(&fake, &key(role), entry, json!({}))).0, 403, "{name} as {}", role.as_str());
+            }
+            assert_eq!(refusal(run_entry(&fake, &key(allowed), entry, json!({"workspace_id": "ws_2"}))).0, 403, "{name}: another workspace");
+            let unknown = refusal(run_entry(&fake, &key(allowed), entry, json!({"zz_unknown": 1})));
+            assert_eq!(unknown, (422, Some("zz_unknown".to_string())), "{name}");
+            for (field, p) in (entry.schema)()["properties"].as_object().unwrap() {
+                let bad = if p["type"].to_string().contains("integer") {
+                    json!(p["maximum"].as_i64().unwrap().saturating_add(1))
+                } else if let Some(max) = p["maxLength"].as_u64() {
+                    json!("x".repeat(max as usize + 1))
+                } else if let Some(max) = p["maxItems"].as_u64() {
+                    json!(vec!["x"; max as usize + 1])
+                } else if p["pattern"].is_string() {
+                    json!("not/an id")
+                } else {
+                    continue;
+                };
+                assert_eq!(refusal(run_entry(&fake, &key(allowed), entry, json!({ field.clone(): bad }))), (422, Some(field.clone())), "{name}.{field}");
+                fields_checked += 1;
+            }
+            assert!(fake.batches.borrow().is_empty() && fake.gate_ops.borrow().is_empty(), "{name} wrote or claimed");
+            assert_eq!((*fake.reads.borrow(), *fake.graph_calls.borrow()), (0, 0), "{name} read or called Meta");
+        }
+        assert!(fields_checked >= 30, "{fields_checked}");
     }
 
     #[test]

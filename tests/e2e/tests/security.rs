@@ -533,6 +533,42 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         }
     }
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM audit_log", &[])[0]["n"], writes_before);
+
+    // Every action with this workspace's objects named in its input (its ad account, campaign,
+    // ad set, integration, approval) by the other workspace's keys, in their own workspace:
+    // refused, or answered from their own workspace, never acting on or showing ours.
+    let first = |edge: &str| c.sim.graph_get(&format!("act_{DEMO}/{edge}?fields=id&limit=1"), TOKEN)["data"][0]["id"].as_str().unwrap().to_string();
+    let (campaign, ad_set) = (first("campaigns"), first("adsets"));
+    let ours = json!({
+        "ad_account_id": format!("act_{DEMO}"), "target_ad_account_id": format!("act_{DEMO}"), "campaign_id": campaign, "ad_set_id": ad_set,
+        "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 }, "daily_budget_minor": 100, "reason": "probe",
+    });
+    let meta_calls_before = c.sim.ledger().len();
+    let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
+    let audited_before = ours_audited();
+    for a in &actions {
+        let (router, name) = (a["router"].as_str().unwrap(), a["action"].as_str().unwrap());
+        let fields = a["input_schema"]["properties"].as_object().unwrap();
+        let body: serde_json::Map<String, Value> = fields.keys().filter_map(|f| ours.get(f).map(|v| (f.clone(), v.clone()))).collect();
+        let names_ours = body.keys().any(|f| f != "reason" && f != "daily_budget_minor");
+        let recruiter_may = a["roles"].as_array().unwrap().iter().any(|r| r == "recruiter");
+        for key in [Some(&admin_b), recruiter_may.then_some(&recruiter_b)].into_iter().flatten() {
+            let r = act(&c.gw, key, router, name, &format!("theirs-{name}"), Value::Object(body.clone()));
+            // A refusal may quote what the caller sent; an answer shows nothing of ours.
+            let shows_ours = [iid.as_str(), approval_a.as_str(), campaign.as_str(), ad_set.as_str(), DEMO].iter().any(|id| r.text.contains(id));
+            assert!(r.status >= 400 || !shows_ours, "{router}/{name} showed another workspace's object: {}", r.text);
+            if names_ours && !name.starts_with("get_") && !name.starts_with("list_") {
+                assert!((400..500).contains(&r.status), "{router}/{name} with another workspace's objects: {}", r.text);
+            }
+        }
+    }
+    assert_eq!(ours_audited(), audited_before, "nothing was done in our workspace");
+    assert_eq!(c.gw.query("SELECT status FROM approvals WHERE id = ?1", &[&approval_a])[0]["status"], "pending");
+    assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
+    // The other workspace has no integration: nothing it asked for may reach Meta at all.
+    let reached_meta: Vec<Value> = c.sim.ledger().into_iter().skip(meta_calls_before).collect();
+    assert!(reached_meta.is_empty(), "reached Meta through another workspace's objects: {reached_meta:?}");
+
     // Admin routes refuse the workspace's own recruiter.
     for (method, path) in [
         ("GET", format!("/v1/workspaces/{ws}/api-keys")),
