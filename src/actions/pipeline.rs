@@ -154,10 +154,14 @@ async fn execute(ports: &dyn Ports, entry: &Entry, exec: &Exec, ws: &str, input:
 /// How a failure is kept on its audit row: Meta's code, subcode and trace when Meta refused.
 fn failure_record(f: &Failure) -> Option<Value> {
     let p = f.to_problem()?;
+    let meta = match f {
+        Failure::Graph(g) => g.graph_error(),
+        _ => None,
+    };
     Some(json!({
         "status": p.status, "detail": p.detail,
-        "graph_code": p.extensions.get("graph_code"), "graph_subcode": p.extensions.get("graph_subcode"),
-        "fbtrace_id": p.extensions.get("fbtrace_id"),
+        "graph_code": meta.map(|e| e.code), "graph_subcode": meta.and_then(|e| e.subcode),
+        "fbtrace_id": meta.and_then(|e| e.fbtrace_id.clone()),
     }))
 }
 
