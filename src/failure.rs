@@ -94,6 +94,8 @@ pub fn graph_problem(failure: &GraphFailure) -> Problem {
                 .with_extension("graph_subcode", json!(e.subcode))
                 .with_extension("fbtrace_id", json!(e.fbtrace_id))
                 .with_extension("graph_error_class", json!(format!("{:?}", failure.class()).to_lowercase()))
+                .with_extension("error_user_title", json!(e.user_title))
+                .with_extension("error_user_msg", json!(e.user_msg))
         }
         None => Problem::new("meta-unreachable", "Meta Graph API Unreachable", 502, failure.to_string()),
     }

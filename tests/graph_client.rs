@@ -191,7 +191,13 @@ fn auth_and_permanent_errors_are_not_retried_and_keep_metas_details() {
 fn writes_are_not_retried_after_a_server_error() {
     let f = fixture(json!({"campaigns": 0, "days": 1}));
     control(&f.base, "/faults", json!({"kind": "status", "status": 500}));
-    let params = p(&[("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]")]);
+    let params = p(&[
+        ("name", "Jobs"),
+        ("objective", "OUTCOME_LEADS"),
+        ("special_ad_categories", "[\"EMPLOYMENT\"]"),
+        ("special_ad_category_country", "[\"US\"]"),
+        ("is_adset_budget_sharing_enabled", "false"),
+    ]);
     let err = block_on(f.client.post(&format!("{}/campaigns", f.account), &params)).unwrap_err();
     assert_eq!(err.class(), ErrorClass::Transient);
     assert_eq!(ledger(&f.base).len(), 1, "a write that may have landed is not sent twice");

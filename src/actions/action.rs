@@ -66,7 +66,7 @@ impl Meta {
 
     /// Repeating the same call changes nothing more (reads, and settings that overwrite).
     pub fn idempotent(&self) -> bool {
-        !self.tier.is_mutation() || self.name().starts_with("set_") || matches!(self.name(), "pause_campaign" | "resume_campaign")
+        !self.tier.is_mutation() || ["set_", "pause_", "resume_"].iter().any(|p| self.name().starts_with(p))
     }
 }
 
@@ -213,7 +213,10 @@ pub trait Action {
 
 /// The input's JSON Schema (2020-12), as `/v1/actions`, OpenAPI and MCP publish it.
 pub fn input_schema<A: Action>() -> Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(A::Input)).unwrap_or(Value::Null);
+    // Nested types are inlined: the schema is published inside other documents (OpenAPI, MCP),
+    // where a `$ref` into its own `$defs` would not resolve.
+    let generator = schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true).into_generator();
+    let mut schema = serde_json::to_value(generator.into_root_schema_for::<A::Input>()).unwrap_or(Value::Null);
     if let Some(o) = schema.as_object_mut() {
         // Published inside other documents: the dialect is theirs, the title is the action's.
         o.remove("$schema");

@@ -7,6 +7,8 @@ pub mod approvals;
 pub mod catalog;
 pub mod idempotency;
 pub mod input;
+pub mod mirror_lists;
+pub mod objects;
 pub mod policy;
 
 pub mod admin_meta_ads_governance;

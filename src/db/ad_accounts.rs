@@ -64,3 +64,13 @@ pub async fn is_bound(ports: &dyn Ports, ws: &str, account: &str) -> Result<bool
 pub fn set_integration(ws: &str, account: &str, integration_id: &str, now: &str) -> Query {
     Query::new("UPDATE ad_accounts SET integration_id = ?2, updated_at = ?3 WHERE id = ?1 AND workspace_id = ?4", binds![account, integration_id, now, ws])
 }
+
+/// Every ad account bound to the workspace, by id, with its binding and last sync.
+pub async fn list(ports: &dyn Ports, ws: &str) -> Result<Vec<Value>, Failure> {
+    let q = Query::new(
+        "SELECT a.id, a.name, a.currency, a.timezone_name, a.status, a.integration_id, a.verified, a.last_synced_at, s.structure_synced_unix \
+         FROM ad_accounts a LEFT JOIN sync_state s ON s.ad_account_id = a.id AND s.workspace_id = a.workspace_id WHERE a.workspace_id = ?1 ORDER BY a.id",
+        binds![ws],
+    );
+    ports.rows(q).await
+}

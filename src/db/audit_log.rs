@@ -60,9 +60,13 @@ pub async fn list(ports: &dyn Ports, ws: &str, f: &Filter<'_>) -> Result<Vec<Val
 
 /// Whether a campaign of the account was ever launched (resumed) here: the first launch of an
 /// account needs an approval.
+/// Whether a campaign has been set ACTIVE through adgate on this account (resumed, created
+/// ACTIVE or launched from a draft).
 pub async fn has_launched(ports: &dyn Ports, ws: &str, account: &str) -> Result<bool, Failure> {
     let q = Query::new(
-        "SELECT 1 AS yes FROM audit_log WHERE workspace_id = ?2 AND ad_account_id = ?1 AND action = 'resume_campaign' AND outcome = 'succeeded' LIMIT 1",
+        "SELECT 1 AS yes FROM audit_log WHERE workspace_id = ?2 AND ad_account_id = ?1 AND outcome = 'succeeded' \
+         AND (action = 'resume_campaign' OR (action = 'create_campaign' AND json_extract(after_json, '$.status') = 'ACTIVE') \
+         OR (action = 'launch_campaign_draft' AND json_extract(after_json, '$.activated') = 1)) LIMIT 1",
         binds![account, ws],
     );
     Ok(!ports.rows(q).await?.is_empty())

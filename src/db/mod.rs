@@ -4,6 +4,7 @@
 pub mod ad_accounts;
 pub mod approvals;
 pub mod audit_log;
+pub mod campaign_drafts;
 pub mod governance_policies;
 pub mod insights_settings;
 pub mod integrations;

@@ -151,3 +151,96 @@ mod tests {
         assert_eq!(schemars::schema_for!(Text<5>).get("maxLength"), Some(&json!(5)));
     }
 }
+
+/// A web address Meta may send people to: http(s), no spaces, at most 2,000 characters. adgate
+/// never fetches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Link(String);
+
+impl Link {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+const LINK_PATTERN: &str = "^https?://[^\\s]{1,1990}$";
+
+impl<'de> Deserialize<'de> for Link {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = s.len() <= 2_000
+            && (s.starts_with("https://") || s.starts_with("http://"))
+            && url::Url::parse(&s).is_ok_and(|u| u.host_str().is_some_and(|h| h.contains('.')))
+            && !s.chars().any(char::is_whitespace);
+        if ok {
+            Ok(Link(s))
+        } else {
+            Err(D::Error::custom("must be an http(s) address with a host, such as https://jobs.example.com/apply"))
+        }
+    }
+}
+
+impl JsonSchema for Link {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Link".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "maxLength": 2000, "pattern": LINK_PATTERN })
+    }
+}
+
+/// The largest image upload, in base64 characters: within the 1 MiB JSON body an action accepts.
+pub const MAX_IMAGE_BASE64: usize = 1_000_000;
+
+/// An image's bytes as base64 (PNG, JPEG or GIF), checked to decode and to be an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ImageBase64(String);
+
+impl ImageBase64 {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The decoded size in bytes.
+    pub fn byte_len(&self) -> usize {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(&self.0).map(|b| b.len()).unwrap_or(0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageBase64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let s = String::deserialize(d)?;
+        if s.len() > MAX_IMAGE_BASE64 {
+            return Err(D::Error::custom(format!("must be at most {MAX_IMAGE_BASE64} base64 characters")));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&s).map_err(|_| D::Error::custom("must be standard base64"))?;
+        let image = bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(b"\xff\xd8\xff") || bytes.starts_with(b"GIF8");
+        if !image {
+            return Err(D::Error::custom("must be a PNG, JPEG or GIF image"));
+        }
+        Ok(ImageBase64(s))
+    }
+}
+
+impl JsonSchema for ImageBase64 {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "ImageBase64".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "maxLength": MAX_IMAGE_BASE64, "contentEncoding": "base64" })
+    }
+}

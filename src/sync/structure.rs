@@ -112,6 +112,17 @@ impl ObjectKind {
         }
     }
 
+    /// Members kept only in `raw_json` (no column of their own), asked for so that the mirror
+    /// holds what actions check before a change.
+    fn raw_only(self) -> &'static [&'static str] {
+        match self {
+            ObjectKind::Campaign => &["special_ad_category_country", "is_adset_budget_sharing_enabled"],
+            ObjectKind::AdSet => &["bid_amount", "destination_type", "promoted_object"],
+            ObjectKind::Ad => &[],
+            ObjectKind::Creative => &["url_tags"],
+        }
+    }
+
     /// Creatives have no delivery status of their own worth filtering on.
     pub fn has_effective_status(self) -> bool {
         self != ObjectKind::Creative
@@ -129,6 +140,7 @@ impl ObjectKind {
                 Source::CreativeId => f.push("creative"),
             }
         }
+        f.extend(self.raw_only());
         f.join(",")
     }
 

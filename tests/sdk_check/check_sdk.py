@@ -62,6 +62,7 @@ def creates_and_updates_a_campaign():
     created = account.create_campaign(params={
         "name": "SDK drivers", "objective": "OUTCOME_LEADS",
         "special_ad_categories": ["EMPLOYMENT"], "status": "PAUSED",
+        "special_ad_category_country": ["US"], "is_adset_budget_sharing_enabled": False,
     })
     cid = created["id"]
     Campaign(cid).api_update(params={"name": "SDK drivers (renamed)"})

@@ -1,9 +1,10 @@
 //! `recruiter_paid_media/delete_campaign`: Deletes a campaign on Meta; always needs an approval.
 
-use super::{find_campaign, write, Found, Write, CAMPAIGN_FIELDS};
+use super::{delete, find_campaign, Found};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::actions::policy::Flag;
 use crate::failure::Failure;
+use crate::sync::structure::ObjectKind;
 
 pub type Input = super::CampaignRef;
 
@@ -21,8 +22,6 @@ impl Action for Act {
     }
 
     async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {
-        let id = found.object["id"].as_str().unwrap_or_default().to_string();
-        let w = Write { method: "DELETE", path: &id, params: &[], fields: CAMPAIGN_FIELDS, creates: false, status: 200 };
-        write(cx, &found.account, w, &found.object).await
+        delete(cx, found, ObjectKind::Campaign).await
     }
 }

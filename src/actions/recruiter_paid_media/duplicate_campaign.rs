@@ -1,12 +1,13 @@
 //! `recruiter_paid_media/duplicate_campaign`: Copies a campaign's settings into a new PAUSED
 //! campaign, in the same or another bound ad account; a copy into another account needs an approval.
 
-use super::{find_campaign, money, refused, str_list, write, Found, Write, CAMPAIGN_FIELDS};
+use super::{find_campaign, money, refused, str_list, write, Found, Write};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::actions::policy::{self, Flag};
 use crate::db::{ad_accounts, governance_policies};
 use crate::domain::{AdAccountId, MetaId, Text};
 use crate::failure::Failure;
+use crate::sync::structure::ObjectKind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -59,13 +60,20 @@ impl Action for Act {
             ("status".to_string(), "PAUSED".to_string()),
             ("special_ad_categories".to_string(), json!(str_list(&source["special_ad_categories"])).to_string()),
         ];
+        let categories = str_list(&source["special_ad_categories"]);
+        if !categories.is_empty() {
+            params.push(("special_ad_category_country".to_string(), source["special_ad_category_country"].to_string()));
+        }
+        if money(&source["daily_budget"]).or(money(&source["lifetime_budget"])).is_none() {
+            let sharing = source["is_adset_budget_sharing_enabled"].as_bool().unwrap_or(false);
+            params.push(("is_adset_budget_sharing_enabled".to_string(), sharing.to_string()));
+        }
         for k in ["objective", "buying_type", "bid_strategy", "daily_budget", "lifetime_budget"] {
             if let Some(v) = source.get(k).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))) {
                 params.push((k.to_string(), v));
             }
         }
         let path = format!("act_{}/campaigns", target.id);
-        let w = Write { method: "POST", path: &path, params: &params, fields: CAMPAIGN_FIELDS, creates: true, status: 201 };
-        write(cx, target, w, source).await
+        write(cx, target, Write::create(&path, &params, ObjectKind::Campaign), source).await
     }
 }

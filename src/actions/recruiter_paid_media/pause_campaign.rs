@@ -3,6 +3,7 @@
 use super::{find_campaign, set_status, Found};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::failure::Failure;
+use crate::sync::structure::ObjectKind;
 
 pub type Input = super::CampaignRef;
 
@@ -18,6 +19,6 @@ impl Action for Act {
     }
 
     async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {
-        set_status(cx, found, "PAUSED").await
+        set_status(cx, found, ObjectKind::Campaign, "PAUSED").await
     }
 }

@@ -7,6 +7,7 @@ use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN}
 use crate::actions::policy::{self, Flag};
 use crate::db::{audit_log, governance_policies};
 use crate::failure::Failure;
+use crate::sync::structure::ObjectKind;
 
 pub type Input = super::CampaignRef;
 
@@ -30,6 +31,6 @@ impl Action for Act {
     }
 
     async fn apply(cx: &Cx<'_>, _input: &Input, found: Found) -> Result<Change, Failure> {
-        set_status(cx, found, "ACTIVE").await
+        set_status(cx, found, ObjectKind::Campaign, "ACTIVE").await
     }
 }

@@ -1,13 +1,14 @@
 //! `recruiter_paid_media/update_ad_set_budget`: Changes an ad set's daily budget: held to the
 //! guardrail and the account's daily cap; an increase above the approval threshold needs an approval.
 
-use super::{money, read_object, refused, write, Found, Write, AD_SET_FIELDS};
+use super::{money, read_object, refused, write, Found, Write};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, RECRUITER_OR_ADMIN};
 use crate::actions::policy::{self, BudgetThresholds};
-use crate::db::{ad_accounts, governance_policies, meta_objects::Mirror};
+use crate::db::{ad_accounts, governance_policies};
 use crate::domain::{AdAccountId, BudgetMinor, MetaId};
 use crate::failure::Failure;
 use crate::records::FieldError;
+use crate::sync::structure::ObjectKind;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,7 @@ impl Action for Act {
         let account = ad_accounts::bound(ports, ws, "ad_account_id", &input.ad_account_id).await?;
         let [guardrails, caps, thresholds] =
             governance_policies::get_many(ports, ws, ["campaign_guardrails", "daily_budget_caps", "approval_thresholds"]).await?;
-        let object = read_object(cx, &account, "ad_set_id", &input.ad_set_id, Mirror::AdSets).await?;
+        let object = read_object(cx, &account, "ad_set_id", input.ad_set_id.as_str(), ObjectKind::AdSet).await?;
         let to = input.daily_budget_minor.get();
         if object.get("daily_budget").is_none() {
             return Err(
@@ -51,7 +52,6 @@ impl Action for Act {
     async fn apply(cx: &Cx<'_>, input: &Input, found: Found) -> Result<Change, Failure> {
         let id = found.object["id"].as_str().unwrap_or_default().to_string();
         let params = [("daily_budget".to_string(), input.daily_budget_minor.get().to_string())];
-        let w = Write { method: "POST", path: &id, params: &params, fields: AD_SET_FIELDS, creates: false, status: 200 };
-        write(cx, &found.account, w, &found.object).await
+        write(cx, &found.account, Write::update(&id, &params, ObjectKind::AdSet), &found.object).await
     }
 }

@@ -34,6 +34,7 @@ pub fn router() -> Router<Shared> {
         .route("/leadgen_forms", post(create_form))
         .route("/leads", post(create_lead))
         .route("/webhooks/deliveries", get(deliveries))
+        .route("/audiences/{id}/members", get(audience_members))
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -74,6 +75,19 @@ fn d2() -> usize {
 }
 fn d30() -> i64 {
     30
+}
+
+/// The Page seeded creatives, ad sets and lead forms run as.
+const SEED_PAGE: &str = "5550001";
+
+/// A seeded campaign as the rules for new ones would leave it: ad set budgets, no budget sharing,
+/// and the country of its special ad categories.
+fn campaign_fields(name: &str, cats: &[String]) -> Value {
+    let mut v = json!({ "name": name, "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION", "is_adset_budget_sharing_enabled": false });
+    if cats.iter().any(|c| c != "NONE") {
+        v["special_ad_category_country"] = json!(["US"]);
+    }
+    v
 }
 
 fn node(store: &mut Store, kind: Kind, account: &str, campaign: Option<&str>, adset: Option<&str>, fields: Value, created: i64) -> String {
@@ -133,20 +147,12 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
         &id,
         None,
         None,
-        json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": "5550001", "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }),
+        json!({ "name": "Drive with us", "status": "ACTIVE", "object_story_spec": { "page_id": SEED_PAGE, "link_data": { "message": "Now hiring drivers", "link": "https://example.com/jobs" } } }),
         created,
     );
     let (mut n_sets, mut n_ads) = (0, 0);
     for c in 0..spec.campaigns {
-        let cid = node(
-            st,
-            Kind::Campaign,
-            &id,
-            None,
-            None,
-            json!({ "name": format!("{prefix} {}", c + 1), "objective": "OUTCOME_LEADS", "status": "ACTIVE", "special_ad_categories": cats, "buying_type": "AUCTION" }),
-            created,
-        );
+        let cid = node(st, Kind::Campaign, &id, None, None, campaign_fields(&format!("{prefix} {}", c + 1), &cats), created);
         for a in 0..spec.adsets_per_campaign {
             let sid = node(
                 st,
@@ -154,7 +160,7 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
                 &id,
                 Some(&cid),
                 None,
-                json!({ "name": format!("{prefix} {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "targeting": { "geo_locations": { "countries": ["US"] } } }),
+                json!({ "name": format!("{prefix} {}.{}", c + 1, a + 1), "status": "ACTIVE", "daily_budget": "5000", "billing_event": "IMPRESSIONS", "optimization_goal": "LEAD_GENERATION", "bid_strategy": "LOWEST_COST_WITHOUT_CAP", "destination_type": "ON_AD", "promoted_object": { "page_id": SEED_PAGE }, "start_time": Store::iso(created), "targeting": { "geo_locations": { "countries": ["US"] } } }),
                 created,
             );
             n_sets += 1;
@@ -280,6 +286,9 @@ struct FaultSpec {
     ms: Option<u64>,
     path_contains: Option<String>,
     method: Option<String>,
+    /// Let this many matching calls through first (fail "the third ad set create").
+    #[serde(default)]
+    after: u32,
 }
 fn one() -> u32 {
     1
@@ -300,7 +309,7 @@ async fn add_fault(State(s): State<Shared>, Json(f): Json<FaultSpec>) -> Respons
         return bad("count must be at least 1");
     }
     let mut st = s.lock().unwrap();
-    st.faults.push_back(Fault { kind, remaining: f.count, path_contains: f.path_contains, method: f.method.map(|m| m.to_ascii_uppercase()) });
+    st.faults.push_back(Fault { kind, remaining: f.count, path_contains: f.path_contains, method: f.method.map(|m| m.to_ascii_uppercase()), skip: f.after });
     Json(json!({ "queued": st.faults.len() })).into_response()
 }
 
@@ -311,7 +320,9 @@ async fn clear_faults(State(s): State<Shared>) -> Json<Value> {
 
 async fn list_faults(State(s): State<Shared>) -> Json<Value> {
     let st = s.lock().unwrap();
-    Json(json!({ "pending": st.faults.iter().map(|f| json!({ "kind": format!("{:?}", f.kind), "remaining": f.remaining })).collect::<Vec<_>>() }))
+    Json(
+        json!({ "pending": st.faults.iter().map(|f| json!({ "kind": format!("{:?}", f.kind), "remaining": f.remaining, "after": f.skip })).collect::<Vec<_>>() }),
+    )
 }
 
 async fn ledger(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, String>>) -> Json<Value> {
@@ -448,6 +459,7 @@ struct FormSpec {
     account_id: String,
     name: String,
     page_id: Option<String>,
+    locale: Option<String>,
 }
 
 async fn create_form(State(s): State<Shared>, Json(f): Json<FormSpec>) -> Response {
@@ -463,7 +475,7 @@ async fn create_form(State(s): State<Shared>, Json(f): Json<FormSpec>) -> Respon
         &account,
         None,
         None,
-        json!({ "name": f.name, "page_id": f.page_id.unwrap_or_else(|| "5550001".into()), "status": "ACTIVE" }),
+        json!({ "name": f.name, "page_id": f.page_id.unwrap_or_else(|| SEED_PAGE.into()), "status": "ACTIVE", "locale": f.locale.unwrap_or_else(|| "en_US".into()) }),
         now,
     );
     Json(json!({ "id": id })).into_response()
@@ -484,9 +496,18 @@ async fn create_lead(State(s): State<Shared>, Json(l): Json<LeadSpec>) -> Respon
     let now = st.now();
     let id =
         node(&mut st, Kind::Lead, &form.account_id, Some(&form.id), None, json!({ "form_id": form.id, "ad_id": l.ad_id, "field_data": l.field_data }), now);
-    let page = form.fields.get("page_id").and_then(Value::as_str).unwrap_or("5550001").to_string();
+    let page = form.fields.get("page_id").and_then(Value::as_str).unwrap_or(SEED_PAGE).to_string();
     crate::webhooks::lead_created(&mut st, &page, json!({ "leadgen_id": id, "form_id": form.id, "ad_id": l.ad_id, "page_id": page, "created_time": now }));
     Json(json!({ "id": id })).into_response()
+}
+
+/// What reached a customer-list audience: only hashes (and the keys Meta takes unhashed).
+async fn audience_members(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    let st = s.lock().unwrap();
+    match st.nodes.get(&id) {
+        Some(n) if n.kind == Kind::CustomAudience => Json(crate::audiences::members_json(&st, &id)).into_response(),
+        _ => bad("no such custom audience"),
+    }
 }
 
 async fn deliveries(State(s): State<Shared>) -> Json<Value> {

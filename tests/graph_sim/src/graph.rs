@@ -59,7 +59,7 @@ pub fn handle(store: &mut Store, req: Request, fbtrace: &str) -> Outcome {
     }
 }
 
-fn token_of<'a>(req: &'a Request) -> Option<&'a str> {
+pub fn token_of<'a>(req: &'a Request) -> Option<&'a str> {
     req.params.str("access_token").or(req.bearer.as_deref()).filter(|t| !t.is_empty())
 }
 
@@ -100,7 +100,7 @@ fn need_scope(t: &Token, scope: &str) -> GraphResult<()> {
     }
 }
 
-fn can_see(t: &Token, account_id: &str) -> bool {
+pub fn can_see(t: &Token, account_id: &str) -> bool {
     t.accounts.iter().any(|a| a == account_id || a == "*")
 }
 
@@ -117,7 +117,7 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
         ("GET" | "POST", ["oauth", "access_token"]) => return crate::tokens::exchange(store, &params),
         ("GET", ["dialog", "oauth"]) => return crate::tokens::dialog(store, &req.params),
         ("GET", ["debug_token"]) => return crate::tokens::debug(store, &params),
-        ("POST", []) => return batch(store, req),
+        ("POST", []) => return crate::batch::run(store, req),
         _ => {}
     }
     let (_, tok) = authenticate(store, req)?;
@@ -136,6 +136,21 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
                 })
                 .collect::<GraphResult<_>>()?;
             list(store, req, accts)
+        }
+        ["search"] if req.method == "GET" => {
+            // Targeting search is no ad account's edge: it needs a valid token, no account.
+            usage::admit(store, None, false)?;
+            let items = crate::search::search(&req.params)?;
+            list(store, req, items)
+        }
+        [page, "leadgen_forms"] if req.method == "GET" && !page.starts_with("act_") && !store.nodes.contains_key(*page) => {
+            if !crate::pages::visible(store, &tok, page) {
+                return Err(GraphError::unknown_object(page));
+            }
+            usage::admit(store, None, false)?;
+            let forms: Vec<Value> = crate::pages::forms(store, &tok, page).into_iter().map(crate::pages::form_json).collect();
+            let items = forms.iter().map(|f| select(f, &req.params, crate::pages::FORM_FIELDS)).collect::<GraphResult<Vec<Value>>>()?;
+            list(store, req, items)
         }
         [node] if node.starts_with("act_") => {
             let id = account_id(store, &tok, node)?;
@@ -293,44 +308,9 @@ pub fn render(store: &Store, n: &Node, wanted: Option<&[Field]>) -> Value {
     Value::Object(out)
 }
 
-/// Status filter for an edge: explicit `effective_status` / `filtering`, or Graph's default
-/// of leaving out deleted and archived objects. Also `updated_time` filters for incremental reads.
-fn edge_filter(p: &Params) -> GraphResult<impl Fn(&Store, &Node) -> bool> {
-    let mut statuses: Option<Vec<String>> = p.list("effective_status");
-    let mut updated_after: Option<i64> = None;
-    if let Some(Value::Array(fs)) = p.get("filtering") {
-        for f in fs {
-            let field = f.get("field").and_then(Value::as_str).unwrap_or_default();
-            let op = f.get("operator").and_then(Value::as_str).unwrap_or_default();
-            match (field, op) {
-                ("effective_status", "IN") => {
-                    statuses = Some(
-                        f.get("value").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-                    )
-                }
-                ("updated_time", "GREATER_THAN") => {
-                    let v = f.get("value");
-                    updated_after = v.and_then(Value::as_i64).or_else(|| v.and_then(Value::as_str).and_then(|s| s.parse().ok()));
-                    if updated_after.is_none() {
-                        return Err(GraphError::invalid_param("(#100) updated_time filter needs a Unix timestamp"));
-                    }
-                }
-                _ => return Err(GraphError::invalid_param(format!("(#100) Filtering field {field} with operation {op} is not supported"))),
-            }
-        }
-    }
-    Ok(move |store: &Store, n: &Node| {
-        let status_ok = match &statuses {
-            Some(s) => s.contains(&store.effective_status(n)),
-            None => !n.kind.has_status() || !matches!(n.status(), "DELETED" | "ARCHIVED"),
-        };
-        status_ok && updated_after.is_none_or(|t| n.updated > t)
-    })
-}
-
 fn list_nodes(store: &Store, req: &Request, nodes: Vec<&Node>) -> GraphResult<Outcome> {
     let wanted = parse_fields(&req.params)?;
-    let keep = edge_filter(&req.params)?;
+    let keep = crate::filtering::edge_filter(&req.params)?;
     let mut nodes: Vec<&Node> = nodes.into_iter().filter(|n| keep(store, n)).collect();
     // Newest first, as Graph lists them.
     nodes.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
@@ -339,16 +319,30 @@ fn list_nodes(store: &Store, req: &Request, nodes: Vec<&Node>) -> GraphResult<Ou
 }
 
 fn create(store: &mut Store, req: &Request, account_id: &str, kind: Kind) -> GraphResult<Outcome> {
-    let node = objects::build(store, account_id, kind, &req.params)?;
+    let made = objects::build(store, account_id, kind, &req.params)?;
     if validate_only(&req.params) {
         return Ok(Outcome::ok(json!({ "success": true })));
     }
-    let id = store.new_id();
-    let mut node = node;
-    node.id = id.clone();
-    store.nodes.insert(id.clone(), node);
-    crate::webhooks::object_changed(store, account_id, &id, "created");
-    Ok(Outcome::ok(json!({ "id": id })))
+    // Parents from nested specs are stored first; placeholders become real ids on the way.
+    let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut last = String::new();
+    for mut node in made {
+        let id = store.new_id();
+        ids.insert(node.id.clone(), id.clone());
+        node.id = id.clone();
+        for parent in [&mut node.campaign_id, &mut node.adset_id].into_iter().flatten() {
+            if let Some(real) = ids.get(parent.as_str()) {
+                *parent = real.clone();
+            }
+        }
+        if let Some(real) = node.at("creative/id").and_then(Value::as_str).and_then(|c| ids.get(c)).cloned() {
+            node.fields.insert("creative".into(), json!({ "id": real }));
+        }
+        store.nodes.insert(id.clone(), node);
+        crate::webhooks::object_changed(store, account_id, &id, "created");
+        last = id;
+    }
+    Ok(Outcome::ok(json!({ "id": last })))
 }
 
 fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) -> GraphResult<Outcome> {
@@ -396,6 +390,16 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
             );
             Ok(Outcome::ok(json!({ "report_run_id": id })))
         }
+        ("GET", "minimum_budgets") => {
+            let currency = objects::account_currency(store, account_id);
+            list(store, req, vec![crate::budgets::minimum_budgets_json(&currency)])
+        }
+        ("GET", "targetingbrowse") => {
+            let items = crate::search::browse(&req.params)?;
+            list(store, req, items)
+        }
+        ("GET", "reachestimate") => Ok(Outcome::ok(crate::reach::reachestimate(store, account_id, &req.params)?)),
+        ("GET", "delivery_estimate") => Ok(Outcome::ok(crate::reach::delivery_estimate(store, account_id, &req.params, None, None)?)),
         ("GET", "adimages") => {
             let nodes: Vec<&Node> = store.children(account_id, Kind::AdImage).collect();
             list_nodes(store, req, nodes)
@@ -465,6 +469,9 @@ fn node_call(store: &mut Store, req: &Request, node: Node) -> GraphResult<Outcom
             if node.status() == "DELETED" {
                 return Err(GraphError::invalid_param(format!("(#100) Object {} has already been deleted", node.id)).subcode(1_487_056));
             }
+            if node.kind == Kind::Creative {
+                crate::creatives::refuse_if_in_use(store, &node)?;
+            }
             let mut next = node.clone();
             next.fields.insert("status".into(), json!("DELETED"));
             next.updated = store.now();
@@ -518,6 +525,11 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
                 .collect();
             list_nodes(store, req, nodes)
         }
+        ("POST" | "DELETE", "users", Kind::CustomAudience) => Ok(Outcome::ok(crate::audiences::users(store, &node, req.method == "POST", &req.params)?)),
+        ("GET", "delivery_estimate", Kind::AdSet) => {
+            let goal = node.fields.get("optimization_goal").and_then(Value::as_str);
+            Ok(Outcome::ok(crate::reach::delivery_estimate(store, &node.account_id, &req.params, node.fields.get("targeting"), goal)?))
+        }
         ("GET", "leads", Kind::LeadForm) => {
             let nodes: Vec<&Node> = store.nodes.values().filter(|n| n.kind == Kind::Lead && n.campaign_id.as_deref() == Some(&node.id)).collect();
             list_nodes(store, req, nodes)
@@ -547,55 +559,6 @@ pub fn poll_report(store: &mut Store, id: &str) -> Option<Value> {
         "time_completed": if done { json!(run.created + 5) } else { Value::Null },
         "is_running": !done,
     }))
-}
-
-/// The batch API: up to 50 calls in one request, each answered in order.
-fn batch(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
-    let calls = match req.params.get("batch") {
-        Some(Value::Array(a)) => a.clone(),
-        _ => return Err(GraphError::invalid_param("(#100) The parameter batch is required and must be a JSON array")),
-    };
-    if calls.len() > 50 {
-        return Err(GraphError::invalid_param("(#100) Too many requests in batch message. Maximum batch size is 50").subcode(1_357_049));
-    }
-    let top_token = token_of(req).map(str::to_string);
-    let top_proof = req.params.str("appsecret_proof").map(str::to_string);
-    let mut results = Vec::new();
-    let mut sub_outcomes = Vec::new();
-    for call in calls {
-        let method = call.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase();
-        let rel = call.get("relative_url").and_then(Value::as_str).unwrap_or_default().trim_start_matches('/').to_string();
-        let (path, query) = rel.split_once('?').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((rel.clone(), None));
-        let (version, path) = match path.split_once('/') {
-            Some((v, rest)) if is_version(v) => (v.to_string(), rest.to_string()),
-            _ if is_version(&path) => (path.clone(), String::new()),
-            _ => (req.version.clone(), path),
-        };
-        let body = call.get("body").and_then(Value::as_str).unwrap_or_default();
-        let mut params = Params::parse(query.as_deref(), None, body.as_bytes()).unwrap_or_default();
-        if params.get("access_token").is_none() {
-            if let Some(t) = &top_token {
-                params.0.insert("access_token".into(), json!(t));
-            }
-        }
-        if params.get("appsecret_proof").is_none() {
-            if let Some(p) = &top_proof {
-                params.0.insert("appsecret_proof".into(), json!(p));
-            }
-        }
-        let sub = Request { method: &method, path: &path, params, bearer: req.bearer.clone(), version };
-        let fbtrace = crate::server::fbtrace(store);
-        let out = handle(store, sub, &fbtrace);
-        let headers = usage::headers(store, out.account.as_deref(), out.insights);
-        let mut hs: Vec<Value> = headers.into_iter().map(|(k, v)| json!({ "name": k, "value": v })).collect();
-        hs.push(json!({ "name": "Content-Type", "value": "text/javascript; charset=UTF-8" }));
-        results.push(json!({ "code": out.status, "headers": hs, "body": out.body.to_string() }));
-        sub_outcomes.push((method, path, out.status, out.error_code));
-    }
-    for (m, p, s, c) in sub_outcomes {
-        crate::server::record(store, &m, &p, Value::Null, s, c, true);
-    }
-    Ok(Outcome::ok(Value::Array(results)))
 }
 
 pub fn is_version(s: &str) -> bool {

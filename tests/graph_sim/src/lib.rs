@@ -7,16 +7,30 @@
 // Graph errors are returned by value on every path; their size does not matter in a test tool.
 #![allow(clippy::result_large_err)]
 
+pub mod ads;
+pub mod adsets;
+pub mod audiences;
+pub mod batch;
+pub mod budgets;
+pub mod campaigns;
+pub mod catalogue;
 pub mod control;
+pub mod creatives;
 pub mod error;
 pub mod fields;
+pub mod filtering;
 pub mod graph;
 pub mod insights;
 pub mod objects;
+pub mod pages;
 pub mod paging;
 pub mod params;
+pub mod reach;
+pub mod search;
 pub mod server;
 pub mod store;
+pub mod subcodes;
+pub mod targeting;
 pub mod tokens;
 pub mod usage;
 pub mod webhooks;

@@ -33,6 +33,11 @@ impl Params {
         Ok(Params(map))
     }
 
+    /// Decoded name/value pairs (later pairs win), JSON-looking values decoded as in `parse`.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Params {
+        Params(pairs.into_iter().map(|(k, v)| (k, decode(&v))).collect())
+    }
+
     pub fn str(&self, key: &str) -> Option<&str> {
         self.0.get(key).and_then(Value::as_str)
     }

@@ -149,10 +149,18 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
     // Faults apply to the next matching calls, in the order they were injected.
     let fault = {
         let mut s = store.lock().unwrap();
-        let idx = s
-            .faults
-            .iter()
-            .position(|f| f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method_s));
+        // A matching fault with calls still to let through counts this one and lets it pass.
+        let mut idx = None;
+        for (i, f) in s.faults.iter_mut().enumerate() {
+            if f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method_s) {
+                if f.skip > 0 {
+                    f.skip -= 1;
+                    continue;
+                }
+                idx = Some(i);
+                break;
+            }
+        }
         idx.map(|i| {
             let f = &mut s.faults[i];
             f.remaining -= 1;

@@ -116,6 +116,17 @@ impl Node {
     pub fn status(&self) -> &str {
         self.fields.get("status").and_then(Value::as_str).unwrap_or("ACTIVE")
     }
+
+    /// A nested member by path, e.g. `creative/id`.
+    pub fn at(&self, path: &str) -> Option<&Value> {
+        let (first, rest) = path.split_once('/').unwrap_or((path, ""));
+        let v = self.fields.get(first)?;
+        if rest.is_empty() {
+            Some(v)
+        } else {
+            v.pointer(&format!("/{rest}"))
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +159,8 @@ pub struct Fault {
     pub path_contains: Option<String>,
     /// Only calls with this HTTP method (any when unset).
     pub method: Option<String>,
+    /// Matching calls still to let through before this fault starts failing them.
+    pub skip: u32,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -211,6 +224,10 @@ pub struct Store {
     pub deliveries: Vec<Delivery>,
     /// Added to every Graph call, to stand in for the network between a client and Meta.
     pub base_latency_ms: u64,
+    /// Customer-list members per audience: a canonical row key -> the row as it arrived.
+    pub audience_members: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Upload sessions per (audience, session id): rows received and rows invalid so far.
+    pub audience_sessions: HashMap<(String, String), (u64, u64)>,
 }
 
 /// A webhook subscription, made as Meta makes them: `POST /{app_id}/subscriptions`.
@@ -265,6 +282,8 @@ impl Store {
             subscriptions: Vec::new(),
             deliveries: Vec::new(),
             base_latency_ms: 0,
+            audience_members: BTreeMap::new(),
+            audience_sessions: HashMap::new(),
         }
     }
 

@@ -89,6 +89,8 @@ fn creation_rules_validate_only_and_special_category_targeting() {
             ("name", "Jobs"),
             ("objective", "OUTCOME_LEADS"),
             ("special_ad_categories", "[\"EMPLOYMENT\"]"),
+            ("special_ad_category_country", "[\"US\"]"),
+            ("is_adset_budget_sharing_enabled", "false"),
             ("execution_options", "[\"validate_only\"]"),
         ],
     );
@@ -97,7 +99,15 @@ fn creation_rules_validate_only_and_special_category_targeting() {
     let created = sim.call(
         "POST",
         &path,
-        &[("access_token", &tok), ("name", "Jobs"), ("objective", "OUTCOME_LEADS"), ("special_ad_categories", "[\"EMPLOYMENT\"]"), ("status", "PAUSED")],
+        &[
+            ("access_token", &tok),
+            ("name", "Jobs"),
+            ("objective", "OUTCOME_LEADS"),
+            ("special_ad_categories", "[\"EMPLOYMENT\"]"),
+            ("special_ad_category_country", "[\"US\"]"),
+            ("is_adset_budget_sharing_enabled", "false"),
+            ("status", "PAUSED"),
+        ],
     );
     let cid = created.body["id"].as_str().unwrap().to_string();
     let adsets = format!("/v26.0/act_{acct}/adsets");
@@ -111,6 +121,8 @@ fn creation_rules_validate_only_and_special_category_targeting() {
                 ("campaign_id", &cid),
                 ("billing_event", "IMPRESSIONS"),
                 ("optimization_goal", "LEAD_GENERATION"),
+                ("destination_type", "ON_AD"),
+                ("promoted_object", r#"{"page_id":"5550001"}"#),
                 ("daily_budget", "5000"),
                 ("targeting", targeting),
             ],
@@ -135,7 +147,7 @@ fn batch_api_answers_each_request_and_caps_at_fifty() {
     let batch = json!([
         { "method": "GET", "relative_url": format!("act_{acct}?fields=name,currency") },
         { "method": "GET", "relative_url": "v26.0/999999?fields=name" },
-        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=Batch&objective=OUTCOME_LEADS&special_ad_categories=[]" },
+        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=Batch&objective=OUTCOME_LEADS&special_ad_categories=[]&is_adset_budget_sharing_enabled=false" },
     ]);
     let r = sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &batch.to_string())]);
     let items = r.body.as_array().unwrap();
