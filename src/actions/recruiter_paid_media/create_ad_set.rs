@@ -143,11 +143,16 @@ pub fn has_campaign_budget(campaign: &Value) -> bool {
     money(&campaign["daily_budget"]).or(money(&campaign["lifetime_budget"])).is_some_and(|b| b > 0)
 }
 
-/// Meta's smallest daily budget for the account and the billing event (`/minimum_budgets`): per
-/// day, or per day of the run for a lifetime budget.
-async fn check_minimum_budget(cx: &Cx<'_>, account: &BoundAccount, spec: &AdSetSpec) -> Result<(), Failure> {
+/// The account's minimum budgets as Meta lists them (`/minimum_budgets`), read once per check of
+/// a whole draft.
+pub async fn minimum_budgets(cx: &Cx<'_>, account: &BoundAccount) -> Result<Value, Failure> {
+    graph_read(cx, account, &format!("act_{}/minimum_budgets", account.id), &[]).await
+}
+
+/// Meta's smallest daily budget for the account and the billing event: per day, or per day of the
+/// run for a lifetime budget.
+fn check_minimum_budget(cx: &Cx<'_>, minimums: &Value, spec: &AdSetSpec) -> Result<(), Failure> {
     let Some(budget) = spec.budget() else { return Ok(()) };
-    let minimums = graph_read(cx, account, &format!("act_{}/minimum_budgets", account.id), &[]).await?;
     let row = &minimums["data"][0];
     let key = match spec.billing_event {
         BillingEvent::IMPRESSIONS => "min_daily_budget_imp",
@@ -170,10 +175,10 @@ async fn check_minimum_budget(cx: &Cx<'_>, account: &BoundAccount, spec: &AdSetS
 
 /// Everything an ad set is held to before Meta sees it: Meta's rules, the audience limits of the
 /// campaign's category, and the caps on a daily budget.
-pub async fn check(cx: &Cx<'_>, account: &BoundAccount, campaign: &Value, spec: &AdSetSpec) -> Result<(), Failure> {
+pub async fn check(cx: &Cx<'_>, account: &BoundAccount, campaign: &Value, spec: &AdSetSpec, minimums: &Value) -> Result<(), Failure> {
     spec.check_meta_rules(has_campaign_budget(campaign))?;
     check_audience(cx, account, campaign, &spec.targeting).await?;
-    check_minimum_budget(cx, account, spec).await?;
+    check_minimum_budget(cx, minimums, spec)?;
     let [guardrails, caps] = governance_policies::get_many(cx.ports, cx.workspace, ["campaign_guardrails", "daily_budget_caps"]).await?;
     if let Some(daily) = spec.daily_budget_minor {
         policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &account.id, "daily_budget_minor", daily.get()).map_err(refused)?;
@@ -191,7 +196,8 @@ impl Action for Act {
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Found>, Failure> {
         let found = find_campaign(cx, &input.ad_account_id, &input.campaign_id).await?;
         let spec = &input.ad_set;
-        check(cx, &found.account, &found.object, spec).await?;
+        let minimums = if spec.budget().is_some() { minimum_budgets(cx, &found.account).await? } else { Value::Null };
+        check(cx, &found.account, &found.object, spec, &minimums).await?;
         let flags = if spec.status == Some(InitialStatus::ACTIVE) && found.object["status"] == "ACTIVE" {
             launch_flags(cx, &found.account.id, None, spec.budget()).await?
         } else {

@@ -61,12 +61,14 @@ pub async fn problems(cx: &Cx<'_>, draft: &Draft, account: &BoundAccount, with_m
     found.note("campaign", check_meta_rules(campaign))?;
     found.note("campaign", check_policies(cx, &account.id, campaign).await)?;
     let as_meta = draft_campaign(draft)?;
+    let budgets = draft.tree.ad_sets.iter().any(|s| s.ad_set.budget().is_some());
+    let minimums = if budgets { create_ad_set::minimum_budgets(cx, account).await? } else { Value::Null };
     if draft.tree.ad_sets.is_empty() {
         found.note("campaign", Err(super::bad("ad_sets", "the draft has no ad set")))?;
     }
     for set in &draft.tree.ad_sets {
         let object = format!("ad_sets.{}", set.key);
-        found.note(&object, create_ad_set::check(cx, account, &as_meta, &set.ad_set).await)?;
+        found.note(&object, create_ad_set::check(cx, account, &as_meta, &set.ad_set, &minimums).await)?;
         if set.ads.is_empty() {
             found.note(&object, Err(super::bad("ads", "an ad set needs at least one ad")))?;
         }
