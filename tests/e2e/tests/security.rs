@@ -535,14 +535,59 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM audit_log", &[])[0]["n"], writes_before);
 
     // Every action with this workspace's objects named in its input (its ad account, campaign,
-    // ad set, integration, approval) by the other workspace's keys, in their own workspace:
-    // refused, or answered from their own workspace, never acting on or showing ours.
+    // ad set, ad, creative, audience, draft, integration, approval) by the other workspace's keys,
+    // in their own workspace, with every other field valid so the input decodes: refused, or
+    // answered from their own workspace, never acting on or showing ours.
     let first = |edge: &str| c.sim.graph_get(&format!("act_{DEMO}/{edge}?fields=id&limit=1"), TOKEN)["data"][0]["id"].as_str().unwrap().to_string();
-    let (campaign, ad_set) = (first("campaigns"), first("adsets"));
+    let (campaign, ad_set, ad, creative) = (first("campaigns"), first("adsets"), first("ads"), first("adcreatives"));
+    let campaign_spec =
+        json!({ "name": "probe", "objective": "OUTCOME_LEADS", "special_ad_categories": ["EMPLOYMENT"], "special_ad_category_country": ["US"] });
+    let ad_set_spec = json!({ "name": "probe", "optimization_goal": "LINK_CLICKS", "billing_event": "IMPRESSIONS", "daily_budget_minor": 5000, "targeting": { "geo_locations": { "countries": ["US"] } } });
+    let creative_spec = json!({ "name": "probe", "page_id": "4242", "link": "https://jobs.example.com/a", "message": "probe" });
+    let draft = act(
+        &c.gw,
+        &recruiter_a,
+        "recruiter_paid_media",
+        "create_campaign_draft",
+        "ours-draft",
+        json!({"ad_account_id": format!("act_{DEMO}"), "campaign": campaign_spec}),
+    );
+    assert_eq!(draft.status, 201, "{}", draft.text);
+    let draft_id = draft.body["draft_id"].as_str().unwrap().to_string();
+    let audience = act(
+        &c.gw,
+        &recruiter_a,
+        "recruiter_paid_media",
+        "create_custom_audience",
+        "ours-aud",
+        json!({"ad_account_id": format!("act_{DEMO}"), "name": "ours", "customer_file_source": "USER_PROVIDED_ONLY"}),
+    );
+    assert_eq!(audience.status, 201, "{}", audience.text);
+    let audience_id = audience.body["audience"]["id"].as_str().unwrap().to_string();
     let ours = json!({
         "ad_account_id": format!("act_{DEMO}"), "target_ad_account_id": format!("act_{DEMO}"), "campaign_id": campaign, "ad_set_id": ad_set,
-        "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 }, "daily_budget_minor": 100, "reason": "probe",
+        "ad_id": ad, "creative_id": creative, "audience_id": audience_id, "origin_audience_id": audience_id, "draft_id": draft_id,
+        "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 },
+        // Valid values for every other field an action may require.
+        "daily_budget_minor": 100, "reason": "probe", "name": "probe", "message": "probe", "campaign": campaign_spec, "ad_set": ad_set_spec,
+        "creative": creative_spec, "targeting": { "geo_locations": { "countries": ["US"] } }, "ads": [], "key": "probe", "revision": 1,
+        "kind": "interest", "q": "nurse", "page_id": "4242", "end_time": "2027-01-01T00:00:00Z", "country": "US", "ratio_percent": 1, "schema": ["EMAIL"], "rows": [["a@example.com"]],
+        "customer_file_source": "USER_PROVIDED_ONLY", "bytes_base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
     });
+    let id_fields = [
+        "ad_account_id",
+        "target_ad_account_id",
+        "campaign_id",
+        "ad_set_id",
+        "ad_id",
+        "creative_id",
+        "audience_id",
+        "origin_audience_id",
+        "draft_id",
+        "integration_id",
+        "approval_id",
+        "caps",
+    ];
     let meta_calls_before = c.sim.ledger().len();
     let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
     let audited_before = ours_audited();
@@ -550,21 +595,37 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         let (router, name) = (a["router"].as_str().unwrap(), a["action"].as_str().unwrap());
         let fields = a["input_schema"]["properties"].as_object().unwrap();
         let body: serde_json::Map<String, Value> = fields.keys().filter_map(|f| ours.get(f).map(|v| (f.clone(), v.clone()))).collect();
-        let names_ours = body.keys().any(|f| f != "reason" && f != "daily_budget_minor");
+        let names_ours = body.keys().any(|f| id_fields.contains(&f.as_str()));
         let recruiter_may = a["roles"].as_array().unwrap().iter().any(|r| r == "recruiter");
         for key in [Some(&admin_b), recruiter_may.then_some(&recruiter_b)].into_iter().flatten() {
             let r = act(&c.gw, key, router, name, &format!("theirs-{name}"), Value::Object(body.clone()));
             // A refusal may quote what the caller sent; an answer shows nothing of ours.
-            let shows_ours = [iid.as_str(), approval_a.as_str(), campaign.as_str(), ad_set.as_str(), DEMO].iter().any(|id| r.text.contains(id));
+            let shows_ours = [
+                iid.as_str(),
+                approval_a.as_str(),
+                campaign.as_str(),
+                ad_set.as_str(),
+                ad.as_str(),
+                creative.as_str(),
+                audience_id.as_str(),
+                draft_id.as_str(),
+                DEMO,
+            ]
+            .iter()
+            .any(|id| r.text.contains(id));
             assert!(r.status >= 400 || !shows_ours, "{router}/{name} showed another workspace's object: {}", r.text);
             if names_ours && !name.starts_with("get_") && !name.starts_with("list_") {
                 assert!((400..500).contains(&r.status), "{router}/{name} with another workspace's objects: {}", r.text);
+                // Refused for naming ours, not for some other field: the input decoded.
+                let field = r.body["field"].as_str().unwrap_or_default();
+                assert!(r.status != 422 || id_fields.contains(&field), "{router}/{name} refused {field}, not our object: {}", r.text);
             }
         }
     }
     assert_eq!(ours_audited(), audited_before, "nothing was done in our workspace");
     assert_eq!(c.gw.query("SELECT status FROM approvals WHERE id = ?1", &[&approval_a])[0]["status"], "pending");
     assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
+    assert_eq!(c.gw.query("SELECT revision, status FROM campaign_drafts WHERE id = ?1", &[&draft_id])[0], json!({"revision": 1, "status": "draft"}));
     // The other workspace has no integration: nothing it asked for may reach Meta at all.
     let reached_meta: Vec<Value> = c.sim.ledger().into_iter().skip(meta_calls_before).collect();
     assert!(reached_meta.is_empty(), "reached Meta through another workspace's objects: {reached_meta:?}");
