@@ -187,6 +187,15 @@ impl Change {
         Change { result: Ok((200, body)), writes: Vec::new(), record: Record::default() }
     }
 
+    /// A change Meta refused after `apply` began: audited as failed, with Meta's error, and
+    /// nothing written. A failure of our own stays an error (nothing is audited as done).
+    pub fn refused(failure: Failure, record: Record) -> Result<Change, Failure> {
+        match failure {
+            Failure::Internal(_) => Err(failure),
+            f => Ok(Change { result: Err(f), writes: Vec::new(), record }),
+        }
+    }
+
     /// A change made: `writes` (if any) go in with the audit row.
     pub fn done(status: u16, body: Value, writes: Vec<Query>, record: Record) -> Change {
         Change { result: Ok((status, body)), writes, record }

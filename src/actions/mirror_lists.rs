@@ -36,16 +36,17 @@ pub async fn list(cx: &Cx<'_>, kind: ObjectKind, f: Filters<'_>, parent: Option<
             &format!("{} is not one of Meta's statuses: {}", crate::problem::excerpt(bad_status), structure::ALL_EFFECTIVE_STATUSES.join(", ")),
         ));
     }
-    let accounts = match f.ad_account_id {
-        Some(a) => vec![ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", a).await?.id],
-        None if f.fresh => return Err(bad("ad_account_id", "is required with fresh: true (Meta is read one account at a time)")),
-        None => ad_accounts::list(cx.ports, cx.workspace).await?.iter().filter_map(|r| r["id"].as_str().map(str::to_string)).collect(),
+    let one = match f.ad_account_id {
+        Some(a) => Some(ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", a).await?),
+        None => None,
     };
     if f.fresh {
+        let Some(account) = one else {
+            return Err(bad("ad_account_id", "is required with fresh: true (Meta is read one account at a time)"));
+        };
         if f.as_of.is_some() {
             return Err(bad("as_of", "reads the mirror; leave it out with fresh: true"));
         }
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", f.ad_account_id.expect("checked above")).await?;
         let path = match &parent {
             Some((_, id)) => format!("{id}/{}", kind.edge()),
             None => format!("act_{}/{}", account.id, kind.edge()),
@@ -68,6 +69,10 @@ pub async fn list(cx: &Cx<'_>, kind: ObjectKind, f: Filters<'_>, parent: Option<
         let next = page["paging"]["next"].is_string().then(|| page["paging"]["cursors"]["after"].clone());
         return Ok(Change::read(json!({ "data": page["data"], "next_cursor": next, "source": "meta", "read_at": cx.ports.now_iso() })));
     }
+    let accounts = match one {
+        Some(a) => vec![a.id],
+        None => ad_accounts::list(cx.ports, cx.workspace).await?.iter().filter_map(|r| r["id"].as_str().map(str::to_string)).collect(),
+    };
     let created_by_unix = f.as_of.and_then(|t| chrono::DateTime::parse_from_rfc3339(t.as_str()).ok()).map(|d| d.timestamp());
     let q = ListQuery {
         accounts: accounts.clone(),

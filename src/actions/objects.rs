@@ -53,15 +53,6 @@ impl Params {
             None => self,
         }
     }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
-    }
-
-    /// Every parameter except the named ones.
-    pub fn names(&self) -> Vec<&str> {
-        self.0.iter().map(|(k, _)| k.as_str()).collect()
-    }
 }
 
 /// One write (POST or DELETE) on Meta for `account`; Meta's answer.

@@ -77,10 +77,9 @@ pub async fn send(cx: &Cx<'_>, account: BoundAccount, input: &Input, method: &st
                 invalid += reply["num_invalid_entries"].as_i64().unwrap_or(0);
                 sent += 1;
             }
-            Err(e @ Failure::Internal(_)) => return Err(e),
             Err(e) => {
                 record.after = Some(json!({ "batches_sent": sent, "batches": batches.len(), "num_received": received }));
-                return Ok(Change { result: Err(e), writes: Vec::new(), record });
+                return Change::refused(e, record);
             }
         }
     }

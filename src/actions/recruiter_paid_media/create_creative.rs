@@ -53,14 +53,15 @@ impl CreativeSpec {
     /// Meta's `object_story_spec`.
     pub fn story(&self) -> Value {
         let mut link_data = json!({ "link": self.link.as_str(), "message": self.message.as_str() });
-        let mut put = |k: &str, v: Option<&str>| {
-            if let Some(v) = v {
-                link_data[k] = json!(v);
-            }
-        };
-        put("name", self.headline.as_ref().map(|t| t.as_str()));
-        put("description", self.description.as_ref().map(|t| t.as_str()));
-        put("image_hash", self.image_hash.as_ref().map(|t| t.as_str()));
+        let text = |t: &Option<Text<255>>| t.as_ref().map(|t| t.as_str().to_string());
+        set_given(
+            &mut link_data,
+            [
+                ("name", text(&self.headline)),
+                ("description", text(&self.description)),
+                ("image_hash", self.image_hash.as_ref().map(|t| t.as_str().to_string())),
+            ],
+        );
         if let Some(cta) = self.call_to_action {
             let value = match &self.lead_gen_form_id {
                 Some(form) => json!({ "lead_gen_form_id": form.as_str() }),
@@ -78,6 +79,15 @@ impl CreativeSpec {
             None => utm_template.to_string(),
         };
         Params::new().text("name", self.name.as_str()).json("object_story_spec", &self.story()).text("url_tags", tags)
+    }
+}
+
+/// Sets each member of `link_data` that has a value; the others stay as they are.
+pub fn set_given<const N: usize>(link_data: &mut Value, members: [(&str, Option<String>); N]) {
+    for (key, value) in members {
+        if let Some(v) = value {
+            link_data[key] = json!(v);
+        }
     }
 }
 

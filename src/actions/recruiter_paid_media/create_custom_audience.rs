@@ -53,8 +53,7 @@ impl Action for Act {
 pub async fn create_audience(cx: &Cx<'_>, account: &BoundAccount, params: &Params) -> Result<Change, Failure> {
     let mut record = Record { ad_account_id: Some(account.id.clone()), ..Record::default() };
     let reply = match graph_write(cx, account, "POST", &format!("act_{}/customaudiences", account.id), &params.0).await {
-        Err(e @ Failure::Internal(_)) => return Err(e),
-        Err(e) => return Ok(Change { result: Err(e), writes: Vec::new(), record }),
+        Err(e) => return Change::refused(e, record),
         Ok(v) => v,
     };
     let id = reply["id"].as_str().unwrap_or_default().to_string();

@@ -223,8 +223,7 @@ impl Launch<'_> {
                 }
                 return Err(e);
             }
-            let kind = self.rows.get(key).map(|r| r.kind.clone()).unwrap_or_else(|| kind_of(key).to_string());
-            self.cx.ports.batch(vec![self.mark(key, &kind, Some(id), "active")]).await?;
+            self.cx.ports.batch(vec![self.mark(key, kind_of(key), Some(id), "active")]).await?;
         }
         Ok(())
     }
@@ -246,6 +245,7 @@ impl Launch<'_> {
     }
 }
 
+/// The kind of object a draft key names (`ads.k`, `ad_sets.k`, `creatives.k`, `campaign`).
 fn kind_of(key: &str) -> &'static str {
     match key.split('.').next() {
         Some("ads") => "ad",

@@ -248,8 +248,7 @@ pub async fn write(cx: &Cx<'_>, account: &BoundAccount, w: Write<'_>, before: &V
     let id = before["id"].as_str().unwrap_or_default().to_string();
     let mut record = Record { ad_account_id: Some(account.id.clone()), external_id: Some(id.clone()), before: Some(before.clone()), after: None };
     let written = match graph_write(cx, account, w.method, w.path, w.params).await {
-        Err(e @ Failure::Internal(_)) => return Err(e),
-        Err(e) => return Ok(Change { result: Err(e), writes: Vec::new(), record }),
+        Err(e) => return Change::refused(e, record),
         Ok(v) => v,
     };
     // The object as Meta has it now (for a create: the new object).

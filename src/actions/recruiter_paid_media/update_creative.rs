@@ -4,7 +4,7 @@
 //! showed the old one (each ad is reviewed again); the old creative stays, unused. The answer
 //! lists the new creative and the ads moved to it.
 
-use super::create_creative::utm_template;
+use super::create_creative::{set_given, utm_template};
 use super::{ads_using, bad, find, graph_write, mirror, read_back, write, Found, Params, Write};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, Record, RECRUITER_OR_ADMIN};
 use crate::domain::{AdAccountId, CallToAction, Link, MetaId, Text};
@@ -52,16 +52,17 @@ impl Input {
     fn story(&self, old: &Value) -> Value {
         let mut story = old.clone();
         let data = &mut story["link_data"];
-        let mut put = |k: &str, v: Option<&str>| {
-            if let Some(v) = v {
-                data[k] = json!(v);
-            }
-        };
-        put("message", self.message.as_ref().map(|t| t.as_str()));
-        put("name", self.headline.as_ref().map(|t| t.as_str()));
-        put("description", self.description.as_ref().map(|t| t.as_str()));
-        put("link", self.link.as_ref().map(|t| t.as_str()));
-        put("image_hash", self.image_hash.as_ref().map(|t| t.as_str()));
+        let text = |t: Option<&str>| t.map(str::to_string);
+        set_given(
+            data,
+            [
+                ("message", text(self.message.as_ref().map(|t| t.as_str()))),
+                ("name", text(self.headline.as_ref().map(|t| t.as_str()))),
+                ("description", text(self.description.as_ref().map(|t| t.as_str()))),
+                ("link", text(self.link.as_ref().map(|t| t.as_str()))),
+                ("image_hash", text(self.image_hash.as_ref().map(|t| t.as_str()))),
+            ],
+        );
         if let Some(cta) = self.call_to_action {
             data["call_to_action"]["type"] = json!(cta.as_str());
         }
@@ -107,8 +108,7 @@ impl Action for Act {
         let params = Params::new().text("name", name).json("object_story_spec", &input.story(&old["object_story_spec"])).text("url_tags", tags);
         let mut record = Record { ad_account_id: Some(account.id.clone()), external_id: Some(id.clone()), before: Some(old.clone()), after: None };
         let created = match graph_write(cx, account, "POST", &format!("act_{}/adcreatives", account.id), &params.0).await {
-            Err(e @ Failure::Internal(_)) => return Err(e),
-            Err(e) => return Ok(Change { result: Err(e), writes: Vec::new(), record }),
+            Err(e) => return Change::refused(e, record),
             Ok(v) => v,
         };
         let new_id = created["id"].as_str().unwrap_or_default().to_string();

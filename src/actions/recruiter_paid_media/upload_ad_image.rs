@@ -38,8 +38,7 @@ impl Action for Act {
         let params = Params::new().text("name", input.name.as_str()).text("bytes", input.bytes_base64.as_str());
         let mut record = Record { ad_account_id: Some(account.id.clone()), ..Record::default() };
         let reply = match graph_write(cx, &account, "POST", &format!("act_{}/adimages", account.id), &params.0).await {
-            Err(e @ Failure::Internal(_)) => return Err(e),
-            Err(e) => return Ok(Change { result: Err(e), writes: Vec::new(), record }),
+            Err(e) => return Change::refused(e, record),
             Ok(v) => v,
         };
         let image = reply["images"].as_object().and_then(|m| m.values().next()).cloned().unwrap_or_default();
