@@ -129,7 +129,12 @@ impl DurableObject for AdAccountGate {
                 let b: Value = req.json().await?;
                 self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
             }
-            ("POST", "admit") => self.admit(name),
+            ("POST", "admit") => {
+                // A batch request asks for as many calls as it holds (`{"calls": n}`); a plain call for one.
+                let body = req.text().await.unwrap_or_default();
+                let wanted = serde_json::from_str::<Value>(&body).ok().and_then(|b| b["calls"].as_u64()).unwrap_or(1).clamp(1, 50) as u32;
+                self.admit(name, wanted)
+            }
             ("POST", "auth/fail") => self.auth_failure(),
             ("POST", "schedule") => {
                 let b: Value = req.json().await?;
@@ -273,7 +278,7 @@ impl AdAccountGate {
 
     /// Load, decide and store with no await in between, so concurrent requests to this object
     /// cannot interleave inside one decision. Meta's pressure is checked first, then our window.
-    fn admit(&self, name: &str) -> Result<Response> {
+    fn admit(&self, name: &str, wanted: u32) -> Result<Response> {
         let policy = self.policy()?;
         let now_ms = worker::Date::now().as_millis() as i64;
         let quarantine = self.quarantine()?;
@@ -286,11 +291,11 @@ impl AdAccountGate {
             self.store(name, &state, now_ms)?;
             return Response::from_json(&json!({ "admitted": false, "retry_after_ms": wait, "held_by": "meta", "state": state }));
         }
-        let (next, decision) = account_gate::admit(self.load()?, policy, now_ms);
+        let (next, decision) = account_gate::admit_up_to(self.load()?, policy, now_ms, wanted);
         self.store(name, &next, now_ms)?;
         let body = match decision {
-            Admission::Admitted { remaining } => {
-                json!({ "admitted": true, "remaining": remaining, "state": next })
+            Admission::Admitted { calls, remaining } => {
+                json!({ "admitted": true, "calls": calls, "remaining": remaining, "state": next })
             }
             Admission::Rejected { retry_after_ms } => {
                 json!({ "admitted": false, "retry_after_ms": retry_after_ms, "held_by": "window", "state": next })

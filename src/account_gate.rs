@@ -61,12 +61,24 @@ pub fn held_by_meta(p: Pressure, now_ms: i64) -> Option<i64> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
-    Admitted { remaining: u32 },
-    Rejected { retry_after_ms: i64 },
+    /// `calls` of those asked for may go now (at least one).
+    Admitted {
+        calls: u32,
+        remaining: u32,
+    },
+    Rejected {
+        retry_after_ms: i64,
+    },
 }
 
 /// Applies one call attempt at `now_ms` and returns the new state with the decision.
 pub fn admit(state: WindowState, policy: GatePolicy, now_ms: i64) -> (WindowState, Admission) {
+    admit_up_to(state, policy, now_ms, 1)
+}
+
+/// Admits as many of `wanted` calls (one batch request) as the window has room for, at least
+/// one; none when the window is full. A batch larger than the room left goes in parts.
+pub fn admit_up_to(state: WindowState, policy: GatePolicy, now_ms: i64, wanted: u32) -> (WindowState, Admission) {
     let mut next = state;
     // A new window starts on the first call after the old one ended (or if the clock went back).
     if now_ms >= state.window_start_ms + policy.window_ms || now_ms < state.window_start_ms {
@@ -74,9 +86,10 @@ pub fn admit(state: WindowState, policy: GatePolicy, now_ms: i64) -> (WindowStat
         next.calls_in_window = 0;
     }
     if next.calls_in_window < policy.max_calls {
-        next.calls_in_window += 1;
-        next.admitted_total += 1;
-        (next, Admission::Admitted { remaining: policy.max_calls - next.calls_in_window })
+        let calls = wanted.max(1).min(policy.max_calls - next.calls_in_window);
+        next.calls_in_window += calls;
+        next.admitted_total += u64::from(calls);
+        (next, Admission::Admitted { calls, remaining: policy.max_calls - next.calls_in_window })
     } else {
         next.rejected_total += 1;
         let retry_after_ms = next.window_start_ms + policy.window_ms - now_ms;
@@ -96,15 +109,30 @@ mod tests {
     fn admits_up_to_the_budget_then_rejects_until_the_window_ends() {
         let s = WindowState::default();
         let (s, a) = admit(s, POLICY, 10_000);
-        assert_eq!(a, Admission::Admitted { remaining: 1 });
+        assert_eq!(a, Admission::Admitted { calls: 1, remaining: 1 });
         let (s, a) = admit(s, POLICY, 10_100);
-        assert_eq!(a, Admission::Admitted { remaining: 0 });
+        assert_eq!(a, Admission::Admitted { calls: 1, remaining: 0 });
         let (s, a) = admit(s, POLICY, 10_400);
         assert_eq!(a, Admission::Rejected { retry_after_ms: 600 });
         assert_eq!((s.admitted_total, s.rejected_total), (2, 1));
         let (s, a) = admit(s, POLICY, 11_000);
-        assert_eq!(a, Admission::Admitted { remaining: 1 });
+        assert_eq!(a, Admission::Admitted { calls: 1, remaining: 1 });
         assert_eq!((s.window_start_ms, s.calls_in_window, s.admitted_total), (11_000, 1, 3));
+    }
+
+    #[test]
+    fn a_batch_is_admitted_for_the_room_left_and_the_rest_waits() {
+        let policy = GatePolicy { window_ms: 1_000, max_calls: 5 };
+        let (s, a) = admit_up_to(WindowState::default(), policy, 0, 3);
+        assert_eq!(a, Admission::Admitted { calls: 3, remaining: 2 });
+        let (s, a) = admit_up_to(s, policy, 10, 50);
+        assert_eq!(a, Admission::Admitted { calls: 2, remaining: 0 }, "only the room left");
+        assert_eq!((s.calls_in_window, s.admitted_total), (5, 5));
+        let (s, a) = admit_up_to(s, policy, 20, 50);
+        assert_eq!(a, Admission::Rejected { retry_after_ms: 980 });
+        assert_eq!(s.rejected_total, 1);
+        let (_, a) = admit_up_to(s, policy, 1_000, 0);
+        assert_eq!(a, Admission::Admitted { calls: 1, remaining: 4 }, "asking for none counts as one");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Objects and `fetch`; everything written against it is plain Rust, compiled and tested natively.
 
 use crate::failure::Failure;
+use crate::graph::{BatchCall, BatchResult};
 use crate::token_health::TokenHealth;
 use serde_json::Value;
 use std::future::Future;
@@ -124,6 +125,11 @@ pub trait Ports {
     /// token signs it (with one just-in-time refresh on a refused token), and what Meta answers
     /// is recorded. Returns the body (an array for `AllPages`) and the calls made.
     fn graph<'a>(&'a self, scope: Scope<'a>, call: GraphCall<'a>, params: &'a [(String, String)]) -> Fut<'a, (Value, u32)>;
+    /// Calls through Meta's batch API on the governed path: each request of up to `BATCH_MAX`
+    /// calls is admitted by the account's gate for as many calls as it holds (Meta counts each),
+    /// and every call's failure is recorded. One result per call, in order; an `Err` means the
+    /// request itself failed and the calls of that request and after it have no result.
+    fn graph_batch<'a>(&'a self, scope: Scope<'a>, calls: &'a [BatchCall]) -> Fut<'a, Vec<BatchResult>>;
     /// One operation on a gate object (`ws:{id}`, an account id, `int:{id}`): its JSON answer.
     fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value>;
     /// Live token health from Meta.

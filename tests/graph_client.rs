@@ -208,9 +208,8 @@ fn writes_are_not_retried_after_a_server_error() {
 #[test]
 fn batch_api_returns_one_result_per_call_across_chunks_of_fifty() {
     let f = fixture(json!({"campaigns": 2, "days": 1}));
-    let mut calls: Vec<BatchCall> =
-        (0..60).map(|_| BatchCall { method: "GET".into(), relative_url: format!("{}?fields=name", f.account), body: None }).collect();
-    calls.push(BatchCall { method: "GET".into(), relative_url: "424242?fields=name".into(), body: None });
+    let mut calls: Vec<BatchCall> = (0..60).map(|_| BatchCall::get(f.account.as_str(), &[("fields".to_string(), "name".to_string())])).collect();
+    calls.push(BatchCall::get("424242?fields=name", &[]));
     let results = block_on(f.client.batch(&calls)).unwrap();
     assert_eq!(results.len(), 61);
     assert!(results[..60].iter().all(|r| matches!(r, BatchResult::Ok(v) if v["name"].is_string())));

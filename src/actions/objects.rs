@@ -5,6 +5,7 @@
 use super::action::Cx;
 use crate::db::ad_accounts::BoundAccount;
 use crate::failure::Failure;
+use crate::graph::{BatchCall, BatchResult};
 use crate::ports::GraphCall;
 use crate::sync::structure::ObjectKind;
 use serde::Serialize;
@@ -72,6 +73,20 @@ pub async fn read_back(cx: &Cx<'_>, account: &BoundAccount, kind: ObjectKind, id
     match graph_read(cx, account, id, &params).await {
         Ok(v) => v,
         Err(_) => json!({ "id": id, "meta_response": written }),
+    }
+}
+
+/// Calls through Meta's batch API for `account`, one result per call; the gateway splits them
+/// into requests (50 at most, within the gate) and carries ids between requests.
+pub async fn graph_batch(cx: &Cx<'_>, account: &BoundAccount, calls: &[BatchCall]) -> Result<Vec<BatchResult>, Failure> {
+    cx.ports.graph_batch(account.scope(cx.workspace), calls).await
+}
+
+/// A batch call's result as a call's: the answer, or Meta's error as a failure.
+pub fn batch_answer(result: BatchResult) -> Result<Value, Failure> {
+    match result {
+        BatchResult::Ok(v) => Ok(v),
+        BatchResult::Err(e) => Err(Failure::from(crate::graph::GraphFailure::Graph(e))),
     }
 }
 

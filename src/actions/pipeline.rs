@@ -270,6 +270,10 @@ mod tests {
             *self.graph_calls.borrow_mut() += 1;
             Box::pin(async { Err(Failure::Internal("no Graph here".into())) })
         }
+        fn graph_batch<'a>(&'a self, _: Scope<'a>, _: &'a [crate::graph::BatchCall]) -> Fut<'a, Vec<crate::graph::BatchResult>> {
+            *self.graph_calls.borrow_mut() += 1;
+            Box::pin(async { Err(Failure::Internal("no Graph here".into())) })
+        }
         fn gate<'a>(&'a self, _: &'a str, op: &'a str, _: Value) -> Fut<'a, Value> {
             self.gate_ops.borrow_mut().push(op.to_string());
             Box::pin(async move { Ok(if op == "idem/begin" { json!({"decision": "proceed"}) } else { json!({}) }) })

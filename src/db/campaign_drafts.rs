@@ -49,6 +49,12 @@ pub struct ObjectRow {
     pub started_at: String,
 }
 
+/// Forgets an object Meta refused to create: it does not exist, so a resume sends it again
+/// without looking for it first.
+pub fn forget(draft: &str, key: &str) -> Query {
+    Query::new("DELETE FROM campaign_draft_objects WHERE draft_id = ?1 AND key = ?2 AND meta_id IS NULL", binds![draft, key])
+}
+
 pub async fn objects(ports: &dyn Ports, draft: &str) -> Result<Vec<ObjectRow>, Failure> {
     super::all(ports, Query::new("SELECT key, kind, meta_id, status, started_at FROM campaign_draft_objects WHERE draft_id = ?1", binds![draft])).await
 }

@@ -55,6 +55,35 @@ pub struct BatchCall {
     pub relative_url: String,
     /// Form-encoded body for POST.
     pub body: Option<String>,
+    /// A name later calls of the same batch can use: `{result=NAME:$.id}` in their URL or body
+    /// waits for this call and takes its answer's id. A named call's answer is always returned.
+    pub name: Option<String>,
+}
+
+/// At most this many calls go in one batch request (Meta's limit).
+pub const BATCH_MAX: usize = 50;
+
+impl BatchCall {
+    pub fn get(relative_url: impl Into<String>, params: &[(String, String)]) -> Self {
+        let url: String = relative_url.into();
+        let relative_url = if params.is_empty() { url } else { format!("{url}?{}", encode(params)) };
+        BatchCall { method: "GET".into(), relative_url, body: None, name: None }
+    }
+
+    /// A POST (or DELETE) with its parameters form-encoded in the body.
+    pub fn write(method: &str, relative_url: impl Into<String>, params: &[(String, String)]) -> Self {
+        BatchCall { method: method.into(), relative_url: relative_url.into(), body: Some(encode(params)), name: None }
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// How a later call in the same batch refers to this one's id.
+    pub fn id_of(name: &str) -> String {
+        format!("{{result={name}:$.id}}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -204,31 +233,50 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
     /// The batch API: calls are sent 50 to a request, and each gets its own result.
     pub async fn batch(&self, calls: &[BatchCall]) -> Result<Vec<BatchResult>, GraphFailure> {
         let mut out = Vec::with_capacity(calls.len());
-        for chunk in calls.chunks(50) {
-            let batch: Vec<Value> = chunk
-                .iter()
-                .map(|c| {
-                    let mut v = json!({ "method": c.method, "relative_url": c.relative_url });
-                    if let Some(b) = &c.body {
-                        v["body"] = json!(b);
-                    }
-                    v
-                })
-                .collect();
-            let params = vec![("batch".to_string(), Value::Array(batch).to_string()), ("include_headers".to_string(), "false".to_string())];
-            let (body, _) = self.call("POST", "", &params).await?;
-            let items = body.as_array().ok_or_else(|| GraphFailure::BadResponse("batch response is not an array".into()))?;
-            for item in items {
+        for chunk in calls.chunks(BATCH_MAX) {
+            out.extend(self.batch_request(chunk).await?.0);
+        }
+        Ok(out)
+    }
+
+    /// One batch request (at most `BATCH_MAX` calls): each call's result, and what the request cost.
+    pub async fn batch_request(&self, calls: &[BatchCall]) -> Result<(Vec<BatchResult>, CallMeta), GraphFailure> {
+        if calls.len() > BATCH_MAX {
+            return Err(GraphFailure::BadResponse(format!("a batch request holds at most {BATCH_MAX} calls, not {}", calls.len())));
+        }
+        let batch: Vec<Value> = calls
+            .iter()
+            .map(|c| {
+                let mut v = json!({ "method": c.method, "relative_url": c.relative_url });
+                if let Some(b) = &c.body {
+                    v["body"] = json!(b);
+                }
+                if let Some(n) = &c.name {
+                    v["name"] = json!(n);
+                    v["omit_response_on_success"] = json!(false);
+                }
+                v
+            })
+            .collect();
+        let params = vec![("batch".to_string(), Value::Array(batch).to_string()), ("include_headers".to_string(), "false".to_string())];
+        let (body, meta) = self.call("POST", "", &params).await?;
+        let items = body.as_array().ok_or_else(|| GraphFailure::BadResponse("batch response is not an array".into()))?;
+        if items.len() != calls.len() {
+            return Err(GraphFailure::BadResponse(format!("a batch of {} calls was answered with {} results", calls.len(), items.len())));
+        }
+        let results = items
+            .iter()
+            .map(|item| {
                 let code = item["code"].as_u64().unwrap_or(500) as u16;
                 let text = item["body"].as_str().unwrap_or("null");
                 if code == 200 {
-                    out.push(BatchResult::Ok(serde_json::from_str(text).unwrap_or(Value::Null)));
+                    BatchResult::Ok(serde_json::from_str(text).unwrap_or(Value::Null))
                 } else {
-                    out.push(BatchResult::Err(GraphApiError::from_body(code, text)));
+                    BatchResult::Err(GraphApiError::from_body(code, text))
                 }
-            }
-        }
-        Ok(out)
+            })
+            .collect();
+        Ok((results, meta))
     }
 }
 

@@ -2,6 +2,7 @@
 //! batch encoding) lives here and is written against the small `HttpClient` trait, so the same
 //! client runs in the worker (fetch) and natively in tests against the simulator.
 
+pub mod batch_refs;
 mod client;
 mod error;
 mod http;
@@ -10,7 +11,7 @@ pub mod native;
 mod retry;
 mod usage;
 
-pub use client::{BatchCall, BatchResult, CallMeta, GraphClient, GraphConfig, Pager, QuotaObserver};
+pub use client::{BatchCall, BatchResult, CallMeta, GraphClient, GraphConfig, Pager, QuotaObserver, BATCH_MAX};
 pub use error::{classify, ErrorClass, GraphApiError, GraphFailure};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Sleeper, TransportError};
 pub use retry::RetryPolicy;

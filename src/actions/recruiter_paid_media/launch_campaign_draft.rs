@@ -13,12 +13,14 @@
 use super::create_creative::utm_template;
 use super::drafts::{self, Draft, Revision};
 use super::validate_campaign_draft::problems;
-use super::{bad, create_campaign, graph_all, graph_read, graph_write, launch_flags, mirror, Params};
+use super::{bad, create_campaign, graph_all, graph_write, launch_flags, mirror, Params};
 use crate::actions::action::{Action, Change, Cx, Meta, Plan, Record, RECRUITER_OR_ADMIN};
+use crate::actions::objects::{batch_answer, graph_batch};
 use crate::db::ad_accounts::{self, BoundAccount};
 use crate::db::campaign_drafts;
 use crate::domain::{AdAccountId, Text};
 use crate::failure::Failure;
+use crate::graph::BatchCall;
 use crate::problem::Problem;
 use crate::sync::structure::ObjectKind;
 use schemars::JsonSchema;
@@ -140,106 +142,257 @@ struct Launch<'a> {
     rows: BTreeMap<String, campaign_drafts::ObjectRow>,
 }
 
+/// One object to create: where, with what, and which other objects' ids it needs.
+struct Step {
+    key: String,
+    /// The edge it is created on (`act_1/adsets`).
+    edge: String,
+    params: Params,
+    /// (parameter, key of the object whose id it takes); an ad's creative goes in as
+    /// `{"creative_id": ...}`.
+    needs: Vec<(&'static str, String)>,
+    /// The object it is listed under on Meta (`None`: the account), and the edge there.
+    under: Option<String>,
+    listed_as: &'static str,
+}
+
+impl Step {
+    /// 0: campaign and creatives, 1: ad sets, 2: ads. Each level's parents are in the level before.
+    fn level(&self) -> usize {
+        match kind_of(&self.key) {
+            "adset" => 1,
+            "ad" => 2,
+            _ => 0,
+        }
+    }
+}
+
 impl Launch<'_> {
-    fn mark(&self, key: &str, kind: &str, id: Option<&str>, status: &str) -> crate::ports::Query {
-        campaign_drafts::mark(&self.draft.row.id, key, kind, id, status, &self.cx.ports.now_iso())
+    fn mark(&self, key: &str, id: Option<&str>, status: &str) -> crate::ports::Query {
+        campaign_drafts::mark(&self.draft.row.id, key, kind_of(key), id, status, &self.cx.ports.now_iso())
     }
 
-    /// Creates one object unless the draft records it, or Meta has it from an attempt that
-    /// stopped before recording it (found by name under its parent, created since that attempt).
-    async fn ensure(&mut self, key: &str, kind: &str, edge: &str, lookup: &str, params: Params) -> Result<String, Failure> {
-        if let Some(id) = self.rows.get(key).and_then(|r| r.meta_id.clone()) {
-            self.ids.insert(key.to_string(), id.clone());
-            return Ok(id);
-        }
-        let name = params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
-        if let Some(row) = self.rows.get(key).filter(|r| r.status == "creating") {
-            let filtering = json!([{ "field": "name", "operator": "EQUAL", "value": name }]).to_string();
-            let q = [("fields".to_string(), "id,name,created_time".to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
-            let since = chrono::DateTime::parse_from_rfc3339(&row.started_at).map(|d| d.timestamp()).unwrap_or(0);
-            let same = graph_all(self.cx, self.account, lookup, &q).await?;
-            if let Some(found) = same.iter().find(|o| o["name"] == name.as_str() && meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300)) {
-                let id = found["id"].as_str().unwrap_or_default().to_string();
-                self.cx.ports.batch(vec![self.mark(key, kind, Some(&id), "created")]).await?;
-                self.ids.insert(key.to_string(), id.clone());
-                return Ok(id);
-            }
-        }
-        self.cx.ports.batch(vec![self.mark(key, kind, None, "creating")]).await?;
-        let created = graph_write(self.cx, self.account, "POST", edge, &params.0).await?;
-        let id = created["id"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| Failure::Internal(format!("Meta created {key} without an id")))?.to_string();
-        self.cx.ports.batch(vec![self.mark(key, kind, Some(&id), "created")]).await?;
-        self.ids.insert(key.to_string(), id.clone());
-        Ok(id)
-    }
-
-    async fn build(&mut self) -> Result<(), Failure> {
+    /// Every object of the draft in creation order: campaign, creatives, ad sets, ads.
+    async fn steps(&self) -> Result<Vec<Step>, Failure> {
         let tree = &self.draft.tree;
         let acct = format!("act_{}", self.account.id);
         let campaign = tree.campaign.as_ref().ok_or_else(|| bad("draft_id", "the draft has no campaign"))?;
         let mut campaign_params = create_campaign::params(campaign);
         campaign_params.0.retain(|(k, _)| k != "status");
-        let campaign_id =
-            self.ensure("campaign", "campaign", &format!("{acct}/campaigns"), &format!("{acct}/campaigns"), campaign_params.text("status", "PAUSED")).await?;
+        let mut steps = vec![Step {
+            key: "campaign".into(),
+            edge: format!("{acct}/campaigns"),
+            params: campaign_params.text("status", "PAUSED"),
+            needs: Vec::new(),
+            under: None,
+            listed_as: "campaigns",
+        }];
         let template = utm_template(self.cx).await?;
         for c in &tree.creatives {
             let key = format!("creatives.{}", c.key);
-            self.ensure(&key, "creative", &format!("{acct}/adcreatives"), &format!("{acct}/adcreatives"), c.creative.params(&template)).await?;
+            steps.push(Step {
+                key,
+                edge: format!("{acct}/adcreatives"),
+                params: c.creative.params(&template),
+                needs: Vec::new(),
+                under: None,
+                listed_as: "adcreatives",
+            });
         }
+        let mut ads = Vec::new();
         for set in &tree.ad_sets {
             let key = format!("ad_sets.{}", set.key);
             let mut params = set.ad_set.params();
-            params.0.retain(|(k, _)| k != "status");
-            let params = params.text("status", "PAUSED").text("campaign_id", &campaign_id);
-            let set_id = self.ensure(&key, "adset", &format!("{acct}/adsets"), &format!("{campaign_id}/adsets"), params).await?;
+            params.0.retain(|(k, _)| k != "status" && k != "campaign_id");
+            let needs = vec![("campaign_id", "campaign".to_string())];
+            steps.push(Step {
+                key: key.clone(),
+                edge: format!("{acct}/adsets"),
+                params: params.text("status", "PAUSED"),
+                needs,
+                under: Some("campaign".into()),
+                listed_as: "adsets",
+            });
             for ad in &set.ads {
-                let creative = self.ids.get(&format!("creatives.{}", ad.creative_key.as_str())).cloned().unwrap_or_default();
-                let params = Params::new()
-                    .text("name", ad.name.as_str())
-                    .text("adset_id", &set_id)
-                    .json("creative", &json!({ "creative_id": creative }))
-                    .text("status", "PAUSED");
-                self.ensure(&format!("ads.{}", ad.key.as_str()), "ad", &format!("{acct}/ads"), &format!("{set_id}/ads"), params).await?;
+                let needs = vec![("adset_id", key.clone()), ("creative", format!("creatives.{}", ad.creative_key.as_str()))];
+                let params = Params::new().text("name", ad.name.as_str()).text("status", "PAUSED");
+                ads.push(Step {
+                    key: format!("ads.{}", ad.key.as_str()),
+                    edge: format!("{acct}/ads"),
+                    params,
+                    needs,
+                    under: Some(key.clone()),
+                    listed_as: "ads",
+                });
             }
         }
-        Ok(())
+        steps.extend(ads);
+        Ok(steps)
     }
 
-    /// Ads, then ad sets, then the campaign: nothing delivers until the last call. If a call
-    /// fails, the campaign is paused again so nothing is left ACTIVE.
-    async fn activate(&mut self) -> Result<(), Failure> {
-        let order: Vec<(String, String)> = {
-            let pick = |prefix: &str| self.ids.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
-            [pick("ads."), pick("ad_sets."), pick("campaign")].concat()
-        };
-        let active = Params::new().text("status", "ACTIVE");
-        for (key, id) in &order {
-            if self.rows.get(key).is_some_and(|r| r.status == "active") {
+    /// Objects whose create was sent but not recorded (the worker stopped, or a request failed
+    /// without an answer) are looked up on Meta by name under their parent, created since that
+    /// attempt: one batch per level, so each level's parents are known.
+    async fn recover(&mut self, steps: &[Step]) -> Result<(), Failure> {
+        for level in 0..3 {
+            let mut asked: Vec<(&Step, String)> = Vec::new();
+            let mut calls = Vec::new();
+            for step in steps.iter().filter(|s| s.level() == level && !self.ids.contains_key(&s.key)) {
+                let Some(row) = self.rows.get(&step.key).filter(|r| r.status == "creating") else { continue };
+                let parent = match &step.under {
+                    None => format!("act_{}", self.account.id),
+                    // A parent that does not exist has no children to find.
+                    Some(k) => match self.ids.get(k) {
+                        Some(id) => id.clone(),
+                        None => continue,
+                    },
+                };
+                let name = step.params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+                let filtering = json!([{ "field": "name", "operator": "EQUAL", "value": name }]).to_string();
+                let q =
+                    [("fields".to_string(), "id,name,created_time".to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
+                calls.push(BatchCall::get(format!("{parent}/{}", step.listed_as), &q));
+                asked.push((step, row.started_at.clone()));
+            }
+            if calls.is_empty() {
                 continue;
             }
-            if let Err(e) = graph_write(self.cx, self.account, "POST", id, &active.0).await {
-                if let Some(c) = self.ids.get("campaign") {
-                    let _ = graph_write(self.cx, self.account, "POST", c, &Params::new().text("status", "PAUSED").0).await;
+            let mut marks = Vec::new();
+            for ((step, started_at), result) in asked.into_iter().zip(graph_batch(self.cx, self.account, &calls).await?) {
+                let listed = batch_answer(result)?;
+                let name = step.params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str()).unwrap_or_default();
+                let since = chrono::DateTime::parse_from_rfc3339(&started_at).map(|d| d.timestamp()).unwrap_or(0);
+                let same = listed["data"].as_array().cloned().unwrap_or_default();
+                if let Some(found) = same.iter().find(|o| o["name"] == name && meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300)) {
+                    let id = found["id"].as_str().unwrap_or_default().to_string();
+                    marks.push(self.mark(&step.key, Some(&id), "created"));
+                    self.ids.insert(step.key.clone(), id);
                 }
-                return Err(e);
             }
-            self.cx.ports.batch(vec![self.mark(key, kind_of(key), Some(id), "active")]).await?;
+            self.cx.ports.batch(marks).await?;
         }
         Ok(())
     }
 
-    /// The mirror rows of what was built, read back in one call per kind under the campaign.
+    /// Creates what the draft does not record yet, all in one batch (the gateway splits it into
+    /// requests of 50): each object is marked `creating` before the batch goes and `created`
+    /// with its id after; one Meta refused is forgotten, and its dependents are not sent.
+    async fn build(&mut self) -> Result<(), Failure> {
+        let steps = self.steps().await?;
+        for step in &steps {
+            if let Some(id) = self.rows.get(&step.key).and_then(|r| r.meta_id.clone()) {
+                self.ids.insert(step.key.clone(), id);
+            }
+        }
+        self.recover(&steps).await?;
+        let pending: Vec<&Step> = steps.iter().filter(|s| !self.ids.contains_key(&s.key)).collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let name_of: BTreeMap<&str, String> = pending.iter().enumerate().map(|(i, s)| (s.key.as_str(), format!("o{i}"))).collect();
+        let mut calls = Vec::with_capacity(pending.len());
+        for step in &pending {
+            let mut params = step.params.clone();
+            for (param, key) in &step.needs {
+                let id = match (self.ids.get(key), name_of.get(key.as_str())) {
+                    (Some(id), _) => id.clone(),
+                    (None, Some(name)) => BatchCall::id_of(name),
+                    (None, None) => return Err(Failure::Internal(format!("{} needs {key}, which is neither built nor planned", step.key))),
+                };
+                params = if *param == "creative" { params.json(param, &json!({ "creative_id": id })) } else { params.text(param, id) };
+            }
+            calls.push(BatchCall::write("POST", step.edge.clone(), &params.0).named(name_of[step.key.as_str()].clone()));
+        }
+        self.cx.ports.batch(pending.iter().map(|s| self.mark(&s.key, None, "creating")).collect()).await?;
+        let results = graph_batch(self.cx, self.account, &calls).await?;
+        let mut marks = Vec::new();
+        let mut first_failure = None;
+        for (step, result) in pending.iter().zip(results) {
+            match batch_answer(result).map(|v| v["id"].as_str().unwrap_or_default().to_string()) {
+                Ok(id) if !id.is_empty() => {
+                    marks.push(self.mark(&step.key, Some(&id), "created"));
+                    self.ids.insert(step.key.clone(), id);
+                }
+                Ok(_) => first_failure = first_failure.or(Some(Failure::Internal(format!("Meta created {} without an id", step.key)))),
+                Err(e) => {
+                    marks.push(campaign_drafts::forget(&self.draft.row.id, &step.key));
+                    first_failure = first_failure.or(Some(e));
+                }
+            }
+        }
+        self.cx.ports.batch(marks).await?;
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// Ads and ad sets in one batch while the campaign is still PAUSED, then the campaign alone:
+    /// nothing delivers until that last call. If any fails, the campaign is paused again so
+    /// nothing is left ACTIVE.
+    async fn activate(&mut self) -> Result<(), Failure> {
+        let active = Params::new().text("status", "ACTIVE");
+        let campaign = self.ids.get("campaign").cloned().ok_or_else(|| Failure::Internal("activating a draft without a campaign".into()))?;
+        let todo: Vec<(String, String)> = self
+            .ids
+            .iter()
+            .filter(|(k, _)| (k.starts_with("ads.") || k.starts_with("ad_sets.")) && self.rows.get(*k).is_none_or(|r| r.status != "active"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let calls: Vec<BatchCall> = todo.iter().map(|(_, id)| BatchCall::write("POST", id.clone(), &active.0)).collect();
+        let mut outcome = Ok(());
+        if !calls.is_empty() {
+            match graph_batch(self.cx, self.account, &calls).await {
+                Ok(results) => {
+                    let mut marks = Vec::new();
+                    for ((key, id), result) in todo.iter().zip(results) {
+                        match batch_answer(result) {
+                            Ok(_) => marks.push(self.mark(key, Some(id), "active")),
+                            Err(e) => outcome = outcome.and(Err(e)),
+                        }
+                    }
+                    self.cx.ports.batch(marks).await?;
+                }
+                Err(e) => outcome = Err(e),
+            }
+        }
+        if outcome.is_ok() && self.rows.get("campaign").is_none_or(|r| r.status != "active") {
+            outcome = graph_write(self.cx, self.account, "POST", &campaign, &active.0).await.map(drop);
+            if outcome.is_ok() {
+                self.cx.ports.batch(vec![self.mark("campaign", Some(&campaign), "active")]).await?;
+            }
+        }
+        if outcome.is_err() {
+            let _ = graph_write(self.cx, self.account, "POST", &campaign, &Params::new().text("status", "PAUSED").0).await;
+        }
+        outcome
+    }
+
+    /// The mirror rows of what was built, read back in one batch: the campaign, its ad sets and
+    /// ads (an edge with more than one page is read to the end), and each creative.
     async fn mirror_rows(&self) -> Vec<crate::ports::Query> {
         let Some(campaign) = self.ids.get("campaign") else { return Vec::new() };
+        let fields = |kind: ObjectKind| vec![("fields".to_string(), kind.fields()), ("limit".to_string(), "500".to_string())];
+        let creatives: Vec<&String> = self.ids.iter().filter(|(k, _)| k.starts_with("creatives.")).map(|(_, v)| v).collect();
+        let mut reads = vec![
+            (ObjectKind::Campaign, BatchCall::get(campaign.clone(), &[("fields".to_string(), ObjectKind::Campaign.fields())])),
+            (ObjectKind::AdSet, BatchCall::get(format!("{campaign}/adsets"), &fields(ObjectKind::AdSet))),
+            (ObjectKind::Ad, BatchCall::get(format!("{campaign}/ads"), &fields(ObjectKind::Ad))),
+        ];
+        reads.extend(
+            creatives.iter().map(|id| (ObjectKind::Creative, BatchCall::get(id.to_string(), &[("fields".to_string(), ObjectKind::Creative.fields())]))),
+        );
+        let calls: Vec<BatchCall> = reads.iter().map(|(_, c)| c.clone()).collect();
+        let Ok(results) = graph_batch(self.cx, self.account, &calls).await else { return Vec::new() };
         let mut out = Vec::new();
-        let one = [("fields".to_string(), ObjectKind::Campaign.fields())];
-        if let Ok(c) = graph_read(self.cx, self.account, campaign, &one).await {
-            out.extend(mirror(self.cx, self.account, ObjectKind::Campaign, &c));
-        }
-        for kind in [ObjectKind::AdSet, ObjectKind::Ad] {
-            let q = [("fields".to_string(), kind.fields()), ("limit".to_string(), "500".to_string())];
-            let rows: Vec<Value> = graph_all(self.cx, self.account, &format!("{campaign}/{}", kind.edge()), &q).await.unwrap_or_default();
-            out.extend(rows.iter().filter_map(|o| mirror(self.cx, self.account, kind, o)));
+        for ((kind, call), result) in reads.iter().zip(results) {
+            let Ok(answer) = batch_answer(result) else { continue };
+            let objects = match answer.get("data") {
+                Some(_) if answer["paging"]["next"].is_string() => {
+                    let edge = call.relative_url.split('?').next().unwrap_or_default();
+                    graph_all(self.cx, self.account, edge, &fields(*kind)).await.unwrap_or_default()
+                }
+                Some(data) => data.as_array().cloned().unwrap_or_default(),
+                None => vec![answer],
+            };
+            out.extend(objects.iter().filter_map(|o| mirror(self.cx, self.account, *kind, o)));
         }
         out
     }

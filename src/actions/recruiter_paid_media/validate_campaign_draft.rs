@@ -10,10 +10,11 @@ use super::create_campaign::{self, check_meta_rules, check_policies};
 use super::create_creative::utm_template;
 use super::drafts::{self, Draft};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
-use crate::actions::objects::{graph_write, Params};
+use crate::actions::objects::{batch_answer, graph_batch, Params};
 use crate::db::ad_accounts::{self, BoundAccount};
 use crate::domain::{AdAccountId, Text};
 use crate::failure::Failure;
+use crate::graph::BatchCall;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -87,17 +88,22 @@ pub async fn problems(cx: &Cx<'_>, draft: &Draft, account: &BoundAccount, with_m
     if !with_meta || !found.0.is_empty() {
         return Ok(found.0);
     }
-    let validate = |params: Params| params.json("execution_options", &["validate_only"]);
-    let campaign_params = validate(create_campaign::params(campaign));
-    found.note("campaign", graph_write(cx, account, "POST", &format!("act_{}/campaigns", account.id), &campaign_params.0).await.map(drop))?;
-    for set in &draft.tree.ad_sets {
-        let params = validate(ad_set_params(&set.ad_set, campaign));
-        found.note(&format!("ad_sets.{}", set.key), graph_write(cx, account, "POST", &format!("act_{}/adsets", account.id), &params.0).await.map(drop))?;
-    }
+    // Every object checked by Meta in one batch (Meta counts each call; the request is one).
+    let validate = |params: Params| params.json("execution_options", &["validate_only"]).0;
+    let acct = format!("act_{}", account.id);
     let template = utm_template(cx).await?;
+    let mut objects = vec!["campaign".to_string()];
+    let mut calls = vec![BatchCall::write("POST", format!("{acct}/campaigns"), &validate(create_campaign::params(campaign)))];
+    for set in &draft.tree.ad_sets {
+        objects.push(format!("ad_sets.{}", set.key));
+        calls.push(BatchCall::write("POST", format!("{acct}/adsets"), &validate(ad_set_params(&set.ad_set, campaign))));
+    }
     for c in &draft.tree.creatives {
-        let params = validate(c.creative.params(&template));
-        found.note(&format!("creatives.{}", c.key), graph_write(cx, account, "POST", &format!("act_{}/adcreatives", account.id), &params.0).await.map(drop))?;
+        objects.push(format!("creatives.{}", c.key));
+        calls.push(BatchCall::write("POST", format!("{acct}/adcreatives"), &validate(c.creative.params(&template))));
+    }
+    for (object, result) in objects.iter().zip(graph_batch(cx, account, &calls).await?) {
+        found.note(object, batch_answer(result).map(drop))?;
     }
     Ok(found.0)
 }

@@ -3,7 +3,7 @@
 
 use super::Services;
 use crate::failure::Failure;
-use crate::graph::{ErrorClass, GraphClient, GraphFailure, QuotaSnapshot};
+use crate::graph::{BatchCall, BatchResult, CallMeta, ErrorClass, GraphClient, GraphFailure, QuotaSnapshot};
 use crate::ports::Scope;
 use crate::runtime::d1::{new_id, now_iso, opt_text, text};
 use crate::runtime::graph_fetch::{WorkerFetch, WorkerSleep};
@@ -94,17 +94,7 @@ pub async fn call_admitted_by(
         super::gate::admit_graph_call(&svc.env, gate).await?;
     }
     let result = client.call(method, path, params).await;
-    if let Some(account) = scope.ad_account_id {
-        let (usage, regain) = match &result {
-            Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),
-            Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
-            Err(_) => (None, None),
-        };
-        if usage.is_some() || regain.is_some() {
-            svc.trip();
-            super::gate::report_graph_call(&svc.env, account, usage, regain).await;
-        }
-    }
+    report(svc, scope, &result).await;
     match result {
         Ok((body, meta)) => {
             record_usage(svc, scope, path, meta.quota.as_ref()).await;
@@ -112,6 +102,43 @@ pub async fn call_admitted_by(
         }
         Err(f) => {
             record_failure(svc, scope, path, &f).await;
+            Err(Failure::from(f))
+        }
+    }
+}
+
+/// Tells the account's gate what a request's answer said: its usage, or a throttling wait.
+async fn report<T>(svc: &Services, scope: &Scope<'_>, result: &Result<(T, CallMeta), GraphFailure>) {
+    let Some(account) = scope.ad_account_id else { return };
+    let (usage, regain) = match result {
+        Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),
+        Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
+        Err(_) => (None, None),
+    };
+    if usage.is_some() || regain.is_some() {
+        svc.trip();
+        super::gate::report_graph_call(&svc.env, account, usage, regain).await;
+    }
+}
+
+/// One batch request, already admitted by the account's gate: recorded like a call (usage once
+/// for the request), and each call Meta refused recorded as its own error.
+pub async fn batch_request(svc: &Services, scope: &Scope<'_>, client: &Client, calls: &[BatchCall]) -> Result<Vec<BatchResult>, Failure> {
+    let result = client.batch_request(calls).await;
+    report(svc, scope, &result).await;
+    match result {
+        Ok((results, meta)) => {
+            record_usage(svc, scope, "batch", meta.quota.as_ref()).await;
+            for (call, r) in calls.iter().zip(&results) {
+                if let BatchResult::Err(e) = r {
+                    let endpoint = call.relative_url.split('?').next().unwrap_or_default();
+                    record_failure(svc, scope, endpoint, &GraphFailure::Graph(e.clone())).await;
+                }
+            }
+            Ok(results)
+        }
+        Err(f) => {
+            record_failure(svc, scope, "batch", &f).await;
             Err(Failure::from(f))
         }
     }

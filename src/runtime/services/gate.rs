@@ -36,7 +36,13 @@ pub async fn json_op(env: &Env, name: &str, op: &str, body: &Value) -> Result<Va
 /// Asks the account's gate to admit one Graph call; a refusal is a 429 problem with
 /// `Retry-After` saying whether Meta's usage or our own window holds the call.
 pub async fn admit_graph_call(env: &Env, account: &str) -> Result<Value, Failure> {
-    let mut resp = gate_stub_fetch(env, account, "admit", "POST").await?;
+    admit_graph_calls(env, account, 1).await
+}
+
+/// Asks the account's gate to admit up to `wanted` calls of one batch request; the decision
+/// says how many it admitted (`calls`, at least one), or is refused as `admit_graph_call`'s.
+pub async fn admit_graph_calls(env: &Env, account: &str, wanted: u32) -> Result<Value, Failure> {
+    let mut resp = gate_call(env, account, "admit", &serde_json::json!({ "calls": wanted })).await?;
     let decision: Value = resp.json().await?;
     if decision["admitted"] == true {
         return Ok(decision);

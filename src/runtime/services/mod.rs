@@ -10,6 +10,7 @@ pub mod tokens;
 use super::d1::{now_millis, statement};
 use super::env::env_text;
 use crate::failure::Failure;
+use crate::graph::{BatchCall, BatchResult};
 use crate::ports::{Fut, GraphCall, Ports, Query, Scope, TokenChange};
 use crate::token_health::TokenHealth;
 use serde_json::Value;
@@ -112,6 +113,10 @@ impl Ports for Services {
 
     fn graph<'a>(&'a self, scope: Scope<'a>, call: GraphCall<'a>, params: &'a [(String, String)]) -> Fut<'a, (Value, u32)> {
         Box::pin(async move { governed::call(self, &scope, call, params).await })
+    }
+
+    fn graph_batch<'a>(&'a self, scope: Scope<'a>, calls: &'a [BatchCall]) -> Fut<'a, Vec<BatchResult>> {
+        Box::pin(async move { governed::batch(self, &scope, calls).await })
     }
 
     fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value> {

@@ -341,6 +341,22 @@ fn targeting_search_and_reach_come_from_meta_and_narrower_audiences_reach_fewer(
     assert_eq!((job.status, job.body["field"].as_str()), (422, Some("targeting.age_min")));
 }
 
+/// Batch requests among these ledger entries.
+fn envelopes(entries: &[Value]) -> usize {
+    entries.iter().filter(|e| e["method"] == "POST" && e["path"] == "/" && e["batch"] == false).count()
+}
+
+/// Creates that Meta carried out (not `validate_only` checks), by edge.
+fn creates(s: &Setup) -> Vec<String> {
+    let edges = ["/campaigns", "/adsets", "/ads", "/adcreatives"];
+    s.c.sim
+        .ledger()
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["status"] == 200 && !e["params"].to_string().contains("validate_only"))
+        .filter_map(|e| edges.iter().find(|p| e["path"].as_str().unwrap().ends_with(*p)).map(|p| p.to_string()))
+        .collect()
+}
+
 fn draft_tree(s: &Setup) -> (String, i64) {
     let d = s.ok("create_campaign_draft", json!({"ad_account_id": format!("act_{A}"), "campaign": campaign_body("Drivers draft 2026-12")["campaign"]}));
     let (id, mut rev) = (d["draft_id"].as_str().unwrap().to_string(), d["revision"].as_i64().unwrap());
@@ -374,20 +390,29 @@ fn a_draft_is_checked_by_meta_then_launched_once_even_after_a_failure_half_way()
     assert_eq!(checked["valid"], true, "{checked}");
     let sent: Vec<Value> = s.c.sim.ledger()[ledger..].to_vec();
     assert_eq!(
-        sent.iter().filter(|e| e["method"] == "POST" && e["params"].to_string().contains("validate_only")).count(),
+        sent.iter().filter(|e| e["method"] == "POST" && e["batch"] == true && e["params"].to_string().contains("validate_only")).count(),
         1 + 3 + 2,
         "campaign, 3 ad sets and 2 creatives checked by Meta"
     );
+    assert_eq!(envelopes(&sent), 1, "in one batch request");
     assert_eq!(s.c.sim.graph_get(&format!("act_{A}/campaigns?fields=id"), TOKEN)["data"], json!([]), "validation creates nothing");
 
-    // A 500 on the second ad set create stops the launch; nothing is ACTIVE and the answer says what exists.
-    s.c.sim.control("POST", "/faults", json!({"kind": "status", "status": 500, "path_contains": "/adsets", "method": "POST", "after": 1, "count": 3}));
+    // A 500 on the third ad set create stops the launch; its ads are not sent, nothing is ACTIVE,
+    // and the answer says what exists.
+    s.c.sim.control("POST", "/faults", json!({"kind": "status", "status": 500, "path_contains": "/adsets", "method": "POST", "after": 2, "count": 3}));
+    let ledger = s.c.sim.ledger().len();
     let failed = s.recruit("launch_campaign_draft", json!({"draft_id": id, "revision": rev, "activate": false}));
     assert!(failed.status >= 500, "{}", failed.text);
     assert!(failed.body["created"]["campaign"].is_string(), "{}", failed.text);
+    assert!(failed.body["created"]["ad_sets.south"].is_string() && failed.body["created"]["ad_sets.west"].is_null(), "{}", failed.text);
+    assert_eq!(envelopes(&s.c.sim.ledger()[ledger..]), 1, "campaign, creatives, ad sets and ads went in one batch request");
     s.c.sim.control("DELETE", "/faults", json!(null));
     let status = s.c.gw.query("SELECT status FROM campaign_drafts WHERE id = ?1", &[&id]);
     assert_eq!(status[0]["status"], "failed");
+    let recorded = s.c.gw.query("SELECT key, status FROM campaign_draft_objects WHERE draft_id = ?1 ORDER BY key", &[&id]);
+    let keys: Vec<&str> = recorded.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["ad_sets.north", "ad_sets.south", "ads.north-1", "ads.north-2", "ads.south-1", "ads.south-2", "campaign", "creatives.a", "creatives.b"]);
+    assert!(recorded.iter().all(|r| r["status"] == "created"), "the refused ad set and its ads are forgotten: {recorded:?}");
     // Launching again resumes: everything exists exactly once, PAUSED.
     let built = s.recruit("launch_campaign_draft", json!({"draft_id": id, "revision": rev, "activate": false}));
     assert_eq!(built.status, 201, "{}", built.text);
@@ -408,19 +433,56 @@ fn a_draft_is_checked_by_meta_then_launched_once_even_after_a_failure_half_way()
     assert_eq!(s.meta(&cid, "status")["status"], "ACTIVE");
     assert!(count("ads").iter().all(|a| a["status"] == "ACTIVE"));
     assert_eq!((count("campaigns").len(), count("adsets").len(), count("ads").len()), (1, 3, 6), "nothing created twice");
-    let creates =
-        s.c.sim
-            .ledger()
-            .iter()
-            .filter(|e| {
-                e["method"] == "POST"
-                    && e["status"] == 200
-                    && !e["params"].to_string().contains("validate_only")
-                    && ["/campaigns", "/adsets", "/ads", "/adcreatives"].iter().any(|p| e["path"].as_str().unwrap().ends_with(p))
-            })
-            .count();
-    assert_eq!(creates, 1 + 3 + 6 + 2, "one create per object");
+    assert_eq!(creates(&s).len(), 1 + 3 + 6 + 2, "one create per object");
     assert_eq!(s.c.gw.query("SELECT status FROM campaign_drafts WHERE id = ?1", &[&id])[0]["status"], "launched");
+}
+
+#[test]
+fn a_launch_cut_off_by_a_worker_restart_resumes_without_creating_anything_twice() {
+    let mut s = setup("build-restart");
+    let (id, rev) = draft_tree(&s);
+    // Meta creates the whole tree, but its answer is late and the worker stops before it comes:
+    // every object is on Meta and none is recorded with its id.
+    s.c.sim.control("POST", "/faults", json!({"kind": "slow_answer", "ms": 120000, "method": "POST", "path_contains": "v26.0/"}));
+    let url = format!("{}/v1/actions/recruiter_paid_media/launch_campaign_draft", s.c.gw.base);
+    let auth = format!("Bearer {}", s.recruiter);
+    let body = json!({"draft_id": id, "revision": rev, "activate": false}).to_string();
+    let cut = std::thread::spawn(move || {
+        let _ = ureq::post(&url).set("Authorization", &auth).set("Idempotency-Key", "cut-off").set("Content-Type", "application/json").send_string(&body);
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while creates(&s).len() < 1 + 3 + 6 + 2 {
+        assert!(std::time::Instant::now() < deadline, "the launch never reached Meta");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    s.c.gw.restart();
+    s.c.sim.control("DELETE", "/faults", json!(null));
+    let _ = cut.join();
+    let rows = s.c.gw.query("SELECT status, meta_id FROM campaign_draft_objects WHERE draft_id = ?1", &[&id]);
+    assert_eq!(rows.len(), 12);
+    assert!(rows.iter().all(|r| r["status"] == "creating" && r["meta_id"].is_null()), "{rows:?}");
+    assert_eq!(s.c.gw.query("SELECT status FROM campaign_drafts WHERE id = ?1", &[&id])[0]["status"], "launching");
+
+    // Launching again finds every object by name under its parent, level by level, and sends no create.
+    let ledger = s.c.sim.ledger().len();
+    let resumed = s.recruit("launch_campaign_draft", json!({"draft_id": id, "revision": rev, "activate": false}));
+    assert_eq!(resumed.status, 201, "{}", resumed.text);
+    let after: Vec<Value> = s.c.sim.ledger()[ledger..].to_vec();
+    let lookups = after.iter().filter(|e| e["method"] == "GET" && e["batch"] == true && e["params"]["filtering"].to_string().contains("EQUAL")).count();
+    assert_eq!(lookups, 12, "one lookup per object");
+    assert_eq!(envelopes(&after), 3 + 1, "a batch per level, then the mirror's read-back");
+    assert_eq!(creates(&s).len(), 12, "nothing created twice");
+    let count = |edge: &str| s.c.sim.graph_get(&format!("act_{A}/{edge}?fields=id&limit=100"), TOKEN)["data"].as_array().unwrap().len();
+    assert_eq!((count("campaigns"), count("adsets"), count("ads")), (1, 3, 6));
+    let rows = s.c.gw.query("SELECT key, meta_id FROM campaign_draft_objects WHERE draft_id = ?1 AND status = 'created'", &[&id]);
+    assert_eq!(rows.len(), 12);
+    for r in &rows {
+        assert_eq!(resumed.body["objects"][r["key"].as_str().unwrap()], r["meta_id"], "the answer and D1 agree");
+    }
+    let cid = resumed.body["campaign_id"].as_str().unwrap().to_string();
+    assert_eq!(s.c.gw.query("SELECT COUNT(*) AS n FROM meta_ads WHERE campaign_id = ?1", &[&cid])[0]["n"], 6, "mirrored by the launch");
+    let creative = resumed.body["objects"]["creatives.a"].as_str().unwrap().to_string();
+    assert_eq!(s.c.gw.query("SELECT COUNT(*) AS n FROM meta_creatives WHERE id = ?1", &[&creative])[0]["n"], 1, "creatives too");
 }
 
 #[test]

@@ -125,33 +125,40 @@ pub fn run(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
                 Ok((path, Params::from_pairs(all)))
             })(),
         };
-        let (path, out) = match prepared {
-            Err(e) => {
-                let fbtrace = crate::server::fbtrace(store);
-                let out =
-                    Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(&fbtrace), account: None, insights: false, redirect: None };
-                (raw_path.clone(), out)
-            }
+        let failed = |store: &mut Store, e: GraphError| {
+            let fbtrace = crate::server::fbtrace(store);
+            Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(&fbtrace), account: None, insights: false, redirect: None }
+        };
+        let (path, ledger_params, out) = match prepared {
+            Err(e) => (raw_path.clone(), Value::Null, failed(store, e)),
             Ok((path, mut params)) => {
                 let (version, path) = match path.split_once('/') {
                     Some((v, rest)) if is_version(v) => (v.to_string(), rest.to_string()),
                     _ if is_version(&path) => (path.clone(), String::new()),
                     _ => (req.version.clone(), path),
                 };
-                if params.get("access_token").is_none() {
-                    if let Some(t) = &top_token {
-                        params.0.insert("access_token".into(), json!(t));
+                let ledger_params = crate::server::redacted(&params);
+                // An injected error fault fails a call inside a batch as it would a call alone.
+                let fault = crate::server::take_fault(store, &format!("/{version}/{path}"), &method, |k| crate::server::fault_error(k).is_some());
+                match fault.and_then(|k| crate::server::fault_error(&k)) {
+                    Some(e) => (path, ledger_params, failed(store, e)),
+                    None => {
+                        if params.get("access_token").is_none() {
+                            if let Some(t) = &top_token {
+                                params.0.insert("access_token".into(), json!(t));
+                            }
+                        }
+                        if params.get("appsecret_proof").is_none() {
+                            if let Some(p) = &top_proof {
+                                params.0.insert("appsecret_proof".into(), json!(p));
+                            }
+                        }
+                        let sub = Request { method: &method, path: &path, params, bearer: req.bearer.clone(), version };
+                        let fbtrace = crate::server::fbtrace(store);
+                        let out = handle(store, sub, &fbtrace);
+                        (path, ledger_params, out)
                     }
                 }
-                if params.get("appsecret_proof").is_none() {
-                    if let Some(p) = &top_proof {
-                        params.0.insert("appsecret_proof".into(), json!(p));
-                    }
-                }
-                let sub = Request { method: &method, path: &path, params, bearer: req.bearer.clone(), version };
-                let fbtrace = crate::server::fbtrace(store);
-                let out = handle(store, sub, &fbtrace);
-                (path, out)
             }
         };
         let headers = usage::headers(store, out.account.as_deref(), out.insights);
@@ -163,10 +170,10 @@ pub fn run(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
         if let Some(n) = name {
             done.insert(n, Done { ok, body: out.body.clone() });
         }
-        recorded.push((method, path, out.status, out.error_code));
+        recorded.push((method, path, ledger_params, out.status, out.error_code));
     }
-    for (m, p, s, c) in recorded {
-        crate::server::record(store, &m, &p, Value::Null, s, c, true);
+    for (m, p, params, s, c) in recorded {
+        crate::server::record(store, &m, &p, params, s, c, true);
     }
     Ok(Outcome::ok(Value::Array(results)))
 }

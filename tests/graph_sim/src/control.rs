@@ -300,10 +300,15 @@ async fn add_fault(State(s): State<Shared>, Json(f): Json<FaultSpec>) -> Respons
         "transient" => FaultKind::Transient,
         "throttle" => FaultKind::Throttle(f.code.unwrap_or(17)),
         "latency" => FaultKind::LatencyMs(f.ms.unwrap_or(200)),
+        "slow_answer" => FaultKind::SlowAnswerMs(f.ms.unwrap_or(10_000)),
         "drop" => FaultKind::DropConnection,
         "token_expired" => FaultKind::TokenExpired,
         "session_invalidated" => FaultKind::SessionInvalidated,
-        other => return bad(format!("unknown fault kind {other}: use status, transient, throttle, latency, drop, token_expired or session_invalidated")),
+        other => {
+            return bad(format!(
+                "unknown fault kind {other}: use status, transient, throttle, latency, slow_answer, drop, token_expired or session_invalidated"
+            ))
+        }
     };
     if f.count == 0 {
         return bad("count must be at least 1");

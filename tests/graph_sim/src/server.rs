@@ -50,7 +50,7 @@ pub fn endpoint_of(path: &str) -> String {
         .join("/")
 }
 
-fn redacted(params: &Params) -> Value {
+pub fn redacted(params: &Params) -> Value {
     let mut m = params.0.clone();
     for k in ["access_token", "appsecret_proof", "client_secret", "fb_exchange_token", "input_token", "code"] {
         if m.contains_key(k) {
@@ -88,6 +88,61 @@ fn record_with_query(store: &mut Store, method: &str, path: &str, params: Value,
         query_keys,
     };
     store.ledger.push(entry);
+}
+
+/// Takes the first injected fault that matches a call (path, method and `kind`), counting down
+/// the calls it lets through first and the calls it fails.
+pub fn take_fault(s: &mut Store, path: &str, method: &str, kind: impl Fn(&FaultKind) -> bool) -> Option<FaultKind> {
+    let mut idx = None;
+    for (i, f) in s.faults.iter_mut().enumerate() {
+        if f.path_contains.as_ref().is_none_or(|p| path.contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method) && kind(&f.kind) {
+            // A matching fault with calls still to let through counts this one and lets it pass.
+            if f.skip > 0 {
+                f.skip -= 1;
+                continue;
+            }
+            idx = Some(i);
+            break;
+        }
+    }
+    idx.map(|i| {
+        let f = &mut s.faults[i];
+        f.remaining -= 1;
+        let kind = f.kind.clone();
+        if f.remaining == 0 {
+            s.faults.remove(i);
+        }
+        kind
+    })
+}
+
+/// The error a fault answers with; `None` for faults that change how the answer travels.
+pub fn fault_error(kind: &FaultKind) -> Option<GraphError> {
+    Some(match kind.clone() {
+                FaultKind::Status(code) => GraphError::new(code, "OAuthException", 1, "An unknown error has occurred.").transient(),
+                FaultKind::Transient => GraphError::new(500, "OAuthException", 2, "An unexpected error has occurred. Please retry your request later.").transient(),
+                FaultKind::SessionInvalidated => GraphError::new(
+                    400,
+                    "OAuthException",
+                    190,
+                    "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+                )
+                .subcode(460),
+                FaultKind::Throttle(code) => {
+                    let (sub, msg) = match code {
+                        4 => (None, "(#4) Application request limit reached"),
+                        17 => (Some(2_446_079), "(#17) User request limit reached"),
+                        32 => (None, "(#32) Page request limit reached"),
+                        613 => (Some(1_487_742), "(#613) Calls to this api have exceeded the rate limit."),
+                        _ => (Some(2_446_079), "There have been too many calls from this ad-account. Wait a bit and try again."),
+                    };
+                    let mut e = GraphError::new(400, "OAuthException", code, if code >= 80_000 { format!("(#{code}) {msg}") } else { msg.to_string() }).transient();
+                    e.subcode = sub;
+                    e.regain_access_minutes = Some(1);
+                    e
+                }
+                _ => return None,
+            })
 }
 
 fn json_response(status: u16, body: &Value, headers: Vec<(&'static str, String)>) -> Response {
@@ -147,31 +202,9 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
     }
 
     // Faults apply to the next matching calls, in the order they were injected.
-    let fault = {
-        let mut s = store.lock().unwrap();
-        // A matching fault with calls still to let through counts this one and lets it pass.
-        let mut idx = None;
-        for (i, f) in s.faults.iter_mut().enumerate() {
-            if f.path_contains.as_ref().is_none_or(|p| uri.path().contains(p.as_str())) && f.method.as_ref().is_none_or(|m| *m == method_s) {
-                if f.skip > 0 {
-                    f.skip -= 1;
-                    continue;
-                }
-                idx = Some(i);
-                break;
-            }
-        }
-        idx.map(|i| {
-            let f = &mut s.faults[i];
-            f.remaining -= 1;
-            let kind = f.kind.clone();
-            if f.remaining == 0 {
-                s.faults.remove(i);
-            }
-            kind
-        })
-    };
+    let fault = take_fault(&mut store.lock().unwrap(), uri.path(), &method_s, |_| true);
     let mut drop_connection = false;
+    let mut slow_answer = 0;
     match fault {
         Some(FaultKind::LatencyMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Some(FaultKind::DropConnection) => drop_connection = true,
@@ -183,32 +216,9 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
                 t.expires_at = Some(now - 1);
             }
         }
+        Some(FaultKind::SlowAnswerMs(ms)) => slow_answer = ms,
         Some(kind) => {
-            let err = match kind {
-                FaultKind::Status(code) => GraphError::new(code, "OAuthException", 1, "An unknown error has occurred.").transient(),
-                FaultKind::Transient => GraphError::new(500, "OAuthException", 2, "An unexpected error has occurred. Please retry your request later.").transient(),
-                FaultKind::SessionInvalidated => GraphError::new(
-                    400,
-                    "OAuthException",
-                    190,
-                    "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
-                )
-                .subcode(460),
-                FaultKind::Throttle(code) => {
-                    let (sub, msg) = match code {
-                        4 => (None, "(#4) Application request limit reached"),
-                        17 => (Some(2_446_079), "(#17) User request limit reached"),
-                        32 => (None, "(#32) Page request limit reached"),
-                        613 => (Some(1_487_742), "(#613) Calls to this api have exceeded the rate limit."),
-                        _ => (Some(2_446_079), "There have been too many calls from this ad-account. Wait a bit and try again."),
-                    };
-                    let mut e = GraphError::new(400, "OAuthException", code, if code >= 80_000 { format!("(#{code}) {msg}") } else { msg.to_string() }).transient();
-                    e.subcode = sub;
-                    e.regain_access_minutes = Some(1);
-                    e
-                }
-                _ => unreachable!("handled above"),
-            };
+            let err = fault_error(&kind).expect("every other fault kind is an error");
             let mut s = store.lock().unwrap();
             let trace = fbtrace(&mut s);
             record_with_query(&mut s, &method_s, &path, redacted(&params), err.http_status, Some(err.code), false, in_url);
@@ -240,6 +250,10 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
     }
     if let Some(loc) = &outcome.redirect {
         hs.push(("location", loc.clone()));
+    }
+    if slow_answer > 0 {
+        // Meta has done the work; the answer is late (the caller may be gone by then).
+        tokio::time::sleep(Duration::from_millis(slow_answer)).await;
     }
     if drop_connection {
         // Send part of the body, then fail the stream: the client sees the connection drop mid-page.

@@ -146,6 +146,9 @@ pub enum FaultKind {
     Transient,
     Throttle(i64),
     LatencyMs(u64),
+    /// The call is done, then its answer waits this long (a caller that stops meanwhile never
+    /// learns what Meta did).
+    SlowAnswerMs(u64),
     DropConnection,
     TokenExpired,
     /// One 190 answer without touching the token (Meta invalidated the session, e.g. subcode 460).

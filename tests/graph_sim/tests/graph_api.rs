@@ -158,6 +158,20 @@ fn batch_api_answers_each_request_and_caps_at_fifty() {
     assert_eq!(second["error"]["error_subcode"], 33);
     let counters = sim.control("GET", "/counters", json!(null));
     assert_eq!(counters["by_endpoint"]["POST /act_{id}/campaigns"], 1, "{counters}");
+    let ledger = sim.control("GET", "/ledger", json!(null));
+    let inner = ledger["entries"].as_array().unwrap().iter().find(|e| e["batch"] == true && e["method"] == "POST").unwrap().clone();
+    assert_eq!(inner["params"]["name"], "Batch", "a call inside a batch is in the ledger with its parameters: {inner}");
+
+    // An injected error fault fails the matching call inside a batch, and only that one.
+    sim.control("POST", "/faults", json!({"kind": "status", "status": 500, "path_contains": "/campaigns", "method": "POST", "after": 1}));
+    let two = json!([
+        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=One&objective=OUTCOME_LEADS&special_ad_categories=[]&is_adset_budget_sharing_enabled=false" },
+        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=Two&objective=OUTCOME_LEADS&special_ad_categories=[]&is_adset_budget_sharing_enabled=false" },
+        { "method": "GET", "relative_url": format!("act_{acct}/campaigns?fields=name") },
+    ]);
+    let r = sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &two.to_string())]);
+    let codes: Vec<i64> = r.body.as_array().unwrap().iter().map(|i| i["code"].as_i64().unwrap()).collect();
+    assert_eq!(codes, vec![200, 500, 200], "{}", r.body);
     let too_many: Vec<Value> = (0..51).map(|_| json!({"method": "GET", "relative_url": "me"})).collect();
     let r = sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &Value::Array(too_many).to_string())]);
     assert_eq!(r.code(), 100);
