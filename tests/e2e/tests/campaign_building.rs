@@ -196,6 +196,15 @@ fn a_campaign_is_built_changed_and_retired_object_by_object_on_meta_and_in_the_m
     assert_eq!(s.mirror("meta_ads", &adid)["status"], "DELETED");
     let asked = s.recruit("delete_ad_set", json!({"ad_set_id": sid}));
     assert_eq!(asked.status, 202, "{}", asked.text);
+    assert_ne!(s.meta(&sid, "status")["status"], "DELETED", "nothing happens before the approval");
+    let done = s.approve(asked.body["approval"]["id"].as_str().unwrap());
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(s.meta(&sid, "status")["status"], "DELETED");
+    assert_eq!(s.mirror("meta_ad_sets", &sid)["status"], "DELETED");
+    let deletes = s.c.sim.ledger().iter().filter(|e| e["method"] == "DELETE" && e["path"].as_str().is_some_and(|p| p.ends_with(sid.as_str()))).count();
+    assert_eq!(deletes, 1, "Meta was asked once");
+    let audit = s.c.gw.query("SELECT outcome FROM audit_log WHERE action = 'delete_ad_set' ORDER BY created_at", &[]);
+    assert_eq!(audit.last().unwrap()["outcome"], "succeeded", "{audit:?}");
 }
 
 #[test]
