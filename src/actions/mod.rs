@@ -13,6 +13,7 @@ pub mod policy;
 
 pub mod admin_meta_ads_governance;
 pub mod recruiter_paid_media;
+pub mod recruiter_paid_media_analytics;
 
 pub mod pipeline;
 

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit_log;
 pub mod campaign_drafts;
 pub mod governance_policies;
+pub mod insights_read;
 pub mod insights_settings;
 pub mod integrations;
 pub mod members;

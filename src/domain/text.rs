@@ -130,6 +130,50 @@ impl JsonSchema for Timestamp {
     }
 }
 
+/// A calendar day, `YYYY-MM-DD` (in an ad account's time zone where it names performance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(chrono::NaiveDate);
+
+impl Day {
+    pub fn date(self) -> chrono::NaiveDate {
+        self.0
+    }
+
+    pub fn text(self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+            Ok(day) if s.len() == 10 && (2000..=2100).contains(&chrono::Datelike::year(&day)) => Ok(Day(day)),
+            _ => Err(D::Error::custom("must be a day such as 2026-11-23 (YYYY-MM-DD, years 2000 to 2100)")),
+        }
+    }
+}
+
+impl JsonSchema for Day {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Day".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date", "maxLength": 10 })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +192,10 @@ mod tests {
         assert!(serde_json::from_value::<TextList>(json!(["y".repeat(MAX_ITEM_CHARS + 1)])).is_err());
         assert!(serde_json::from_value::<Timestamp>(json!("2026-11-23T10:00:00-08:00")).is_ok());
         assert!(serde_json::from_value::<Timestamp>(json!("yesterday")).is_err());
+        assert_eq!(serde_json::from_value::<Day>(json!("2026-02-28")).unwrap().text(), "2026-02-28");
+        for bad in [json!("2026-02-30"), json!("2026-2-3"), json!("1999-12-31"), json!("26-01-01"), json!(20260101)] {
+            assert!(serde_json::from_value::<Day>(bad.clone()).is_err(), "{bad}");
+        }
         assert_eq!(schemars::schema_for!(Text<5>).get("maxLength"), Some(&json!(5)));
     }
 }

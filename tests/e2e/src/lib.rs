@@ -346,6 +346,20 @@ impl Gateway {
         rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open D1")
     }
 
+    /// Writes rows straight into D1, as a sync would have written them (for data the simulator
+    /// cannot produce yet).
+    pub fn plant(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) {
+        let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
+        let file = fs::read_dir(&dir)
+            .expect("D1 state folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
+            .expect("D1 database file");
+        let conn = rusqlite::Connection::open(file).expect("open D1");
+        conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+        conn.execute(sql, params).expect("plant");
+    }
+
     /// Runs a query against D1 and returns each row as a JSON object.
     pub fn query(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
         let conn = self.d1();

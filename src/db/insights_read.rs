@@ -1,0 +1,297 @@
+//! Reading performance from the mirrors: `insights_daily` (whole days, by level) for plain
+//! questions, `insights_facts` (ad-level facts) for breakdowns and hours. Every query names the
+//! workspace and one account; sums stay integers (money in minor units) and ratios are derived
+//! from them by the caller.
+
+use crate::binds;
+use crate::failure::Failure;
+use crate::ports::{Bind, Ports, Query};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The level rows are grouped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Account,
+    Campaign,
+    AdSet,
+    Ad,
+}
+
+impl Level {
+    /// As `insights_daily.level` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Account => "account",
+            Level::Campaign => "campaign",
+            Level::AdSet => "adset",
+            Level::Ad => "ad",
+        }
+    }
+
+    /// The column of `insights_facts` holding this level's id.
+    fn fact_column(self) -> &'static str {
+        match self {
+            Level::Account => "d.ad_account_id",
+            Level::Campaign => "d.campaign_id",
+            Level::AdSet => "d.adset_id",
+            Level::Ad => "d.object_id",
+        }
+    }
+
+    /// The mirror table naming this level's objects.
+    pub fn table(self) -> Option<&'static str> {
+        match self {
+            Level::Account => None,
+            Level::Campaign => Some("meta_campaigns"),
+            Level::AdSet => Some("meta_ad_sets"),
+            Level::Ad => Some("meta_ads"),
+        }
+    }
+}
+
+/// The sums every metric is derived from.
+pub const SUMS: &str = "SUM(d.impressions) AS impressions, SUM(d.reach) AS reach, SUM(d.clicks) AS clicks, SUM(d.link_clicks) AS link_clicks, \
+     SUM(d.spend_minor) AS spend_minor, SUM(d.leads) AS leads, SUM(d.purchases) AS purchases, SUM(d.purchase_value_minor) AS purchase_value_minor";
+
+/// One grouped row: its keys and sums.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Row {
+    pub object_id: Option<String>,
+    pub date: Option<String>,
+    pub hour: Option<i64>,
+    pub breakdown_key: Option<String>,
+    #[serde(flatten)]
+    pub sums: Sums,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+pub struct Sums {
+    #[serde(default)]
+    pub impressions: i64,
+    #[serde(default)]
+    pub reach: i64,
+    #[serde(default)]
+    pub clicks: i64,
+    #[serde(default)]
+    pub link_clicks: i64,
+    #[serde(default)]
+    pub spend_minor: i64,
+    #[serde(default)]
+    pub leads: i64,
+    #[serde(default)]
+    pub purchases: i64,
+    #[serde(default)]
+    pub purchase_value_minor: i64,
+}
+
+/// Where the rows come from: whole days by level, or facts of one breakdown set.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Daily,
+    /// The set's name as stored (`country`, `publisher_platform,platform_position`, `hourly`).
+    Breakdown(String),
+}
+
+/// A question about one account's performance.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub workspace: String,
+    pub account: String,
+    pub level: Level,
+    pub source: Source,
+    pub window: String,
+    pub since: String,
+    pub until: String,
+    pub by_day: bool,
+    /// Only these objects (of the level).
+    pub ids: Vec<String>,
+    pub campaign_id: Option<String>,
+    pub adset_id: Option<String>,
+    /// An SQL expression over the sums (from a fixed list, never from input) and its direction.
+    pub order_by: &'static str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Ask {
+    /// `FROM ... WHERE ...` with its binds.
+    fn scope(&self) -> (String, Vec<Bind>) {
+        let mut binds = binds![self.workspace.as_str(), self.account.as_str(), self.window.as_str(), self.since.as_str(), self.until.as_str()];
+        let mut sql = match &self.source {
+            Source::Daily => {
+                binds.push(self.level.as_str().into());
+                "FROM insights_daily d WHERE d.workspace_id = ?1 AND d.ad_account_id = ?2 AND d.attribution_window = ?3 AND d.date BETWEEN ?4 AND ?5 AND d.level = ?6"
+                    .to_string()
+            }
+            Source::Breakdown(set) => {
+                binds.push(set.as_str().into());
+                let hours = if set == "hourly" { " AND d.hour >= 0" } else { " AND d.hour = -1" };
+                format!("FROM insights_facts d WHERE d.workspace_id = ?1 AND d.ad_account_id = ?2 AND d.attribution_window = ?3 AND d.date BETWEEN ?4 AND ?5 AND d.breakdown_set = ?6 AND d.source = 'meta'{hours}")
+            }
+        };
+        let id = self.id_column();
+        if !self.ids.is_empty() {
+            binds.push(Value::from(self.ids.clone()).to_string().into());
+            sql.push_str(&format!(" AND {id} IN (SELECT value FROM json_each(?{}))", binds.len()));
+        }
+        for (parent, column, value) in [("campaign_id", "campaign_id", &self.campaign_id), ("adset_id", "adset_id", &self.adset_id)] {
+            let Some(v) = value else { continue };
+            binds.push(v.as_str().into());
+            let n = binds.len();
+            // The daily rows of a level carry only their own id: a parent is found in the mirror.
+            let clause = match (&self.source, self.level, parent) {
+                (Source::Breakdown(_), _, _) => format!("d.{column} = ?{n}"),
+                (Source::Daily, Level::Campaign, "campaign_id") | (Source::Daily, Level::AdSet, "adset_id") => format!("d.object_id = ?{n}"),
+                (Source::Daily, Level::AdSet, _) => format!("d.object_id IN (SELECT id FROM meta_ad_sets WHERE workspace_id = ?1 AND {parent} = ?{n})"),
+                (Source::Daily, _, _) => format!("d.object_id IN (SELECT id FROM meta_ads WHERE workspace_id = ?1 AND {parent} = ?{n})"),
+            };
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
+        }
+        (sql, binds)
+    }
+
+    fn id_column(&self) -> &'static str {
+        match self.source {
+            Source::Daily => "d.object_id",
+            Source::Breakdown(_) => self.level.fact_column(),
+        }
+    }
+
+    /// The page of grouped rows.
+    pub fn rows_query(&self) -> Query {
+        let (from, mut binds) = self.scope();
+        let id = self.id_column();
+        let mut keys = vec![format!("{id} AS object_id")];
+        let mut group = vec![id.to_string()];
+        if self.by_day {
+            keys.push("d.date AS date".into());
+            group.push("d.date".into());
+        }
+        if let Source::Breakdown(set) = &self.source {
+            if set == "hourly" {
+                keys.push("d.hour AS hour".into());
+                group.push("d.hour".into());
+            } else {
+                keys.push("d.breakdown_key AS breakdown_key".into());
+                group.push("d.breakdown_key".into());
+            }
+        }
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        binds.push(self.limit.into());
+        binds.push(self.offset.into());
+        let n = binds.len();
+        let sql = format!(
+            "SELECT {}, {SUMS} {from} GROUP BY {} ORDER BY {} {direction} NULLS LAST, {} LIMIT ?{} OFFSET ?{n}",
+            keys.join(", "),
+            group.join(", "),
+            self.order_by,
+            group.join(", "),
+            n - 1
+        );
+        Query::new(sql, binds)
+    }
+
+    /// The sums over everything the question covers (every page).
+    pub fn totals_query(&self) -> Query {
+        let (from, binds) = self.scope();
+        Query::new(format!("SELECT {SUMS} {from}"), binds)
+    }
+}
+
+/// Day by day, per ad or per creative (an ad's creative from the mirror), in the default window:
+/// the series that fatigue is read from.
+pub async fn daily_series(ports: &dyn Ports, ws: &str, account: &str, since: &str, until: &str, per_creative: bool) -> Result<Vec<Row>, Failure> {
+    let (key, join) =
+        if per_creative { ("a.creative_id", " JOIN meta_ads a ON a.id = d.object_id AND a.workspace_id = d.workspace_id") } else { ("d.object_id", "") };
+    let sql = format!(
+        "SELECT {key} AS object_id, d.date AS date, {SUMS} FROM insights_daily d{join} WHERE d.workspace_id = ?1 AND d.ad_account_id = ?2 AND d.level = 'ad' \
+         AND d.attribution_window = 'default' AND d.date BETWEEN ?3 AND ?4 AND {key} IS NOT NULL GROUP BY {key}, d.date ORDER BY {key}, d.date"
+    );
+    super::all(ports, Query::new(sql, binds![ws, account, since, until])).await
+}
+
+pub async fn rows(ports: &dyn Ports, ask: &Ask) -> Result<Vec<Row>, Failure> {
+    super::all(ports, ask.rows_query()).await
+}
+
+pub async fn totals(ports: &dyn Ports, ask: &Ask) -> Result<Sums, Failure> {
+    Ok(super::first::<Sums>(ports, ask.totals_query()).await?.unwrap_or_default())
+}
+
+/// Names of a level's objects from the mirror, by id.
+pub async fn names(ports: &dyn Ports, ws: &str, level: Level, ids: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    let Some(table) = level.table() else { return Ok(Vec::new()) };
+    #[derive(Deserialize)]
+    struct Named {
+        id: String,
+        name: Option<String>,
+    }
+    let q = Query::new(
+        format!("SELECT id, name FROM {table} WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))"),
+        binds![ws, Value::from(ids.to_vec()).to_string()],
+    );
+    let rows: Vec<Named> = super::all(ports, q).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name.unwrap_or_default())).collect())
+}
+
+/// When the account's insights were last synced whole (a succeeded insights run), and its zone.
+pub async fn freshness(ports: &dyn Ports, ws: &str, account: &str) -> Result<(Option<String>, String), Failure> {
+    #[derive(Deserialize)]
+    struct Fresh {
+        synced_at: Option<String>,
+        timezone_name: Option<String>,
+    }
+    let q = Query::new(
+        "SELECT (SELECT MAX(finished_at) FROM sync_runs WHERE workspace_id = ?1 AND ad_account_id = ?2 AND kind = 'insights_resync' AND status = 'succeeded') AS synced_at, \
+         (SELECT timezone_name FROM ad_accounts WHERE workspace_id = ?1 AND id = ?2) AS timezone_name",
+        binds![ws, account],
+    );
+    let f: Option<Fresh> = super::first(ports, q).await?;
+    let f = f.unwrap_or(Fresh { synced_at: None, timezone_name: None });
+    Ok((f.synced_at, f.timezone_name.unwrap_or_else(|| "UTC".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn ask(source: Source, level: Level) -> Ask {
+        Ask {
+            workspace: "ws".into(),
+            account: "1".into(),
+            level,
+            source,
+            window: "default".into(),
+            since: "2026-11-01".into(),
+            until: "2026-11-07".into(),
+            by_day: true,
+            ids: vec!["9".into()],
+            campaign_id: Some("c1".into()),
+            adset_id: None,
+            order_by: "SUM(d.spend_minor)",
+            descending: true,
+            limit: 10,
+            offset: 20,
+        }
+    }
+
+    #[test]
+    fn every_question_is_bound_to_its_workspace_and_account_and_binds_every_value() {
+        for (source, level) in [(Source::Daily, Level::AdSet), (Source::Daily, Level::Ad), (Source::Breakdown("country".into()), Level::Campaign)] {
+            let q = ask(source, level).rows_query();
+            assert!(q.sql.contains("d.workspace_id = ?1 AND d.ad_account_id = ?2"), "{}", q.sql);
+            let placeholders = (1..=q.binds.len()).all(|n| q.sql.contains(&format!("?{n}")));
+            assert!(placeholders && !q.sql.contains(&format!("?{}", q.binds.len() + 1)), "{} {:?}", q.sql, q.binds);
+            assert!(!q.sql.contains("c1") && !q.sql.contains("2026"), "values are bound, never written in: {}", q.sql);
+        }
+        let hourly = ask(Source::Breakdown("hourly".into()), Level::Ad).rows_query();
+        assert!(hourly.sql.contains("d.hour >= 0") && hourly.sql.contains("d.hour AS hour"), "{}", hourly.sql);
+        let totals = ask(Source::Daily, Level::Campaign).totals_query();
+        assert!(!totals.sql.contains("GROUP BY") && !totals.sql.contains("LIMIT"), "{}", totals.sql);
+    }
+}
