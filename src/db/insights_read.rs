@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The level rows are grouped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Level {
     Account,
     Campaign,
+    #[serde(rename = "adset")]
     AdSet,
     Ad,
 }
@@ -221,9 +223,9 @@ pub async fn totals(ports: &dyn Ports, ask: &Ask) -> Result<Sums, Failure> {
     Ok(super::first::<Sums>(ports, ask.totals_query()).await?.unwrap_or_default())
 }
 
-/// Names of a level's objects from the mirror, by id.
-pub async fn names(ports: &dyn Ports, ws: &str, level: Level, ids: &[String]) -> Result<Vec<(String, String)>, Failure> {
-    let Some(table) = level.table() else { return Ok(Vec::new()) };
+/// Names of mirrored objects (`meta_campaigns`, `meta_ad_sets`, `meta_ads`, `meta_creatives`) by id.
+pub async fn names(ports: &dyn Ports, ws: &str, table: Option<&'static str>, ids: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    let Some(table) = table else { return Ok(Vec::new()) };
     #[derive(Deserialize)]
     struct Named {
         id: String,

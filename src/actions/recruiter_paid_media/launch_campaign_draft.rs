@@ -235,7 +235,7 @@ impl Launch<'_> {
     /// attempt: one batch per level, so each level's parents are known.
     async fn recover(&mut self, steps: &[Step]) -> Result<(), Failure> {
         for level in 0..3 {
-            let mut asked: Vec<(&Step, String)> = Vec::new();
+            let mut asked: Vec<(&Step, String, String)> = Vec::new();
             let mut calls = Vec::new();
             for step in steps.iter().filter(|s| s.level() == level && !self.ids.contains_key(&s.key)) {
                 let Some(row) = self.rows.get(&step.key).filter(|r| r.status == "creating") else { continue };
@@ -252,18 +252,17 @@ impl Launch<'_> {
                 let q =
                     [("fields".to_string(), "id,name,created_time".to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
                 calls.push(BatchCall::get(format!("{parent}/{}", step.listed_as), &q));
-                asked.push((step, row.started_at.clone()));
+                asked.push((step, name, row.started_at.clone()));
             }
             if calls.is_empty() {
                 continue;
             }
             let mut marks = Vec::new();
-            for ((step, started_at), result) in asked.into_iter().zip(graph_batch(self.cx, self.account, &calls).await?) {
+            for ((step, name, started_at), result) in asked.into_iter().zip(graph_batch(self.cx, self.account, &calls).await?) {
                 let listed = batch_answer(result)?;
-                let name = step.params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.as_str()).unwrap_or_default();
                 let since = chrono::DateTime::parse_from_rfc3339(&started_at).map(|d| d.timestamp()).unwrap_or(0);
                 let same = listed["data"].as_array().cloned().unwrap_or_default();
-                if let Some(found) = same.iter().find(|o| o["name"] == name && meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300)) {
+                if let Some(found) = same.iter().find(|o| o["name"] == name.as_str() && meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300)) {
                     let id = found["id"].as_str().unwrap_or_default().to_string();
                     marks.push(self.mark(&step.key, Some(&id), "created"));
                     self.ids.insert(step.key.clone(), id);

@@ -43,7 +43,7 @@ impl Action for Act {
             return Err(bad("until", "more than 5,000 creatives delivered in this range; ask for a shorter one"));
         }
         let ids: Vec<String> = series.iter().map(|(id, _)| id.clone()).collect();
-        let names = creative_names(cx, &ids).await?;
+        let names = insights_read::names(cx.ports, cx.workspace, Some("meta_creatives"), &ids).await?;
         let mut data: Vec<Value> = series
             .iter()
             .map(|(id, days)| {
@@ -67,13 +67,4 @@ impl Action for Act {
             "data": data, "source": "mirror", "freshness": { "insights_synced_at": synced_at, "time_zone": tz },
         })))
     }
-}
-
-async fn creative_names(cx: &Cx<'_>, ids: &[String]) -> Result<Vec<(String, String)>, Failure> {
-    let q = crate::ports::Query::new(
-        "SELECT id, name FROM meta_creatives WHERE workspace_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        crate::binds![cx.workspace, Value::from(ids.to_vec()).to_string()],
-    );
-    let rows = cx.ports.rows(q).await?;
-    Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["name"].as_str().unwrap_or_default().to_string()))).collect())
 }

@@ -10,27 +10,6 @@ use crate::failure::Failure;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The level rows are grouped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InsightsLevel {
-    Account,
-    Campaign,
-    Adset,
-    Ad,
-}
-
-impl InsightsLevel {
-    pub fn level(self) -> Level {
-        match self {
-            InsightsLevel::Account => Level::Account,
-            InsightsLevel::Campaign => Level::Campaign,
-            InsightsLevel::Adset => Level::AdSet,
-            InsightsLevel::Ad => Level::Ad,
-        }
-    }
-}
-
 /// A breakdown adgate syncs (`hourly_stats_aggregated_by_advertiser_time_zone`: hours of the
 /// day in the account's time zone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -63,7 +42,7 @@ crate::insights_input!("Performance split by a synced breakdown set, at any leve
     /// The breakdown set, as the workspace syncs it (e.g. ["age", "gender"]).
     breakdowns: crate::domain::List<Breakdown, 3>,
     /// The level rows are grouped at (default account).
-    level: Option<InsightsLevel>,
+    level: Option<Level>,
 });
 
 pub struct Act;
@@ -75,7 +54,7 @@ impl Action for Act {
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let wanted: Vec<String> = input.breakdowns.items().iter().map(|b| b.as_str().to_string()).collect();
-        let level = input.level.unwrap_or(InsightsLevel::Account).level();
+        let level = input.level.unwrap_or(Level::Account);
         Ok(Change::read(answer(cx, &input.question(), Shape { level, breakdown: Some(("breakdowns", wanted)) }).await?))
     }
 }

@@ -2,14 +2,14 @@
 //! (`publisher_platform` and `platform_position`: Facebook feed, Instagram stories, ...) at any
 //! level, from the mirrored facts; needs that breakdown set synced.
 
-use super::get_insights_with_breakdowns::InsightsLevel;
 use super::{answer, Shape};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
+use crate::db::insights_read::Level;
 use crate::failure::Failure;
 
 crate::insights_input!("Performance by placement (publisher platform and position)." {
     /// The level rows are grouped at (default account).
-    level: Option<InsightsLevel>,
+    level: Option<Level>,
 });
 
 pub struct Act;
@@ -21,7 +21,7 @@ impl Action for Act {
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let placement = vec!["publisher_platform".to_string(), "platform_position".to_string()];
-        let level = input.level.unwrap_or(InsightsLevel::Account).level();
+        let level = input.level.unwrap_or(Level::Account);
         Ok(Change::read(answer(cx, &input.question(), Shape { level, breakdown: Some(("ad_account_id", placement)) }).await?))
     }
 }

@@ -243,11 +243,10 @@ pub struct Shape {
     pub breakdown: Option<(&'static str, Vec<String>)>,
 }
 
-/// The workspace's synced breakdown set equal to `wanted` (any order), by its stored name; a
-/// set that is not synced is refused naming `field`, saying how to turn it on.
-pub async fn synced_breakdown(cx: &Cx<'_>, field: &str, wanted: &[String]) -> Result<String, Failure> {
+/// The synced breakdown set (in the workspace's `settings`) equal to `wanted` in any order, by
+/// its stored name; a set that is not synced is refused naming `field`, saying how to turn it on.
+fn synced_breakdown(settings: &Value, field: &str, wanted: &[String]) -> Result<String, Failure> {
     sync_insights::check_breakdown_set(wanted).map_err(|r| bad(field, r))?;
-    let settings = insights_settings::get(cx.ports, cx.workspace).await?.unwrap_or(Value::Null);
     let sets: Vec<Vec<String>> = settings["breakdown_sets_json"].as_str().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
     fn sorted(v: &[String]) -> Vec<String> {
         let mut v = v.to_vec();
@@ -285,12 +284,12 @@ pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value
         Level::Account | Level::Campaign if q.adset_id.is_some() => return Err(bad("adset_id", "filters ad set and ad levels only")),
         _ => {}
     }
+    let settings = insights_settings::get(cx.ports, cx.workspace).await?.unwrap_or(Value::Null);
     let source = match &shape.breakdown {
-        Some((field, wanted)) => Source::Breakdown(synced_breakdown(cx, field, wanted).await?),
+        Some((field, wanted)) => Source::Breakdown(synced_breakdown(&settings, field, wanted)?),
         None => Source::Daily,
     };
     let window = q.attribution_window.unwrap_or(AttributionWindow::Default);
-    let settings = insights_settings::get(cx.ports, cx.workspace).await?.unwrap_or(Value::Null);
     if window != AttributionWindow::Default {
         let windows: Vec<String> = settings["attribution_windows_json"].as_str().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
         if !windows.iter().any(|w| w == window.as_str()) {
@@ -326,7 +325,7 @@ pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value
     rows.truncate(limit as usize);
     let totals = insights_read::totals(cx.ports, &ask).await?;
     let ids: Vec<String> = rows.iter().filter_map(|r| r.object_id.clone()).collect();
-    let names = insights_read::names(cx.ports, cx.workspace, shape.level, &ids).await?;
+    let names = insights_read::names(cx.ports, cx.workspace, shape.level.table(), &ids).await?;
     let (synced_at, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
     let window_days = settings["attribution_window_days"].as_i64().unwrap_or(DEFAULT_ATTRIBUTION_WINDOW_DAYS);
     let may_change_from = sync_insights::today_in(&tz, cx.ports.now_millis()).ok().map(|today| sync_insights::fresh_window(today, window_days).0);
