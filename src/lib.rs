@@ -27,6 +27,7 @@ pub mod problem;
 pub mod records;
 pub mod request_body;
 pub mod routes;
+pub mod sealed;
 pub mod sync;
 pub mod sync_message;
 pub mod timefmt;

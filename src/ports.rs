@@ -138,6 +138,10 @@ pub trait Ports {
     fn refresh_token<'a>(&'a self, workspace_id: &'a str, integration_id: &'a str) -> Fut<'a, TokenChange>;
     /// Every token of the workspace re-sealed under the active vault key, not yet written.
     fn reseal_tokens<'a>(&'a self, workspace_id: &'a str) -> Fut<'a, TokenChange>;
+    /// `payload` sealed for `purpose` with the gateway's secret (see `sealed`).
+    fn seal(&self, purpose: &str, payload: &Value) -> Result<String, Failure>;
+    /// What `seal` sealed for `purpose`, if `token` is unaltered.
+    fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure>;
 }
 
 impl dyn Ports + '_ {

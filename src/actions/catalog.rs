@@ -80,6 +80,7 @@ catalog![
     admin_meta_ads_governance::set_daily_budget_caps,
     admin_meta_ads_governance::set_approval_thresholds,
     admin_meta_ads_governance::set_insights_settings,
+    admin_meta_ads_governance::set_optimization_settings,
     admin_meta_ads_governance::quarantine_integration,
     admin_meta_ads_governance::quarantine_ad_account,
     admin_meta_ads_governance::release_ad_account,
@@ -93,6 +94,13 @@ catalog![
     recruiter_paid_media_analytics::get_creative_performance,
     recruiter_paid_media_analytics::get_placement_performance,
     recruiter_paid_media_analytics::get_frequency_fatigue_alerts,
+    recruiter_paid_media_analytics::suggest_budget_reallocation,
+    recruiter_paid_media_analytics::suggest_creative_rotation,
+    recruiter_paid_media_analytics::suggest_audience_narrowing,
+    recruiter_paid_media_analytics::apply_budget_reallocation,
+    recruiter_paid_media_analytics::apply_bid_adjustment,
+    recruiter_paid_media_analytics::rotate_creative_variant,
+    recruiter_paid_media_analytics::rollback_optimization,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,
@@ -159,7 +167,7 @@ mod tests {
         }
         // And every action file (one that implements `Action`) is in the catalogue; a router's
         // other files hold what its actions share.
-        for router in ["admin_meta_ads_governance", "recruiter_paid_media"] {
+        for router in ["admin_meta_ads_governance", "recruiter_paid_media", "recruiter_paid_media_analytics"] {
             for f in std::fs::read_dir(root.join(router)).unwrap() {
                 let path = f.unwrap().path();
                 let stem = path.file_stem().unwrap().to_string_lossy().to_string();
@@ -173,8 +181,14 @@ mod tests {
     fn names_are_unique_and_tiers_match_what_actions_do() {
         for (i, a) in ALL.iter().enumerate() {
             assert!(ALL[i + 1..].iter().all(|b| (b.meta.router(), b.meta.name()) != (a.meta.router(), a.meta.name())), "{}", a.meta.name());
-            let reads = ["get_", "list_", "estimate_", "validate_"].iter().any(|p| a.meta.name().starts_with(p));
+            let reads = ["get_", "list_", "estimate_", "validate_", "suggest_"].iter().any(|p| a.meta.name().starts_with(p));
             assert_eq!(a.meta.tier.is_mutation(), !reads, "{}", a.meta.name());
+            assert_eq!(
+                a.meta.tier == Tier::Suggest,
+                a.meta.name().starts_with("suggest_"),
+                "{}: suggestions and only they are the suggest tier",
+                a.meta.name()
+            );
         }
         for high in ["rotate_credentials", "rebind_ad_account", "disable_integration"] {
             assert_eq!(find("admin_meta_ads_governance", high).unwrap().meta.tier, Tier::ExecuteHigh, "{high} needs an approval");

@@ -287,6 +287,12 @@ mod tests {
         fn reseal_tokens<'a>(&'a self, _: &'a str) -> Fut<'a, TokenChange> {
             Box::pin(async { Err(Failure::Internal("no vault here".into())) })
         }
+        fn seal(&self, purpose: &str, payload: &Value) -> Result<String, Failure> {
+            Ok(crate::sealed::seal("test", purpose, payload))
+        }
+        fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure> {
+            Ok(crate::sealed::open("test", purpose, token))
+        }
     }
 
     fn key(role: Role) -> Principal {

@@ -24,6 +24,11 @@ pub enum Flag {
         to_minor: i64,
         threshold: String,
     },
+    BidIncrease {
+        from_minor: i64,
+        to_minor: i64,
+        threshold: String,
+    },
     Deletion {
         object_id: String,
     },
@@ -41,6 +46,9 @@ impl Flag {
             }
             Flag::BudgetIncrease { from_minor, to_minor, threshold } => {
                 format!("budget increase from {from_minor} to {to_minor} (minor units) is above the approval threshold ({threshold})")
+            }
+            Flag::BidIncrease { from_minor, to_minor, threshold } => {
+                format!("bid increase from {from_minor} to {to_minor} (minor units) is above the approval threshold ({threshold})")
             }
             Flag::Deletion { object_id } => format!("deleting {object_id} cannot be undone"),
             Flag::CrossAccountDuplication { from_account, to_account } => {

@@ -118,6 +118,28 @@ pub struct Ask {
 }
 
 impl Ask {
+    /// Each of `ids` (ad sets) summed over a range in the default window, from `source`: what
+    /// suggestions weigh.
+    pub fn adsets_over(workspace: &str, account: &str, source: Source, (since, until): (&str, &str), ids: &[String], limit: i64) -> Ask {
+        Ask {
+            workspace: workspace.into(),
+            account: account.into(),
+            level: Level::AdSet,
+            source,
+            window: "default".into(),
+            since: since.into(),
+            until: until.into(),
+            by_day: false,
+            ids: ids.to_vec(),
+            campaign_id: None,
+            adset_id: None,
+            order_by: "object_id",
+            descending: false,
+            limit,
+            offset: 0,
+        }
+    }
+
     /// `FROM ... WHERE ...` with its binds.
     fn scope(&self) -> (String, Vec<Bind>) {
         let mut binds = binds![self.workspace.as_str(), self.account.as_str(), self.window.as_str(), self.since.as_str(), self.until.as_str()];

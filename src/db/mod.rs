@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod members;
 pub mod meta_api_events;
 pub mod meta_objects;
+pub mod optimizations;
 pub mod workspaces;
 
 use crate::failure::Failure;

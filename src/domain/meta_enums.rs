@@ -100,6 +100,56 @@ meta_enum!(
 );
 
 meta_enum!(
+    /// A placement on Facebook (`facebook_positions`).
+    FacebookPosition { feed, right_hand_column, marketplace, video_feeds, story, search, instream_video, facebook_reels, facebook_reels_overlay, profile_feed, notification }
+);
+
+meta_enum!(
+    /// A placement on Instagram (`instagram_positions`).
+    InstagramPosition { stream, story, explore, explore_home, reels, profile_feed, ig_search, profile_reels }
+);
+
+meta_enum!(
+    /// A placement in the Audience Network (`audience_network_positions`).
+    AudienceNetworkPosition { classic, rewarded_video }
+);
+
+meta_enum!(
+    /// A placement in Messenger (`messenger_positions`).
+    MessengerPosition { messenger_home, sponsored_messages, story }
+);
+
+/// The targeting position (`{platform}_positions`) of an insights `platform_position` value on
+/// `platform`: insights name some placements differently (`instagram_stories` is Instagram's
+/// `story`, `an_classic` the Audience Network's `classic`).
+pub fn targeting_position(platform: &str, insights: &str) -> Option<&'static str> {
+    let renamed = match (platform, insights) {
+        ("facebook", "facebook_stories") => "story",
+        ("facebook", "reels") => "facebook_reels",
+        ("instagram", "feed") => "stream",
+        ("instagram", "instagram_stories") => "story",
+        ("instagram", "instagram_explore") => "explore",
+        ("instagram", "instagram_explore_grid_home") => "explore_home",
+        ("instagram", "instagram_reels") => "reels",
+        ("instagram", "instagram_profile_feed") => "profile_feed",
+        ("instagram", "instagram_search") => "ig_search",
+        ("instagram", "instagram_profile_reels") => "profile_reels",
+        ("audience_network", "an_classic") => "classic",
+        ("messenger", "messenger_inbox") => "messenger_home",
+        ("messenger", "messenger_stories") => "story",
+        (_, other) => other,
+    };
+    let known: Vec<&'static str> = match platform {
+        "facebook" => FacebookPosition::ALL.iter().map(|p| p.as_str()).collect(),
+        "instagram" => InstagramPosition::ALL.iter().map(|p| p.as_str()).collect(),
+        "audience_network" => AudienceNetworkPosition::ALL.iter().map(|p| p.as_str()).collect(),
+        "messenger" => MessengerPosition::ALL.iter().map(|p| p.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    known.into_iter().find(|k| *k == renamed)
+}
+
+meta_enum!(
     /// Where a customer list came from (Meta asks for it on every customer-file audience).
     CustomerFileSource { USER_PROVIDED_ONLY, PARTNER_PROVIDED_ONLY, BOTH_USER_AND_PARTNER_PROVIDED }
 );

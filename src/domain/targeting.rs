@@ -1,7 +1,10 @@
 //! An ad set's audience as Meta's `targeting` spec, typed and bounded, and the limits Meta puts
 //! on audiences of special ad categories (job, housing and credit ads), checked before any call.
 
-use super::{Bounded, Country, DistanceUnit, List, MetaId, PublisherPlatform, SpecialAdCategory, Text};
+use super::{
+    AudienceNetworkPosition, Bounded, Country, DistanceUnit, FacebookPosition, InstagramPosition, List, MessengerPosition, MetaId, PublisherPlatform,
+    SpecialAdCategory, Text,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +145,18 @@ pub struct Targeting {
     /// Where ads may appear (default: everywhere).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher_platforms: Option<List<PublisherPlatform, 4>>,
+    /// Placements on Facebook (default: all of them, where Facebook is a platform).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facebook_positions: Option<List<FacebookPosition, 11>>,
+    /// Placements on Instagram.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instagram_positions: Option<List<InstagramPosition, 8>>,
+    /// Placements in the Audience Network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience_network_positions: Option<List<AudienceNetworkPosition, 2>>,
+    /// Placements in Messenger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messenger_positions: Option<List<MessengerPosition, 3>>,
 }
 
 /// Meta's smallest radius around a place for special ad categories: 15 miles.

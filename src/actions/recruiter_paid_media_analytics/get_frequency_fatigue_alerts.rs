@@ -2,7 +2,7 @@
 //! them too often: frequency in the second half of the range at or above a threshold and rising,
 //! while CTR falls, each with its evidence and the creative it shows. From the mirrors.
 
-use super::{by_object, series_range, Fatigue, Metric};
+use super::{fatigued_ads, series_range};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::ad_accounts;
 use crate::db::insights_read;
@@ -40,15 +40,7 @@ impl Action for Act {
         let (since, until, split) = series_range(input.since, input.until)?;
         let threshold = input.frequency_at_least_tenths.map_or(25, |t| t.get()) as f64 / 10.0;
         let drop = input.ctr_drop_pct.map_or(20, |d| d.get()) as f64;
-        let rows = insights_read::daily_series(cx.ports, cx.workspace, &account.id, &since, &until, false).await?;
-        let mut alerts = Vec::new();
-        for (ad, days) in by_object(&rows) {
-            let f = Fatigue::of(&days, &split);
-            let frequency = Metric::Frequency.value(&f.second).as_f64().unwrap_or(0.0);
-            if frequency >= threshold && f.fatigued(0.1, drop) {
-                alerts.push((ad, frequency, f));
-            }
-        }
+        let alerts = fatigued_ads(cx, &account.id, (&since, &until, &split), threshold, drop).await?;
         let ids: Vec<String> = alerts.iter().map(|(ad, _, _)| ad.clone()).collect();
         let ads = cx
             .ports

@@ -2,6 +2,8 @@
 //! Graph call), with every answer saying how fresh it is and which days may still change as late
 //! conversions are attributed.
 
+pub mod apply_bid_adjustment;
+pub mod apply_budget_reallocation;
 pub mod get_creative_performance;
 pub mod get_frequency_fatigue_alerts;
 pub mod get_insights_ad_level;
@@ -9,6 +11,13 @@ pub mod get_insights_adset_level;
 pub mod get_insights_campaign_level;
 pub mod get_insights_with_breakdowns;
 pub mod get_placement_performance;
+pub mod optimize;
+pub mod rollback_optimization;
+pub mod rotate_creative_variant;
+pub mod suggest_audience_narrowing;
+pub mod suggest_budget_reallocation;
+pub mod suggest_creative_rotation;
+pub mod suggestion;
 
 use crate::actions::action::Cx;
 use crate::db::insights_read::{self, Ask, Level, Row, Source, Sums};
@@ -243,11 +252,16 @@ pub struct Shape {
     pub breakdown: Option<(&'static str, Vec<String>)>,
 }
 
+/// The breakdown sets the workspace's insights settings sync, each as its members.
+pub fn synced_sets(settings: &Value) -> Vec<Vec<String>> {
+    settings["breakdown_sets_json"].as_str().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+}
+
 /// The synced breakdown set (in the workspace's `settings`) equal to `wanted` in any order, by
 /// its stored name; a set that is not synced is refused naming `field`, saying how to turn it on.
 fn synced_breakdown(settings: &Value, field: &str, wanted: &[String]) -> Result<String, Failure> {
     sync_insights::check_breakdown_set(wanted).map_err(|r| bad(field, r))?;
-    let sets: Vec<Vec<String>> = settings["breakdown_sets_json"].as_str().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    let sets = synced_sets(settings);
     fn sorted(v: &[String]) -> Vec<String> {
         let mut v = v.to_vec();
         v.sort_unstable();
@@ -461,6 +475,40 @@ pub fn series_range(since: Day, until: Day) -> Result<(String, String, String), 
     }
     let split = since.date() + chrono::Duration::days(days / 2);
     Ok((since.text(), until.text(), split.format("%Y-%m-%d").to_string()))
+}
+
+/// The whole days a suggestion looks back over (ending yesterday in the account's zone) and when
+/// the data behind it was synced; refused (409) when older than the workspace's threshold.
+pub async fn look_back(cx: &Cx<'_>, account: &ad_accounts::BoundAccount, days: i64) -> Result<(String, String, String), Failure> {
+    let settings = crate::db::optimizations::settings(cx.ports, cx.workspace).await?;
+    let synced_at = optimize::fresh_data(cx, account, &settings).await?;
+    let (_, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
+    let today = sync_insights::today_in(&tz, cx.ports.now_millis()).map_err(Failure::Internal)?;
+    let until = today - chrono::Duration::days(1);
+    let since = until - chrono::Duration::days(days.max(1) - 1);
+    Ok((since.format("%Y-%m-%d").to_string(), until.format("%Y-%m-%d").to_string(), synced_at))
+}
+
+/// Ads whose second-half frequency is at least `frequency_at_least` and rising while CTR fell by
+/// at least `ctr_drop_pct` between the halves of `(since, until, split)`: (ad, frequency, signs).
+pub async fn fatigued_ads(
+    cx: &Cx<'_>,
+    account: &str,
+    range: (&str, &str, &str),
+    frequency_at_least: f64,
+    ctr_drop_pct: f64,
+) -> Result<Vec<(String, f64, Fatigue)>, Failure> {
+    let (since, until, split) = range;
+    let rows = insights_read::daily_series(cx.ports, cx.workspace, account, since, until, false).await?;
+    let mut out = Vec::new();
+    for (ad, days) in by_object(&rows) {
+        let f = Fatigue::of(&days, split);
+        let frequency = Metric::Frequency.value(&f.second).as_f64().unwrap_or(0.0);
+        if frequency >= frequency_at_least && f.fatigued(0.1, ctr_drop_pct) {
+            out.push((ad, frequency, f));
+        }
+    }
+    Ok(out)
 }
 
 /// Groups an ordered series by object.

@@ -137,6 +137,21 @@ impl Ports for Services {
     fn reseal_tokens<'a>(&'a self, workspace_id: &'a str) -> Fut<'a, TokenChange> {
         Box::pin(async move { tokens::reseal_workspace_tokens(self, workspace_id).await })
     }
+
+    fn seal(&self, purpose: &str, payload: &Value) -> Result<String, Failure> {
+        Ok(crate::sealed::seal(&self.sealing_secret()?, purpose, payload))
+    }
+
+    fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure> {
+        Ok(crate::sealed::open(&self.sealing_secret()?, purpose, token))
+    }
+}
+
+impl Services {
+    /// The secret that signs what the gateway hands out (OAuth states, suggestions).
+    fn sealing_secret(&self) -> Result<String, Failure> {
+        self.var("ADGATE_STATE_SECRET").ok_or_else(|| Failure::Internal("the ADGATE_STATE_SECRET secret is not set".into()))
+    }
 }
 
 /// Applies queries as one D1 batch.

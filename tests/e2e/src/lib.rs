@@ -88,6 +88,17 @@ impl Simulator {
         }
     }
 
+    /// A Graph write straight to the simulator (someone changing an object in Ads Manager).
+    pub fn graph_post(&self, path: &str, token: &str, params: &[(&str, &str)]) -> Value {
+        let url = format!("{}/v26.0/{}", self.base, path.trim_start_matches('/'));
+        let mut form: Vec<(&str, &str)> = params.to_vec();
+        form.push(("access_token", token));
+        match ureq::post(&url).send_form(&form) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+            Err(e) => panic!("simulator POST {path}: {e}"),
+        }
+    }
+
     /// Gateway settings that point the Graph client and the OAuth dialog here.
     pub fn gateway_vars(&self) -> Vec<(String, String)> {
         vec![("META_API_BASE_URL".into(), self.base.clone()), ("META_DIALOG_BASE_URL".into(), self.base.clone())]

@@ -569,7 +569,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         "ad_id": ad, "creative_id": creative, "audience_id": audience_id, "origin_audience_id": audience_id, "draft_id": draft_id,
         "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 },
         // Valid values for every other field an action may require.
-        "daily_budget_minor": 100, "reason": "probe", "name": "probe", "message": "probe", "campaign": campaign_spec, "ad_set": ad_set_spec,
+        "daily_budget_minor": 100, "bid_amount_minor": 100, "reason": "probe", "name": "probe", "message": "probe", "campaign": campaign_spec, "ad_set": ad_set_spec,
         "creative": creative_spec, "targeting": { "geo_locations": { "countries": ["US"] } }, "ads": [], "key": "probe", "revision": 1,
         "kind": "interest", "q": "nurse", "page_id": "4242", "end_time": "2027-01-01T00:00:00Z", "country": "US", "ratio_percent": 1, "schema": ["EMAIL"], "rows": [["a@example.com"]],
         "since": "2026-11-01", "until": "2026-11-07", "breakdowns": ["country"],
