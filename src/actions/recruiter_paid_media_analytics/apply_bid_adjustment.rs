@@ -35,7 +35,7 @@ impl Action for Act {
     async fn prepare(cx: &Cx<'_>, input: &Input) -> Result<Plan<Ready>, Failure> {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
         let settings = optimizations::settings(cx.ports, cx.workspace).await?;
-        let data_as_of = optimize::fresh_data(cx, &account, &settings).await?;
+        let (data_as_of, _) = optimize::fresh_data(cx, &account, &settings).await?;
         let id = input.ad_set_id.as_str().to_string();
         let object = optimize::read_objects(cx, &account, &[("ad_set_id".into(), id.clone(), ObjectKind::AdSet)]).await?.remove(0);
         let strategy = object["bid_strategy"].as_str().unwrap_or("LOWEST_COST_WITHOUT_CAP");

@@ -91,7 +91,7 @@ impl Action for Act {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
         let wanted = wanted(cx, input, &account.id)?;
         let settings = optimizations::settings(cx.ports, cx.workspace).await?;
-        let data_as_of = optimize::fresh_data(cx, &account, &settings).await?;
+        let (data_as_of, _) = optimize::fresh_data(cx, &account, &settings).await?;
         let reads: Vec<(String, String, ObjectKind)> = wanted.iter().map(|w| (w.field.clone(), w.id.clone(), ObjectKind::AdSet)).collect();
         let objects = optimize::read_objects(cx, &account, &reads).await?;
         let mut edits = Vec::new();

@@ -477,16 +477,26 @@ pub fn series_range(since: Day, until: Day) -> Result<(String, String, String), 
     Ok((since.text(), until.text(), split.format("%Y-%m-%d").to_string()))
 }
 
-/// The whole days a suggestion looks back over (ending yesterday in the account's zone) and when
-/// the data behind it was synced; refused (409) when older than the workspace's threshold.
-pub async fn look_back(cx: &Cx<'_>, account: &ad_accounts::BoundAccount, days: i64) -> Result<(String, String, String), Failure> {
+/// The whole days a suggestion looks back over (ending yesterday in the account's zone), the
+/// first day of their second half, and when the data behind them was synced.
+pub struct LookBack {
+    pub since: String,
+    pub until: String,
+    pub second_half_from: String,
+    pub synced_at: String,
+}
+
+/// The last `days` whole days for a suggestion; refused (409) when the data is older than the
+/// workspace's threshold.
+pub async fn look_back(cx: &Cx<'_>, account: &ad_accounts::BoundAccount, days: i64) -> Result<LookBack, Failure> {
     let settings = crate::db::optimizations::settings(cx.ports, cx.workspace).await?;
-    let synced_at = optimize::fresh_data(cx, account, &settings).await?;
-    let (_, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
+    let (synced_at, tz) = optimize::fresh_data(cx, account, &settings).await?;
     let today = sync_insights::today_in(&tz, cx.ports.now_millis()).map_err(Failure::Internal)?;
+    let days = days.max(1);
     let until = today - chrono::Duration::days(1);
-    let since = until - chrono::Duration::days(days.max(1) - 1);
-    Ok((since.format("%Y-%m-%d").to_string(), until.format("%Y-%m-%d").to_string(), synced_at))
+    let since = until - chrono::Duration::days(days - 1);
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    Ok(LookBack { since: day(since), until: day(until), second_half_from: day(since + chrono::Duration::days(days / 2)), synced_at })
 }
 
 /// Ads whose second-half frequency is at least `frequency_at_least` and rising while CTR fell by

@@ -83,10 +83,11 @@ fn minutes_ms(m: i64) -> i64 {
     m.saturating_mul(60_000)
 }
 
-/// When the account's insights were last synced, if within the workspace's freshness threshold;
-/// otherwise a 409 saying how old they are and how to fix it.
-pub async fn fresh_data(cx: &Cx<'_>, account: &BoundAccount, s: &Settings) -> Result<String, Failure> {
-    let (synced, _) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
+/// When the account's insights were last synced, if within the workspace's freshness threshold
+/// (with the account's time zone, read in the same query); otherwise a 409 saying how old they
+/// are and how to fix it.
+pub async fn fresh_data(cx: &Cx<'_>, account: &BoundAccount, s: &Settings) -> Result<(String, String), Failure> {
+    let (synced, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
     let at = synced.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp_millis());
     let stale = |detail: String| {
         let mut p = Problem::new("stale-data", "Data Too Old To Act On", 409, detail);
@@ -102,7 +103,7 @@ pub async fn fresh_data(cx: &Cx<'_>, account: &BoundAccount, s: &Settings) -> Re
             s.freshness_max_minutes
         ))
         .into()),
-        Some(_) => Ok(synced.unwrap_or_default()),
+        Some(_) => Ok((synced.unwrap_or_default(), tz)),
     }
 }
 
@@ -228,8 +229,8 @@ pub async fn carry_out(
     let mut order: Vec<&Edit> = edits.iter().collect();
     order.sort_by_key(|e| !e.lowers());
     let before: Vec<Value> = edits.iter().map(|e| json!({ "object_id": e.object_id, e.field.as_str(): e.from })).collect();
-    let mut record = Record { ad_account_id: Some(account.id.clone()), external_id: None, before: Some(json!(before)), after: None };
-    record.external_id = (edits.len() == 1).then(|| edits[0].object_id.clone());
+    let external_id = (edits.len() == 1).then(|| edits[0].object_id.clone());
+    let mut record = Record { ad_account_id: Some(account.id.clone()), external_id, before: Some(json!(before)), after: None };
     let mut made: Vec<&Edit> = Vec::new();
     for e in order {
         if let Err(failure) = graph_write(cx, account, "POST", &e.object_id, &e.field.params(&e.to)).await {

@@ -53,7 +53,7 @@ impl Action for Act {
             _ => return Err(bad("suggestion_id", "give either suggestion_id, or ad_id and creative_id")),
         };
         let settings = optimizations::settings(cx.ports, cx.workspace).await?;
-        let data_as_of = optimize::fresh_data(cx, &account, &settings).await?;
+        let (data_as_of, _) = optimize::fresh_data(cx, &account, &settings).await?;
         let mut reads: Vec<(String, String, ObjectKind)> = wanted.iter().map(|w| (w.1.clone(), w.0.clone(), ObjectKind::Ad)).collect();
         let creative_field = if input.suggestion_id.is_some() { "suggestion_id" } else { "creative_id" };
         reads.extend(wanted.iter().map(|w| (creative_field.to_string(), w.3.clone(), ObjectKind::Creative)));

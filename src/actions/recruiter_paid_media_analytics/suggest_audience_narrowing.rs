@@ -4,7 +4,7 @@
 //! `update_ad_set_targeting`. Never by age, gender or postal code: recruiting ads run under
 //! Meta's EMPLOYMENT rules, which forbid narrowing a job ad's audience by who people are.
 
-use super::{bad, breakdown_object, look_back, synced_sets, Metric};
+use super::{bad, breakdown_object, look_back, synced_sets, LookBack, Metric};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::insights_read::{self, Ask, Source, Sums};
 use crate::db::{ad_accounts, insights_settings, parsed};
@@ -109,7 +109,7 @@ impl Action for Act {
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let (since, until, synced_at) = look_back(cx, &account, input.look_back_days.map_or(14, |d| d.get())).await?;
+        let LookBack { since, until, synced_at, .. } = look_back(cx, &account, input.look_back_days.map_or(14, |d| d.get())).await?;
         let settings = insights_settings::get(cx.ports, cx.workspace).await?.unwrap_or(Value::Null);
         let sets = synced_sets(&settings);
         let synced = |wanted: &[&str]| sets.iter().find(|s| s.len() == wanted.len() && wanted.iter().all(|w| s.iter().any(|m| m == w))).map(|s| set_name(s));

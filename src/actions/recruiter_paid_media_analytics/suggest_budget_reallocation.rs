@@ -4,9 +4,9 @@
 //! `suggestion_id` is what `apply_budget_reallocation` takes.
 
 use super::suggestion::{leads_per_day, reallocate, AdSetResult, Limits, Proposed, Suggestion};
-use super::{bad, look_back, Metric};
+use super::{bad, look_back, LookBack, Metric};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
-use crate::db::insights_read::{self, Ask, Source, Sums};
+use crate::db::insights_read::{self, Ask, Source};
 use crate::db::{ad_accounts, governance_policies};
 use crate::domain::{AdAccountId, AmountMinor, Bounded, MetaId};
 use crate::failure::Failure;
@@ -49,7 +49,7 @@ impl Action for Act {
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let (since, until, synced_at) = look_back(cx, &account, input.look_back_days.map_or(7, |d| d.get())).await?;
+        let LookBack { since, until, synced_at, .. } = look_back(cx, &account, input.look_back_days.map_or(7, |d| d.get())).await?;
         let mut sql = "SELECT id, name, daily_budget FROM meta_ad_sets WHERE workspace_id = ?1 AND ad_account_id = ?2 AND effective_status = 'ACTIVE' \
                        AND daily_budget > 0"
             .to_string();
@@ -84,8 +84,7 @@ impl Action for Act {
             .iter()
             .zip(&results)
             .map(|(s, r)| {
-                let s_sums = Sums { spend_minor: r.spend, leads: r.leads, ..sums(&s.id) };
-                json!({ "ad_set_id": s.id, "name": s.name, "daily_budget_minor": s.daily_budget, "spend_minor": r.spend, "leads": r.leads, "cpl_minor": Metric::Cpl.value(&s_sums) })
+                json!({ "ad_set_id": s.id, "name": s.name, "daily_budget_minor": s.daily_budget, "spend_minor": r.spend, "leads": r.leads, "cpl_minor": Metric::Cpl.value(&sums(&s.id)) })
             })
             .collect();
         let changes: Vec<Value> = moves

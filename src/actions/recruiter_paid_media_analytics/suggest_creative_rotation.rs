@@ -4,7 +4,7 @@
 //! the answer's `suggestion_id`.
 
 use super::suggestion::{Proposed, Suggestion};
-use super::{fatigued_ads, look_back};
+use super::{fatigued_ads, look_back, LookBack};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::ad_accounts;
 use crate::domain::{AdAccountId, Bounded};
@@ -53,11 +53,7 @@ impl Action for Act {
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let days = input.look_back_days.map_or(14, |d| d.get());
-        let (since, until, synced_at) = look_back(cx, &account, days).await?;
-        let split = (chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").map_err(|e| Failure::Internal(e.to_string()))? + chrono::Duration::days(days / 2))
-            .format("%Y-%m-%d")
-            .to_string();
+        let LookBack { since, until, second_half_from: split, synced_at } = look_back(cx, &account, input.look_back_days.map_or(14, |d| d.get())).await?;
         let frequency = input.frequency_at_least_tenths.map_or(25, |t| t.get()) as f64 / 10.0;
         let drop = input.ctr_drop_pct.map_or(20, |d| d.get()) as f64;
         let mut tired = fatigued_ads(cx, &account.id, (&since, &until, &split), frequency, drop).await?;

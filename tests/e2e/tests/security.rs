@@ -564,10 +564,16 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     );
     assert_eq!(audience.status, 201, "{}", audience.text);
     let audience_id = audience.body["audience"]["id"].as_str().unwrap().to_string();
+    // An optimisation made in our workspace, as an apply action records it.
+    c.gw.plant(
+        "INSERT INTO optimizations (id, workspace_id, ad_account_id, action, object_kind, object_id, field, before_value, after_value, applied_by, applied_at, applied_at_ms) \
+         VALUES ('opt_ours_probe', ?1, ?2, 'apply_bid_adjustment', 'adset', ?3, 'bid_amount', '400', '460', 'mem_x', '2026-01-01T00:00:00Z', 0)",
+        &[&ws, &DEMO, &ad_set],
+    );
     let ours = json!({
         "ad_account_id": format!("act_{DEMO}"), "target_ad_account_id": format!("act_{DEMO}"), "campaign_id": campaign, "ad_set_id": ad_set,
         "ad_id": ad, "creative_id": creative, "audience_id": audience_id, "origin_audience_id": audience_id, "draft_id": draft_id,
-        "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 },
+        "integration_id": iid, "approval_id": approval_a, "caps": { format!("act_{DEMO}"): 100 }, "optimization_id": "opt_ours_probe",
         // Valid values for every other field an action may require.
         "daily_budget_minor": 100, "bid_amount_minor": 100, "reason": "probe", "name": "probe", "message": "probe", "campaign": campaign_spec, "ad_set": ad_set_spec,
         "creative": creative_spec, "targeting": { "geo_locations": { "countries": ["US"] } }, "ads": [], "key": "probe", "revision": 1,
@@ -588,6 +594,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         "integration_id",
         "approval_id",
         "caps",
+        "optimization_id",
     ];
     let meta_calls_before = c.sim.ledger().len();
     let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
@@ -627,6 +634,8 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     }
     assert_eq!(ours_audited(), audited_before, "nothing was done in our workspace");
     assert_eq!(c.gw.query("SELECT status FROM approvals WHERE id = ?1", &[&approval_a])[0]["status"], "pending");
+    assert_eq!(c.gw.query("SELECT rolled_back_at FROM optimizations WHERE id = 'opt_ours_probe'", &[])[0]["rolled_back_at"], Value::Null);
+    assert_eq!(c.gw.query("SELECT rolled_back_at FROM optimizations WHERE id = 'opt_ours_probe'", &[])[0]["rolled_back_at"], Value::Null);
     assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
     assert_eq!(c.gw.query("SELECT revision, status FROM campaign_drafts WHERE id = ?1", &[&draft_id])[0], json!({"revision": 1, "status": "draft"}));
     // The other workspace has no integration: nothing it asked for may reach Meta at all.
