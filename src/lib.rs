@@ -20,6 +20,7 @@ pub mod graph;
 pub mod ingest;
 pub mod json_rows;
 pub mod mcp;
+pub mod notify;
 pub mod oauth_state;
 pub mod openapi;
 pub mod ports;

@@ -264,6 +264,14 @@ const DOCS: &[Doc] = &[
         auth: false,
         body: Some(any_object),
     },
+    Doc {
+        route: Route::DownloadReport,
+        path: "/v1/reports/download/{link}",
+        summary: "A report's CSV, streamed, by the signed link download_report gives",
+        ok: 200,
+        auth: false,
+        body: None,
+    },
 ];
 
 fn problem_schema() -> Value {
@@ -285,7 +293,8 @@ fn ok_response(status: u16) -> Value {
 fn params_of(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": 128 } }))
+        // A signed link carries its claims and signature; ids are short.
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": if name == "link" { 1024 } else { 128 } } }))
         .collect()
 }
 
@@ -348,6 +357,10 @@ fn action_operation(e: &catalog::Entry) -> Value {
     if meta.tier == Tier::ExecuteLow && meta.name() == "duplicate_campaign" {
         op["responses"]["201"] = ok_response(201);
     }
+    if meta.name() == "create_async_report_job" {
+        op["responses"]["202"] = ok_response(202);
+        op["responses"]["202"]["description"] = json!("Queued: poll get_async_report_status");
+    }
     op
 }
 
@@ -364,6 +377,8 @@ pub fn document(server_url: &str) -> Value {
     for e in catalog::ALL {
         paths.insert(format!("/v1/actions/{}/{}", e.meta.router(), e.meta.name()), json!({ "post": action_operation(e) }));
     }
+    paths["/v1/reports/download/{link}"]["get"]["responses"]["200"] =
+        json!({ "description": "The CSV", "content": { "text/csv": { "schema": { "type": "string" } } } });
     // The handshake echoes Meta's challenge as text; MCP answers JSON-RPC, and nothing to a notification.
     paths["/webhooks/meta"]["get"]["responses"]["200"] =
         json!({ "description": "The challenge, echoed", "content": { "text/plain": { "schema": { "type": "string" } } } });

@@ -142,6 +142,21 @@ pub trait Ports {
     fn seal(&self, purpose: &str, payload: &Value) -> Result<String, Failure>;
     /// What `seal` sealed for `purpose`, if `token` is unaltered.
     fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure>;
+    /// `plaintext` sealed by the token vault's active key, bound to `row_id` (a secret to store).
+    fn vault_seal(&self, plaintext: &str, row_id: &str) -> Result<String, Failure>;
+    /// Sends a message to the jobs queue (reports, notifications).
+    fn enqueue<'a>(&'a self, message: Value) -> Fut<'a, ()>;
+    /// Where this deployment answers and whether it is a local one.
+    fn deployment(&self) -> Deployment;
+}
+
+/// What actions may know of the deployment they run in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deployment {
+    /// `ADGATE_PUBLIC_URL`: the gateway's origin as its users reach it (for links), if set.
+    pub public_url: Option<String>,
+    /// `ADGATE_ENV=local`: plain-HTTP loopback endpoints are allowed (tests, `scripts/dev`).
+    pub local: bool,
 }
 
 impl dyn Ports + '_ {

@@ -38,6 +38,8 @@ pub enum Route {
     Mcp,
     WebhookHandshake,
     WebhookNotification,
+    /// A report's CSV by its signed link.
+    DownloadReport,
     /// Local development only: put a raw message on the sync queue.
     DevQueueSend,
     /// Local development only: fail inside the handler, to exercise the 500 path.
@@ -89,6 +91,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/mcp", Route::Mcp),
     ("GET", "/webhooks/meta", Route::WebhookHandshake),
     ("POST", "/webhooks/meta", Route::WebhookNotification),
+    ("GET", "/v1/reports/download/{}", Route::DownloadReport),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),
     ("GET", "/__dev/fail", Route::DevFail),
     ("GET", "/__dev/panic", Route::DevPanic),

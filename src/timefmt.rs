@@ -7,6 +7,11 @@ pub fn iso_from_millis(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Unix milliseconds of an RFC 3339 timestamp.
+pub fn millis_from_iso(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -17,6 +22,8 @@ mod tests {
     fn formats_millis_as_utc_iso8601() {
         assert_eq!(iso_from_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_from_millis(1_795_433_400_123), "2026-11-23T11:30:00.123Z");
+        assert_eq!(millis_from_iso("2026-11-23T11:30:00.123Z"), Some(1_795_433_400_123));
+        assert_eq!(millis_from_iso("yesterday"), None);
     }
 
     #[test]

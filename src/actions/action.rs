@@ -179,12 +179,15 @@ pub struct Change {
     pub result: Result<(u16, Value), Failure>,
     pub writes: Vec<Query>,
     pub record: Record,
+    /// Jobs queue messages sent once the writes are committed (a message whose rows were never
+    /// written would find nothing; a message lost after the commit is found again by the sweep).
+    pub then_enqueue: Vec<Value>,
 }
 
 impl Change {
     /// An answer that writes nothing (reads).
     pub fn read(body: Value) -> Change {
-        Change { result: Ok((200, body)), writes: Vec::new(), record: Record::default() }
+        Change { result: Ok((200, body)), writes: Vec::new(), record: Record::default(), then_enqueue: Vec::new() }
     }
 
     /// A change Meta refused after `apply` began: audited as failed, with Meta's error, and
@@ -192,13 +195,19 @@ impl Change {
     pub fn refused(failure: Failure, record: Record) -> Result<Change, Failure> {
         match failure {
             Failure::Internal(_) => Err(failure),
-            f => Ok(Change { result: Err(f), writes: Vec::new(), record }),
+            f => Ok(Change { result: Err(f), writes: Vec::new(), record, then_enqueue: Vec::new() }),
         }
     }
 
     /// A change made: `writes` (if any) go in with the audit row.
     pub fn done(status: u16, body: Value, writes: Vec<Query>, record: Record) -> Change {
-        Change { result: Ok((status, body)), writes, record }
+        Change { result: Ok((status, body)), writes, record, then_enqueue: Vec::new() }
+    }
+
+    /// Sends `message` to the jobs queue after the commit.
+    pub fn enqueue(mut self, message: Value) -> Change {
+        self.then_enqueue.push(message);
+        self
     }
 }
 

@@ -81,6 +81,7 @@ catalog![
     admin_meta_ads_governance::set_approval_thresholds,
     admin_meta_ads_governance::set_insights_settings,
     admin_meta_ads_governance::set_optimization_settings,
+    admin_meta_ads_governance::set_notification_endpoint,
     admin_meta_ads_governance::quarantine_integration,
     admin_meta_ads_governance::quarantine_ad_account,
     admin_meta_ads_governance::release_ad_account,
@@ -101,6 +102,11 @@ catalog![
     recruiter_paid_media_analytics::apply_bid_adjustment,
     recruiter_paid_media_analytics::rotate_creative_variant,
     recruiter_paid_media_analytics::rollback_optimization,
+    recruiter_paid_media_analytics::create_async_report_job,
+    recruiter_paid_media_analytics::get_async_report_status,
+    recruiter_paid_media_analytics::download_report,
+    recruiter_paid_media_analytics::stop_report_schedule,
+    recruiter_paid_media_analytics::list_alerts,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,
@@ -181,7 +187,7 @@ mod tests {
     fn names_are_unique_and_tiers_match_what_actions_do() {
         for (i, a) in ALL.iter().enumerate() {
             assert!(ALL[i + 1..].iter().all(|b| (b.meta.router(), b.meta.name()) != (a.meta.router(), a.meta.name())), "{}", a.meta.name());
-            let reads = ["get_", "list_", "estimate_", "validate_", "suggest_"].iter().any(|p| a.meta.name().starts_with(p));
+            let reads = ["get_", "list_", "estimate_", "validate_", "suggest_", "download_"].iter().any(|p| a.meta.name().starts_with(p));
             assert_eq!(a.meta.tier.is_mutation(), !reads, "{}", a.meta.name());
             assert_eq!(
                 a.meta.tier == Tier::Suggest,

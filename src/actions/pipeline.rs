@@ -167,7 +167,7 @@ fn failure_record(f: &Failure) -> Option<Value> {
 
 /// Writes a mutation's rows and its audit row (done, or attempted and failed) in one batch.
 async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: Change) -> Result<(u16, Value), Failure> {
-    let Change { result, mut writes, record } = change;
+    let Change { result, mut writes, record, then_enqueue } = change;
     if !meta.tier.is_mutation() || matches!(result, Err(Failure::Internal(_))) {
         return result;
     }
@@ -183,6 +183,13 @@ async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: C
     }
     writes.push(db::audit_log::insert(&audit, &ports.now_iso()));
     ports.batch(writes).await?;
+    if result.is_ok() {
+        for message in then_enqueue {
+            if let Err(e) = ports.enqueue(message).await {
+                ports.log_error(&format!("a committed job waits for the sweep: could not enqueue it [{}]: {}", ports.correlation_id(), e.summary()));
+            }
+        }
+    }
     result
 }
 
@@ -248,6 +255,7 @@ mod tests {
         gate_ops: RefCell<Vec<String>>,
         reads: RefCell<u32>,
         graph_calls: RefCell<u32>,
+        enqueued: RefCell<Vec<Value>>,
     }
 
     impl Ports for Fake {
@@ -292,6 +300,16 @@ mod tests {
         }
         fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure> {
             Ok(crate::sealed::open("test", purpose, token))
+        }
+        fn vault_seal(&self, plaintext: &str, row_id: &str) -> Result<String, Failure> {
+            Ok(format!("sealed:{row_id}:{}", plaintext.len()))
+        }
+        fn enqueue<'a>(&'a self, message: Value) -> Fut<'a, ()> {
+            self.enqueued.borrow_mut().push(message);
+            Box::pin(async { Ok(()) })
+        }
+        fn deployment(&self) -> crate::ports::Deployment {
+            crate::ports::Deployment::default()
         }
     }
 

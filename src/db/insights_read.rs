@@ -184,9 +184,17 @@ impl Ask {
         }
     }
 
-    /// The page of grouped rows.
-    pub fn rows_query(&self) -> Query {
-        let (from, mut binds) = self.scope();
+    /// The column splitting an object's rows within a day: the hour or the breakdown values.
+    fn split_column(&self) -> Option<&'static str> {
+        match &self.source {
+            Source::Daily => None,
+            Source::Breakdown(set) if set == "hourly" => Some("d.hour"),
+            Source::Breakdown(_) => Some("d.breakdown_key"),
+        }
+    }
+
+    /// The selected keys and the GROUP BY columns, in order.
+    fn keys(&self) -> (Vec<String>, Vec<String>) {
         let id = self.id_column();
         let mut keys = vec![format!("{id} AS object_id")];
         let mut group = vec![id.to_string()];
@@ -194,15 +202,42 @@ impl Ask {
             keys.push("d.date AS date".into());
             group.push("d.date".into());
         }
-        if let Source::Breakdown(set) = &self.source {
-            if set == "hourly" {
-                keys.push("d.hour AS hour".into());
-                group.push("d.hour".into());
-            } else {
-                keys.push("d.breakdown_key AS breakdown_key".into());
-                group.push("d.breakdown_key".into());
+        if let Some(split) = self.split_column() {
+            keys.push(format!("{split} AS {}", &split[2..]));
+            group.push(split.into());
+        }
+        (keys, group)
+    }
+
+    /// Up to `limit` grouped rows after `after` in key order: how a report walks a range of any
+    /// size with every query bounded (no OFFSET rescans what came before).
+    pub fn keyset_query(&self, after: Option<&Row>, limit: i64) -> Query {
+        let (mut from, mut binds) = self.scope();
+        let id = self.id_column();
+        if let Some(r) = after {
+            binds.push(r.object_id.clone().unwrap_or_default().into());
+            let n = binds.len();
+            match self.split_column() {
+                None => from.push_str(&format!(" AND {id} > ?{n}")),
+                Some(split) => {
+                    binds.push(match split {
+                        "d.hour" => Bind::from(r.hour.unwrap_or(-1)),
+                        _ => Bind::from(r.breakdown_key.clone().unwrap_or_default()),
+                    });
+                    from.push_str(&format!(" AND ({id}, {split}) > (?{n}, ?{})", n + 1));
+                }
             }
         }
+        let (keys, group) = self.keys();
+        binds.push(limit.into());
+        let n = binds.len();
+        Query::new(format!("SELECT {}, {SUMS} {from} GROUP BY {} ORDER BY {} LIMIT ?{n}", keys.join(", "), group.join(", "), group.join(", ")), binds)
+    }
+
+    /// The page of grouped rows.
+    pub fn rows_query(&self) -> Query {
+        let (from, mut binds) = self.scope();
+        let (keys, group) = self.keys();
         let direction = if self.descending { "DESC" } else { "ASC" };
         binds.push(self.limit.into());
         binds.push(self.offset.into());

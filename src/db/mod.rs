@@ -2,6 +2,7 @@
 //! read of workspace data takes the workspace, so scoping is in the query, not left to callers.
 
 pub mod ad_accounts;
+pub mod alerts;
 pub mod approvals;
 pub mod audit_log;
 pub mod campaign_drafts;
@@ -12,7 +13,9 @@ pub mod integrations;
 pub mod members;
 pub mod meta_api_events;
 pub mod meta_objects;
+pub mod notifications;
 pub mod optimizations;
+pub mod reports;
 pub mod workspaces;
 
 use crate::failure::Failure;

@@ -144,6 +144,12 @@ impl Day {
     }
 }
 
+impl From<chrono::NaiveDate> for Day {
+    fn from(d: chrono::NaiveDate) -> Day {
+        Day(d)
+    }
+}
+
 impl Serialize for Day {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text())

@@ -6,6 +6,7 @@ mod d1;
 mod env;
 mod graph_fetch;
 pub(crate) mod handlers;
+pub(crate) mod jobs;
 mod queue_consumer;
 mod scheduled;
 mod services;

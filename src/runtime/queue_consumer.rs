@@ -19,6 +19,9 @@ pub const WEBHOOK_QUEUE: &str = "adgate-webhooks";
 pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()> {
     let db = env.d1("DB")?;
     let queue = batch.queue();
+    if queue == super::jobs::JOB_QUEUE {
+        return super::jobs::consume(batch, env).await;
+    }
     if queue == WEBHOOK_QUEUE {
         let bodies: Vec<WebhookMessage> = batch.messages()?.iter().filter_map(|m| serde_json::from_value(m.body().clone()).ok()).collect();
         match super::handlers::webhooks::process(env, &bodies).await {
@@ -96,6 +99,8 @@ async fn store_dead_letter(db: &D1Database, queue: &str, message_id: &str, body:
     let reason = match sync_message::parse(body) {
         _ if body["error"].is_string() => body["error"].as_str().unwrap_or_default().to_string(),
         _ if body["webhook"].is_string() => "the webhook consumer failed this notification on every delivery".to_string(),
+        _ if body["report"].is_string() => "the jobs consumer failed this report on every delivery".to_string(),
+        _ if body["notification"].is_string() => "the jobs consumer failed this notification on every delivery".to_string(),
         Err(reason) => reason,
         Ok(msg) => match bound_account(db, &msg.ad_account_id).await {
             Ok(None) => format!("ad account {} is not bound to any workspace", msg.ad_account_id),

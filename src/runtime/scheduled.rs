@@ -47,7 +47,12 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
         Ok(kind) => fan_out(&db, env, &run_id, kind).await.map_err(|e| e.to_string()),
         Err(reason) => Err(reason),
     };
-    let detail = if daily { Some(refresh_tokens(env, &run_id).await) } else { None };
+    let jobs = super::jobs::tick(env).await;
+    let tokens = if daily { Some(refresh_tokens(env, &run_id).await) } else { None };
+    let detail = match (tokens, jobs) {
+        (Some(t), Some(j)) => Some(format!("{t}; {j}")),
+        (t, j) => t.or(j),
+    };
     if let Err(e) = close_run(&db, &run_id, &outcome, detail.as_deref()).await {
         console_error!("cron {cron_expr}: could not close run {run_id}: {e}");
     }

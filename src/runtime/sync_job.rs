@@ -614,6 +614,24 @@ async fn finish(db: &D1Database, run: &str, status: &str, detail: &str, error: O
     Ok(())
 }
 
+/// After a sync: the account's alerts are evaluated, and notifications for those that opened
+/// are sent. A failure here is logged and never fails the sync that just succeeded.
+async fn evaluate_alerts(svc: &Services, account: &Account) {
+    use crate::actions::recruiter_paid_media_analytics::alerts;
+    use crate::ports::Ports;
+    let ports: &dyn Ports = svc;
+    match alerts::evaluate(ports, &account.workspace_id, &account.id, &account.timezone_name).await {
+        Ok(outcome) => {
+            for id in outcome.notifications {
+                if let Err(e) = ports.enqueue(serde_json::json!({ "notification": id })).await {
+                    worker::console_warn!("alerts of {}: notification {id} waits for the sweep: {}", account.id, e.summary());
+                }
+            }
+        }
+        Err(e) => worker::console_error!("alerts of {} could not be evaluated: {}", account.id, e.summary()),
+    }
+}
+
 /// Runs (or resumes) the job a message describes. `Ok` means the message is done with.
 pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), JobError> {
     let db = env.d1("DB")?;
@@ -658,6 +676,10 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
         Ok(detail) => {
             finish(&db, &run_id, "succeeded", &detail, None, job.rate_limited).await?;
             db.prepare("UPDATE ad_accounts SET last_synced_at = ?2 WHERE id = ?1").bind(&[text(&job.account.id), text(&now_iso())])?.run().await?;
+            // Fresh insights, or fresh budgets and statuses: either can open or clear an alert.
+            if kind != SyncKind::Leads.as_str() {
+                evaluate_alerts(&svc, &job.account).await;
+            }
             Ok(())
         }
         Err(JobError::Retry { reason, delay_seconds }) => {

@@ -122,4 +122,5 @@ pub mod set_approval_thresholds;
 pub mod set_campaign_guardrails;
 pub mod set_daily_budget_caps;
 pub mod set_insights_settings;
+pub mod set_notification_endpoint;
 pub mod set_optimization_settings;

@@ -122,7 +122,7 @@ impl Action for Act {
                 Some(p) => Failure::from(p.with_extension("created", objects.clone()).with_extension("draft_id", json!(draft.row.id))),
                 None => e,
             };
-            return Ok(Change { result: Err(e), writes: Vec::new(), record });
+            return Ok(Change { result: Err(e), writes: Vec::new(), record, then_enqueue: Vec::new() });
         }
         let mut writes = vec![campaign_drafts::set_status(cx.workspace, &draft.row.id, "launched", &cx.ports.now_iso())];
         writes.extend(launch.mirror_rows().await);

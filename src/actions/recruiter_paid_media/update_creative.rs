@@ -129,7 +129,7 @@ impl Action for Act {
                     record.after = Some(
                         json!({ "new_creative": creative, "ads_moved": moved, "ads_not_moved": users.iter().filter_map(|a| a["id"].as_str()).filter(|a| !moved.iter().any(|m| m == a)).collect::<Vec<_>>() }),
                     );
-                    return Ok(Change { result: Err(e), writes, record });
+                    return Ok(Change { result: Err(e), writes, record, then_enqueue: Vec::new() });
                 }
             }
         }

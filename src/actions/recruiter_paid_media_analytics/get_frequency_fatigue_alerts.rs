@@ -40,7 +40,7 @@ impl Action for Act {
         let (since, until, split) = series_range(input.since, input.until)?;
         let threshold = input.frequency_at_least_tenths.map_or(25, |t| t.get()) as f64 / 10.0;
         let drop = input.ctr_drop_pct.map_or(20, |d| d.get()) as f64;
-        let alerts = fatigued_ads(cx, &account.id, (&since, &until, &split), threshold, drop).await?;
+        let alerts = fatigued_ads(cx.ports, cx.workspace, &account.id, (&since, &until, &split), threshold, drop).await?;
         let ids: Vec<String> = alerts.iter().map(|(ad, _, _)| ad.clone()).collect();
         let ads = cx
             .ports

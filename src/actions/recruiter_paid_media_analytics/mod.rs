@@ -2,8 +2,12 @@
 //! Graph call), with every answer saying how fresh it is and which days may still change as late
 //! conversions are attributed.
 
+pub mod alerts;
 pub mod apply_bid_adjustment;
 pub mod apply_budget_reallocation;
+pub mod create_async_report_job;
+pub mod download_report;
+pub mod get_async_report_status;
 pub mod get_creative_performance;
 pub mod get_frequency_fatigue_alerts;
 pub mod get_insights_ad_level;
@@ -11,9 +15,12 @@ pub mod get_insights_adset_level;
 pub mod get_insights_campaign_level;
 pub mod get_insights_with_breakdowns;
 pub mod get_placement_performance;
+pub mod list_alerts;
 pub mod optimize;
+pub mod report;
 pub mod rollback_optimization;
 pub mod rotate_creative_variant;
+pub mod stop_report_schedule;
 pub mod suggest_audience_narrowing;
 pub mod suggest_budget_reallocation;
 pub mod suggest_creative_rotation;
@@ -283,9 +290,19 @@ fn synced_breakdown(settings: &Value, field: &str, wanted: &[String]) -> Result<
     ))
 }
 
-/// Answers an insights question: one page of rows with the chosen metrics, the totals over the
-/// whole range, and the freshness and attribution state of the data.
-pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value, Failure> {
+/// A question checked against the account, the range and what the workspace syncs: ready to ask.
+pub struct Resolved {
+    pub account: ad_accounts::BoundAccount,
+    pub ask: Ask,
+    pub metrics: Vec<Metric>,
+    pub window: AttributionWindow,
+    /// The workspace's insights settings (null when it set none).
+    pub settings: Value,
+}
+
+/// Checks a question (the account is bound here, the range, the filters, the breakdown set and
+/// window are synced) and makes it an `Ask` for one page (`limit` + 1 rows, to see if more follow).
+pub async fn resolve(cx: &Cx<'_>, q: &Question<'_>, shape: &Shape) -> Result<Resolved, Failure> {
     let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", q.ad_account_id).await?;
     if q.until < q.since {
         return Err(bad("until", format!("{} is before since {}", q.until.text(), q.since.text())));
@@ -334,6 +351,15 @@ pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value
         limit: limit + 1,
         offset,
     };
+    Ok(Resolved { account, ask, metrics, window, settings })
+}
+
+/// Answers an insights question: one page of rows with the chosen metrics, the totals over the
+/// whole range, and the freshness and attribution state of the data.
+pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value, Failure> {
+    let Resolved { account, ask, metrics, window, settings } = resolve(cx, q, &shape).await?;
+    let limit = ask.limit - 1;
+    let offset = ask.offset;
     let mut rows = insights_read::rows(cx.ports, &ask).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -502,14 +528,15 @@ pub async fn look_back(cx: &Cx<'_>, account: &ad_accounts::BoundAccount, days: i
 /// Ads whose second-half frequency is at least `frequency_at_least` and rising while CTR fell by
 /// at least `ctr_drop_pct` between the halves of `(since, until, split)`: (ad, frequency, signs).
 pub async fn fatigued_ads(
-    cx: &Cx<'_>,
+    ports: &dyn crate::ports::Ports,
+    ws: &str,
     account: &str,
     range: (&str, &str, &str),
     frequency_at_least: f64,
     ctr_drop_pct: f64,
 ) -> Result<Vec<(String, f64, Fatigue)>, Failure> {
     let (since, until, split) = range;
-    let rows = insights_read::daily_series(cx.ports, cx.workspace, account, since, until, false).await?;
+    let rows = insights_read::daily_series(ports, ws, account, since, until, false).await?;
     let mut out = Vec::new();
     for (ad, days) in by_object(&rows) {
         let f = Fatigue::of(&days, split);

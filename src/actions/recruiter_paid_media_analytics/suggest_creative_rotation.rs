@@ -56,7 +56,7 @@ impl Action for Act {
         let LookBack { since, until, second_half_from: split, synced_at } = look_back(cx, &account, input.look_back_days.map_or(14, |d| d.get())).await?;
         let frequency = input.frequency_at_least_tenths.map_or(25, |t| t.get()) as f64 / 10.0;
         let drop = input.ctr_drop_pct.map_or(20, |d| d.get()) as f64;
-        let mut tired = fatigued_ads(cx, &account.id, (&since, &until, &split), frequency, drop).await?;
+        let mut tired = fatigued_ads(cx.ports, cx.workspace, &account.id, (&since, &until, &split), frequency, drop).await?;
         tired.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
         let ids: Vec<String> = tired.iter().map(|t| t.0.clone()).collect();
         let ads: Vec<AdRow> = crate::db::all(

@@ -13,6 +13,7 @@ mod integrations;
 mod ledgers;
 mod mcp;
 mod members;
+mod reports;
 pub(crate) mod sync;
 pub(crate) mod webhooks;
 mod workspaces;
@@ -84,7 +85,9 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         | Route::DevQueueSend
         | Route::ConnectCallback
         | Route::WebhookHandshake
-        | Route::WebhookNotification => Principal::Bootstrap,
+        | Route::WebhookNotification
+        // A report's download link is its own credential (signed, expiring).
+        | Route::DownloadReport => Principal::Bootstrap,
         _ => authenticate(&req, ctx).await?,
     };
     let p = &principal;
@@ -185,6 +188,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::Mcp => mcp::serve(req, ctx, p).await,
         Route::WebhookHandshake => webhooks::handshake(&req, ctx),
         Route::WebhookNotification => webhooks::notification(req, ctx).await,
+        Route::DownloadReport => reports::download(ctx, param(0)).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),
         Route::DevPanic => dev::panic(),

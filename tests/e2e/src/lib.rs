@@ -140,7 +140,9 @@ fn into_resp(r: ureq::Response) -> Resp {
         (n, v)
     });
     let headers: Vec<_> = headers.collect();
-    let text = r.into_string().unwrap_or_default();
+    // Whole bodies of any size (a report's CSV is tens of megabytes; `into_string` stops at 10).
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut r.into_reader(), &mut text);
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Resp { status, content_type, headers, body, text }
 }
@@ -478,5 +480,17 @@ impl Connected {
         let r = self.gw.admin("POST", &format!("/v1/workspaces/{}/integrations", self.ws), Some(&json!({"access_token": token})));
         assert_eq!(r.status, 201, "{}", r.text);
         r.body["integration"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Connects `token`, binds ad account `account` (digits) through it and waits for the
+    /// backfill that binding starts (structure and insights) to succeed.
+    pub fn bind_and_backfill(&self, token: &str, account: &str) {
+        let iid = self.connect(token);
+        let r = self.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", self.ws), Some(&json!({"account_id": format!("act_{account}")})));
+        assert_eq!(r.status, 201, "{}", r.text);
+        self.gw.wait_for("the backfill", Duration::from_secs(180), || {
+            let rows = self.gw.query("SELECT status FROM sync_runs WHERE ad_account_id = ?1", &[&account]);
+            (rows.len() >= 2 && rows.iter().all(|r| r["status"] == "succeeded")).then_some(())
+        });
     }
 }

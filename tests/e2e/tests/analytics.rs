@@ -4,7 +4,6 @@
 //! turn them on, fatigue is found where the mirror shows it, and no other workspace reads it.
 
 use adgate_e2e::{json, Connected, Resp, Value};
-use std::time::Duration;
 
 const TOKEN: &str = "e2e-analytics-token-5a1e";
 const A: &str = "555000111";
@@ -30,13 +29,7 @@ fn setup(name: &str) -> Setup {
         ),
     );
     assert_eq!(set.status, 200, "{}", set.text);
-    let iid = c.connect(TOKEN);
-    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", c.ws), Some(&json!({"account_id": format!("act_{A}")})));
-    assert_eq!(r.status, 201, "{}", r.text);
-    c.gw.wait_for("the backfill", Duration::from_secs(180), || {
-        let rows = c.gw.query("SELECT status FROM sync_runs WHERE ad_account_id = ?1", &[&A]);
-        (rows.len() >= 2 && rows.iter().all(|r| r["status"] == "succeeded")).then_some(())
-    });
+    c.bind_and_backfill(TOKEN, A);
     let w = c.gw.query("SELECT window_start, window_end FROM sync_runs WHERE ad_account_id = ?1 AND kind = 'insights_resync'", &[&A]);
     let (since, until) = (w[0]["window_start"].as_str().unwrap().to_string(), w[0]["window_end"].as_str().unwrap().to_string());
     let recruiter = c.key("recruiter");

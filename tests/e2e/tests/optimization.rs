@@ -5,7 +5,6 @@
 
 use adgate_e2e::{json, Connected, Resp, Value};
 use std::cell::Cell;
-use std::time::Duration;
 
 const TOKEN: &str = "e2e-optimization-token-7c2d";
 const A: &str = "555000222";
@@ -35,13 +34,7 @@ fn setup(name: &str) -> Setup {
         Some(&json!({"breakdown_sets": [PLACEMENTS, "age,gender"], "backfill_days": 3}).to_string()),
     );
     assert_eq!(set.status, 200, "{}", set.text);
-    let iid = c.connect(TOKEN);
-    let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", c.ws), Some(&json!({"account_id": format!("act_{A}")})));
-    assert_eq!(r.status, 201, "{}", r.text);
-    c.gw.wait_for("the backfill", Duration::from_secs(180), || {
-        let rows = c.gw.query("SELECT status FROM sync_runs WHERE ad_account_id = ?1", &[&A]);
-        (rows.len() >= 2 && rows.iter().all(|r| r["status"] == "succeeded")).then_some(())
-    });
+    c.bind_and_backfill(TOKEN, A);
     let ids = |sql: &str| c.gw.query(sql, &[]).iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     let (adsets, ads) = (ids("SELECT id FROM meta_ad_sets ORDER BY id"), ids("SELECT id FROM meta_ads ORDER BY adset_id"));
     assert_eq!((adsets.len(), ads.len()), (3, 3));

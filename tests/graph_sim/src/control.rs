@@ -35,6 +35,8 @@ pub fn router() -> Router<Shared> {
         .route("/leads", post(create_lead))
         .route("/webhooks/deliveries", get(deliveries))
         .route("/audiences/{id}/members", get(audience_members))
+        .route("/sink/{name}", post(sink_receive).get(sink_list))
+        .route("/sink_fail", post(sink_fail))
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -513,6 +515,35 @@ async fn audience_members(State(s): State<Shared>, Path(id): Path<String>) -> Re
         Some(n) if n.kind == Kind::CustomAudience => Json(crate::audiences::members_json(&st, &id)).into_response(),
         _ => bad("no such custom audience"),
     }
+}
+
+/// A customer's endpoint: records each POST (headers, body and whether it was refused); the next
+/// `sink_fail_next` are answered 503.
+async fn sink_receive(State(s): State<Shared>, Path(name): Path<String>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    let mut st = s.lock().unwrap();
+    let refused = st.sink_fail_next > 0;
+    st.sink_fail_next = st.sink_fail_next.saturating_sub(1);
+    let headers: Map<String, Value> = headers.iter().map(|(k, v)| (k.as_str().to_string(), json!(v.to_str().unwrap_or_default()))).collect();
+    st.sinks.entry(name).or_default().push(json!({ "headers": headers, "body": String::from_utf8_lossy(&body), "refused": refused }));
+    if refused {
+        (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+    } else {
+        (StatusCode::OK, "ok").into_response()
+    }
+}
+
+async fn sink_list(State(s): State<Shared>, Path(name): Path<String>) -> Json<Value> {
+    Json(json!({ "received": s.lock().unwrap().sinks.get(&name).cloned().unwrap_or_default() }))
+}
+
+#[derive(Deserialize)]
+struct SinkFail {
+    next: u32,
+}
+
+async fn sink_fail(State(s): State<Shared>, Json(f): Json<SinkFail>) -> Json<Value> {
+    s.lock().unwrap().sink_fail_next = f.next;
+    Json(json!({ "sink_fail_next": f.next }))
 }
 
 async fn deliveries(State(s): State<Shared>) -> Json<Value> {

@@ -225,6 +225,10 @@ pub struct Store {
     pub seq: u64,
     pub subscriptions: Vec<Subscription>,
     pub deliveries: Vec<Delivery>,
+    /// What was POSTed to `/__control/sink/{name}` (a stand-in for a customer's HTTPS endpoint).
+    pub sinks: HashMap<String, Vec<Value>>,
+    /// The next this many sink POSTs are answered 503.
+    pub sink_fail_next: u32,
     /// Added to every Graph call, to stand in for the network between a client and Meta.
     pub base_latency_ms: u64,
     /// Customer-list members per audience: a canonical row key -> the row as it arrived.
@@ -284,6 +288,8 @@ impl Store {
             seq: 0,
             subscriptions: Vec::new(),
             deliveries: Vec::new(),
+            sinks: HashMap::new(),
+            sink_fail_next: 0,
             base_latency_ms: 0,
             audience_members: BTreeMap::new(),
             audience_sessions: HashMap::new(),
