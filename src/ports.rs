@@ -144,10 +144,21 @@ pub trait Ports {
     fn open(&self, purpose: &str, token: &str) -> Result<Option<Value>, Failure>;
     /// `plaintext` sealed by the token vault's active key, bound to `row_id` (a secret to store).
     fn vault_seal(&self, plaintext: &str, row_id: &str) -> Result<String, Failure>;
-    /// Sends a message to the jobs queue (reports, notifications).
-    fn enqueue<'a>(&'a self, message: Value) -> Fut<'a, ()>;
+    /// Sends a message to the jobs queue.
+    fn enqueue<'a>(&'a self, job: Job) -> Fut<'a, ()>;
     /// Where this deployment answers and whether it is a local one.
     fn deployment(&self) -> Deployment;
+}
+
+/// A jobs queue message: the one row it is about (`{"report": id}`, `{"notification": id}`), so
+/// a redelivery finds the row's state and does nothing twice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Job {
+    /// A report to produce.
+    Report(String),
+    /// A notification to deliver.
+    Notification(String),
 }
 
 /// What actions may know of the deployment they run in.
@@ -168,4 +179,19 @@ impl dyn Ports + '_ {
 /// A new id with a readable prefix, e.g. `apr_3f2a...`.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_job_names_its_row_under_its_kind() {
+        assert_eq!(serde_json::to_value(Job::Report("rpt_1".into())).unwrap(), serde_json::json!({"report": "rpt_1"}));
+        let n: Job = serde_json::from_value(serde_json::json!({"notification": "ntf_1"})).unwrap();
+        assert_eq!(n, Job::Notification("ntf_1".into()));
+        assert!(serde_json::from_value::<Job>(serde_json::json!({})).is_err());
+    }
 }

@@ -181,7 +181,7 @@ pub struct Change {
     pub record: Record,
     /// Jobs queue messages sent once the writes are committed (a message whose rows were never
     /// written would find nothing; a message lost after the commit is found again by the sweep).
-    pub then_enqueue: Vec<Value>,
+    pub then_enqueue: Vec<crate::ports::Job>,
 }
 
 impl Change {
@@ -204,9 +204,9 @@ impl Change {
         Change { result: Ok((status, body)), writes, record, then_enqueue: Vec::new() }
     }
 
-    /// Sends `message` to the jobs queue after the commit.
-    pub fn enqueue(mut self, message: Value) -> Change {
-        self.then_enqueue.push(message);
+    /// Sends `job` to the jobs queue after the commit.
+    pub fn enqueue(mut self, job: crate::ports::Job) -> Change {
+        self.then_enqueue.push(job);
         self
     }
 }

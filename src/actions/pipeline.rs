@@ -184,8 +184,8 @@ async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: C
     writes.push(db::audit_log::insert(&audit, &ports.now_iso()));
     ports.batch(writes).await?;
     if result.is_ok() {
-        for message in then_enqueue {
-            if let Err(e) = ports.enqueue(message).await {
+        for job in then_enqueue {
+            if let Err(e) = ports.enqueue(job).await {
                 ports.log_error(&format!("a committed job waits for the sweep: could not enqueue it [{}]: {}", ports.correlation_id(), e.summary()));
             }
         }
@@ -255,7 +255,7 @@ mod tests {
         gate_ops: RefCell<Vec<String>>,
         reads: RefCell<u32>,
         graph_calls: RefCell<u32>,
-        enqueued: RefCell<Vec<Value>>,
+        enqueued: RefCell<Vec<crate::ports::Job>>,
     }
 
     impl Ports for Fake {
@@ -304,8 +304,8 @@ mod tests {
         fn vault_seal(&self, plaintext: &str, row_id: &str) -> Result<String, Failure> {
             Ok(format!("sealed:{row_id}:{}", plaintext.len()))
         }
-        fn enqueue<'a>(&'a self, message: Value) -> Fut<'a, ()> {
-            self.enqueued.borrow_mut().push(message);
+        fn enqueue<'a>(&'a self, job: crate::ports::Job) -> Fut<'a, ()> {
+            self.enqueued.borrow_mut().push(job);
             Box::pin(async { Ok(()) })
         }
         fn deployment(&self) -> crate::ports::Deployment {
@@ -364,7 +364,10 @@ mod tests {
                 assert_eq!(refusal(run_entry(&fake, &key(allowed), entry, json!({ field.clone(): bad }))), (422, Some(field.clone())), "{name}.{field}");
                 fields_checked += 1;
             }
-            assert!(fake.batches.borrow().is_empty() && fake.gate_ops.borrow().is_empty(), "{name} wrote or claimed");
+            assert!(
+                fake.batches.borrow().is_empty() && fake.gate_ops.borrow().is_empty() && fake.enqueued.borrow().is_empty(),
+                "{name} wrote, claimed or queued"
+            );
             assert_eq!((*fake.reads.borrow(), *fake.graph_calls.borrow()), (0, 0), "{name} read or called Meta");
         }
         assert!(fields_checked >= 30, "{fields_checked}");

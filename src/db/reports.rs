@@ -147,6 +147,16 @@ pub async fn due(ports: &dyn Ports, now: &str) -> Result<Vec<Schedule>, Failure>
         .await
 }
 
+/// A schedule's run, made only if the schedule is still due at `s.next_run_at`: with `advance`
+/// in the same batch, two ticks never make two jobs for one run.
+pub fn insert_scheduled_run(s: &Schedule, id: &str, spec_json: &str, now: &str) -> Query {
+    Query::new(
+        "INSERT INTO report_jobs (id, workspace_id, ad_account_id, schedule_id, spec_json, status, created_by, created_at, updated_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?7 WHERE EXISTS (SELECT 1 FROM report_schedules WHERE id = ?4 AND next_run_at = ?8 AND status = 'active')",
+        binds![id, s.workspace_id.as_str(), s.ad_account_id.as_str(), s.id.as_str(), spec_json, s.created_by.as_str(), now, s.next_run_at.as_str()],
+    )
+}
+
 /// Records a schedule's run: its job and when the next one is due. Only the run that still sees
 /// `was_due` moves it on, so two ticks never make two jobs for one run.
 pub fn advance(id: &str, was_due: &str, next: &str, job: &str, now: &str) -> Query {

@@ -1,18 +1,16 @@
 //! The jobs queue: reports produced into the REPORTS bucket and signed notifications delivered to
 //! workspaces' endpoints; and the tick's part, which starts due scheduled reports and sends again
-//! what lost its message. Each message names one row (`{"report": id}`, `{"notification": id}`),
-//! so a redelivery finds the row's state and does nothing twice.
+//! what lost its message. Each message (`Job`) names one row.
 
 use super::d1::now_millis;
 use super::services::{tokens, Services};
 use crate::actions::recruiter_paid_media_analytics::create_async_report_job::Repeat;
 use crate::actions::recruiter_paid_media_analytics::download_report::signed_path;
 use crate::actions::recruiter_paid_media_analytics::report::{next_page, Parts, Spec, Walk, PART_BYTES};
-use crate::binds;
 use crate::db::{notifications, reports};
 use crate::failure::Failure;
 use crate::notify;
-use crate::ports::{new_id, Ports, Query};
+use crate::ports::{new_id, Job, Ports};
 use crate::timefmt::iso_from_millis;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -42,15 +40,14 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
                 continue;
             }
         };
-        let body = message.body();
         let svc = Services::new(env.clone(), message.id());
-        let outcome = if let Some(id) = body["report"].as_str() {
-            produce(&svc, id).await
-        } else if let Some(id) = body["notification"].as_str() {
-            deliver(&svc, id).await
-        } else {
-            console_error!("queue {JOB_QUEUE}: a message names no job: {body}");
-            Ok(Next::Done)
+        let outcome = match serde_json::from_value::<Job>(message.body().clone()) {
+            Ok(Job::Report(id)) => produce(&svc, &id).await,
+            Ok(Job::Notification(id)) => deliver(&svc, &id).await,
+            Err(e) => {
+                console_error!("queue {JOB_QUEUE}: a message names no job ({e}): {}", message.body());
+                Ok(Next::Done)
+            }
         };
         match outcome {
             Ok(Next::Done) => message.ack(),
@@ -155,7 +152,7 @@ async fn produce(svc: &Services, id: &str) -> Result<Next, Failure> {
             }
             ports.batch(writes).await?;
             if let Some(nid) = send {
-                ports.enqueue(json!({ "notification": nid })).await?;
+                ports.enqueue(Job::Notification(nid)).await?;
             }
             Ok(Next::Done)
         }
@@ -238,32 +235,26 @@ async fn run_tick(svc: &Services) -> Result<(usize, usize), Failure> {
         let Ok(spec) = serde_json::from_str::<Spec>(&s.spec_json) else { continue };
         let (_, tz) = crate::db::insights_read::freshness(ports, &s.workspace_id, &s.ad_account_id).await?;
         let today = crate::sync::insights::today_in(&tz, now_ms).map_err(Failure::Internal)?;
-        let until = today - chrono::Duration::days(1);
-        let since = until - chrono::Duration::days(s.last_days.max(1) - 1);
+        let (since, until) = crate::sync::insights::last_whole_days(today, s.last_days);
         let spec_json = serde_json::to_string(&spec.over(&since.to_string(), &until.to_string())).map_err(|e| Failure::Internal(e.to_string()))?;
-        // The job exists only if this tick is the one that moves the schedule on.
-        let insert = Query::new(
-            "INSERT INTO report_jobs (id, workspace_id, ad_account_id, schedule_id, spec_json, status, created_by, created_at, updated_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?7 WHERE EXISTS (SELECT 1 FROM report_schedules WHERE id = ?4 AND next_run_at = ?8 AND status = 'active')",
-            binds![id.as_str(), s.workspace_id.as_str(), s.ad_account_id.as_str(), s.id.as_str(), spec_json, s.created_by.as_str(), now.as_str(), s.next_run_at.as_str()],
-        );
+        let insert = reports::insert_scheduled_run(&s, &id, &spec_json, &now);
         let due_ms = crate::timefmt::millis_from_iso(&s.next_run_at).unwrap_or(now_ms);
         let period = Repeat::period_ms(&s.every);
         // The next run keeps the schedule's time of day; runs missed while down are not made up.
         let next = due_ms + period * ((now_ms - due_ms) / period + 1);
         ports.batch(vec![insert, reports::advance(&s.id, &s.next_run_at, &iso_from_millis(next), &id, &now)]).await?;
-        messages.push(json!({ "report": id }));
+        messages.push(Job::Report(id));
     }
     let scheduled = messages.len();
     let stale = iso_from_millis(now_ms - STALE_MS);
     let mut touches = vec![reports::give_up(&stale, REPORT_ATTEMPTS, &now)];
     for job in reports::stalled(ports, &stale, REPORT_ATTEMPTS).await? {
         touches.push(reports::touch(&job.id, &now));
-        messages.push(json!({ "report": job.id }));
+        messages.push(Job::Report(job.id));
     }
     for id in notifications::stalled(ports, &stale).await? {
         touches.push(notifications::touch(&id, &now));
-        messages.push(json!({ "notification": id }));
+        messages.push(Job::Notification(id));
     }
     ports.batch(touches).await?;
     let resent = messages.len() - scheduled;

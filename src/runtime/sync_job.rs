@@ -623,7 +623,7 @@ async fn evaluate_alerts(svc: &Services, account: &Account) {
     match alerts::evaluate(ports, &account.workspace_id, &account.id, &account.timezone_name).await {
         Ok(outcome) => {
             for id in outcome.notifications {
-                if let Err(e) = ports.enqueue(serde_json::json!({ "notification": id })).await {
+                if let Err(e) = ports.enqueue(crate::ports::Job::Notification(id.clone())).await {
                     worker::console_warn!("alerts of {}: notification {id} waits for the sweep: {}", account.id, e.summary());
                 }
             }

@@ -59,6 +59,13 @@ pub fn today_in(tz_name: &str, now_ms: i64) -> Result<NaiveDate, String> {
     Ok(tz.from_utc_datetime(&utc.naive_utc()).date_naive())
 }
 
+/// The last `days` whole days (at least one), ending yesterday: what suggestions look back over
+/// and what a `last_days` report covers.
+pub fn last_whole_days(today: NaiveDate, days: i64) -> (NaiveDate, NaiveDate) {
+    let until = today - Duration::days(1);
+    (until - Duration::days(days.max(1) - 1), until)
+}
+
 /// The fresh window: `[today - attribution_window_days + 1, today]`.
 pub fn fresh_window(today: NaiveDate, attribution_window_days: i64) -> (NaiveDate, NaiveDate) {
     (today - Duration::days(attribution_window_days.max(1) - 1), today)

@@ -12,7 +12,7 @@ use crate::db::insights_read::{self, Level};
 use crate::db::{ad_accounts, notifications, reports};
 use crate::domain::{AdAccountId, Bounded, Day, List, MetaId};
 use crate::failure::Failure;
-use crate::ports::new_id;
+use crate::ports::{new_id, Job};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -90,8 +90,8 @@ impl Action for Act {
             (None, None, Some(n)) => {
                 let (_, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
                 let today = crate::sync::insights::today_in(&tz, cx.ports.now_millis()).map_err(Failure::Internal)?;
-                let until = today - chrono::Duration::days(1);
-                (Day::from(until - chrono::Duration::days(n.get() - 1)), Day::from(until))
+                let (since, until) = crate::sync::insights::last_whole_days(today, n.get());
+                (Day::from(since), Day::from(until))
             }
         };
         if until >= since && (until.date() - since.date()).num_days() >= MAX_REPORT_DAYS {
@@ -164,6 +164,6 @@ impl Action for Act {
             before: None,
             after: Some(json!({ "report_id": id, "spec": spec, "schedule": schedule })),
         };
-        Ok(Change::done(202, body, writes, record).enqueue(json!({ "report": id })))
+        Ok(Change::done(202, body, writes, record).enqueue(Job::Report(id)))
     }
 }

@@ -28,8 +28,8 @@ pub struct Input {
 }
 
 /// A signed path to a report's CSV and when it stops working (ms).
-pub fn signed_path(cx_ports: &dyn crate::ports::Ports, ws: &str, report: &str, expires_ms: i64) -> Result<String, Failure> {
-    Ok(format!("{LINK_PREFIX}{}", cx_ports.seal(LINK_PURPOSE, &json!({ "r": report, "w": ws, "e": expires_ms }))?))
+pub fn signed_path(ports: &dyn crate::ports::Ports, ws: &str, report: &str, expires_ms: i64) -> Result<String, Failure> {
+    Ok(format!("{LINK_PREFIX}{}", ports.seal(LINK_PURPOSE, &json!({ "r": report, "w": ws, "e": expires_ms }))?))
 }
 
 pub struct Act;

@@ -518,11 +518,9 @@ pub async fn look_back(cx: &Cx<'_>, account: &ad_accounts::BoundAccount, days: i
     let settings = crate::db::optimizations::settings(cx.ports, cx.workspace).await?;
     let (synced_at, tz) = optimize::fresh_data(cx, account, &settings).await?;
     let today = sync_insights::today_in(&tz, cx.ports.now_millis()).map_err(Failure::Internal)?;
-    let days = days.max(1);
-    let until = today - chrono::Duration::days(1);
-    let since = until - chrono::Duration::days(days - 1);
+    let (since, until) = sync_insights::last_whole_days(today, days);
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-    Ok(LookBack { since: day(since), until: day(until), second_half_from: day(since + chrono::Duration::days(days / 2)), synced_at })
+    Ok(LookBack { since: day(since), until: day(until), second_half_from: day(since + chrono::Duration::days(days.max(1) / 2)), synced_at })
 }
 
 /// Ads whose second-half frequency is at least `frequency_at_least` and rising while CTR fell by

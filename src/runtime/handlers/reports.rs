@@ -19,8 +19,8 @@ fn refused() -> Problem {
 }
 
 pub async fn download(ctx: &RequestContext, link: &str) -> HandlerResult {
-    let secret = ctx.services.sealing_secret()?;
-    let Some(claims) = crate::sealed::open(&secret, LINK_PURPOSE, link) else { return Err(refused().into()) };
+    let ports: &dyn crate::ports::Ports = &ctx.services;
+    let Some(claims) = ports.open(LINK_PURPOSE, link)? else { return Err(refused().into()) };
     let (Some(report), Some(ws), Some(expires)) = (claims["r"].as_str(), claims["w"].as_str(), claims["e"].as_i64()) else { return Err(refused().into()) };
     if expires <= now_millis() {
         return Err(refused().into());

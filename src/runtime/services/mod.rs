@@ -11,7 +11,7 @@ use super::d1::{now_millis, statement};
 use super::env::env_text;
 use crate::failure::Failure;
 use crate::graph::{BatchCall, BatchResult};
-use crate::ports::{Deployment, Fut, GraphCall, Ports, Query, Scope, TokenChange};
+use crate::ports::{Deployment, Fut, GraphCall, Job, Ports, Query, Scope, TokenChange};
 use crate::token_health::TokenHealth;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -152,20 +152,10 @@ impl Ports for Services {
         Ok(tokens::keyring(self)?.seal(plaintext, row_id, nonce))
     }
 
-    fn enqueue<'a>(&'a self, message: Value) -> Fut<'a, ()> {
-        /// The jobs queue's message as a struct: a `serde_json::Value` map would cross into
-        /// JavaScript as a `Map`, which the queue delivers as an empty object.
-        #[derive(serde::Serialize, serde::Deserialize)]
-        struct JobMessage {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            report: Option<String>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            notification: Option<String>,
-        }
-        Box::pin(async move {
-            let message: JobMessage = serde_json::from_value(message).map_err(|e| Failure::Internal(format!("not a job message: {e}")))?;
-            Ok(self.env.queue("JOB_QUEUE")?.send(message).await?)
-        })
+    fn enqueue<'a>(&'a self, job: Job) -> Fut<'a, ()> {
+        // Typed, not a `serde_json::Value`: a Value map crosses into JavaScript as a `Map`, which
+        // the queue delivers as an empty object.
+        Box::pin(async move { Ok(self.env.queue("JOB_QUEUE")?.send(job).await?) })
     }
 
     fn deployment(&self) -> Deployment {
@@ -178,7 +168,7 @@ impl Ports for Services {
 
 impl Services {
     /// The secret that signs what the gateway hands out (OAuth states, suggestions, links).
-    pub fn sealing_secret(&self) -> Result<String, Failure> {
+    fn sealing_secret(&self) -> Result<String, Failure> {
         self.var("ADGATE_STATE_SECRET").ok_or_else(|| Failure::Internal("the ADGATE_STATE_SECRET secret is not set".into()))
     }
 }

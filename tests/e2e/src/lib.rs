@@ -326,6 +326,18 @@ impl Gateway {
         self.request("GET", path, &[], None)
     }
 
+    /// Runs an action as `key`, with an `Idempotency-Key` no other call of this process uses.
+    pub fn act(&self, key: &str, router: &str, action: &str, body: &Value) -> Resp {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let idem = format!("{action}-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        self.request(
+            "POST",
+            &format!("/v1/actions/{router}/{action}"),
+            &[("Authorization", &format!("Bearer {key}")), ("Idempotency-Key", &idem)],
+            Some(&body.to_string()),
+        )
+    }
+
     /// An authenticated call with the bootstrap admin key.
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
         let auth = format!("Bearer {BOOTSTRAP_KEY}");

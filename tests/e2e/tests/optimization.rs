@@ -4,7 +4,6 @@
 //! No other workspace can apply a suggestion or roll back a change it did not make.
 
 use adgate_e2e::{json, Connected, Resp, Value};
-use std::cell::Cell;
 
 const TOKEN: &str = "e2e-optimization-token-7c2d";
 const A: &str = "555000222";
@@ -14,7 +13,6 @@ struct Setup {
     c: Connected,
     recruiter: String,
     admin: String,
-    n: Cell<u32>,
     adsets: Vec<String>,
     ads: Vec<String>,
 }
@@ -39,7 +37,7 @@ fn setup(name: &str) -> Setup {
     let (adsets, ads) = (ids("SELECT id FROM meta_ad_sets ORDER BY id"), ids("SELECT id FROM meta_ads ORDER BY adset_id"));
     assert_eq!((adsets.len(), ads.len()), (3, 3));
     let recruiter = c.key("recruiter");
-    Setup { c, recruiter, admin, n: Cell::new(0), adsets, ads }
+    Setup { c, recruiter, admin, adsets, ads }
 }
 
 impl Setup {
@@ -47,14 +45,7 @@ impl Setup {
         if body.get("ad_account_id").is_none() && !action.contains("rollback") && !action.starts_with("set_") {
             body["ad_account_id"] = json!(format!("act_{A}"));
         }
-        self.n.set(self.n.get() + 1);
-        let idem = format!("{action}-{}", self.n.get());
-        self.c.gw.request(
-            "POST",
-            &format!("/v1/actions/{router}/{action}"),
-            &[("Authorization", &format!("Bearer {key}")), ("Idempotency-Key", &idem)],
-            Some(&body.to_string()),
-        )
+        self.c.gw.act(key, router, action, &body)
     }
 
     fn act(&self, action: &str, body: Value) -> Resp {

@@ -39,17 +39,9 @@ fn setup(name: &str) -> Setup {
     Setup { c, recruiter, admin, since, until }
 }
 
-static NEXT_KEY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-
 impl Setup {
     fn act_as(&self, key: &str, router: &str, action: &str, body: Value) -> Resp {
-        let idem = format!("k-{}", NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        self.c.gw.request(
-            "POST",
-            &format!("/v1/actions/{router}/{action}"),
-            &[("Authorization", &format!("Bearer {key}")), ("Idempotency-Key", &idem)],
-            Some(&body.to_string()),
-        )
+        self.c.gw.act(key, router, action, &body)
     }
 
     fn act(&self, action: &str, body: Value) -> Resp {
