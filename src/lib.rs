@@ -28,6 +28,7 @@ pub mod problem;
 pub mod records;
 pub mod request_body;
 pub mod routes;
+pub mod rules;
 pub mod sealed;
 pub mod sync;
 pub mod sync_message;

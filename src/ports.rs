@@ -159,6 +159,8 @@ pub enum Job {
     Report(String),
     /// A notification to deliver.
     Notification(String),
+    /// A rule run to carry out.
+    RuleRun(String),
 }
 
 /// What actions may know of the deployment they run in.

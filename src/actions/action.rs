@@ -90,6 +90,8 @@ pub enum Via {
     Http,
     Mcp,
     Approval,
+    /// A workspace rule acting under its owner.
+    Rule,
 }
 
 impl Via {
@@ -98,6 +100,7 @@ impl Via {
             Via::Http => "http",
             Via::Mcp => "mcp",
             Via::Approval => "approval",
+            Via::Rule => "rule",
         }
     }
 }

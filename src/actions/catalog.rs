@@ -107,6 +107,14 @@ catalog![
     recruiter_paid_media_analytics::download_report,
     recruiter_paid_media_analytics::stop_report_schedule,
     recruiter_paid_media_analytics::list_alerts,
+    recruiter_paid_media_analytics::create_rule,
+    recruiter_paid_media_analytics::update_rule,
+    recruiter_paid_media_analytics::pause_rule,
+    recruiter_paid_media_analytics::resume_rule,
+    recruiter_paid_media_analytics::delete_rule,
+    recruiter_paid_media_analytics::dry_run_rule,
+    recruiter_paid_media_analytics::list_rule_runs,
+    recruiter_paid_media_analytics::apply_rule_action,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,
@@ -187,7 +195,7 @@ mod tests {
     fn names_are_unique_and_tiers_match_what_actions_do() {
         for (i, a) in ALL.iter().enumerate() {
             assert!(ALL[i + 1..].iter().all(|b| (b.meta.router(), b.meta.name()) != (a.meta.router(), a.meta.name())), "{}", a.meta.name());
-            let reads = ["get_", "list_", "estimate_", "validate_", "suggest_", "download_"].iter().any(|p| a.meta.name().starts_with(p));
+            let reads = ["get_", "list_", "estimate_", "validate_", "suggest_", "download_", "dry_run_"].iter().any(|p| a.meta.name().starts_with(p));
             assert_eq!(a.meta.tier.is_mutation(), !reads, "{}", a.meta.name());
             assert_eq!(
                 a.meta.tier == Tier::Suggest,

@@ -10,6 +10,8 @@ pub mod input;
 pub mod mirror_lists;
 pub mod objects;
 pub mod policy;
+pub mod rule_run;
+pub mod rule_trigger;
 
 pub mod admin_meta_ads_governance;
 pub mod recruiter_paid_media;

@@ -16,6 +16,7 @@ pub mod meta_objects;
 pub mod notifications;
 pub mod optimizations;
 pub mod reports;
+pub mod rules;
 pub mod workspaces;
 
 use crate::failure::Failure;

@@ -44,6 +44,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
         let outcome = match serde_json::from_value::<Job>(message.body().clone()) {
             Ok(Job::Report(id)) => produce(&svc, &id).await,
             Ok(Job::Notification(id)) => deliver(&svc, &id).await,
+            Ok(Job::RuleRun(id)) => crate::actions::rule_run::run(&svc, &id).await.map(|_| Next::Done),
             Err(e) => {
                 console_error!("queue {JOB_QUEUE}: a message names no job ({e}): {}", message.body());
                 Ok(Next::Done)
@@ -218,10 +219,19 @@ async fn deliver(svc: &Services, id: &str) -> Result<Next, Failure> {
 /// message was lost are sent again. Returns a line for the tick's record when it did something.
 pub async fn tick(env: &Env) -> Option<String> {
     let svc = Services::new(env.clone(), new_id("tick"));
-    match run_tick(&svc).await {
+    let reports = match run_tick(&svc).await {
         Ok((0, 0)) => None,
         Ok((scheduled, resent)) => Some(format!("{scheduled} scheduled reports started, {resent} jobs sent again")),
         Err(e) => Some(format!("jobs: {}", e.summary())),
+    };
+    let rules = match crate::actions::rule_trigger::tick(&svc).await {
+        Ok((0, 0)) => None,
+        Ok((started, resent)) => Some(format!("{started} rule runs started, {resent} sent again")),
+        Err(e) => Some(format!("rules: {}", e.summary())),
+    };
+    match (reports, rules) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
     }
 }
 

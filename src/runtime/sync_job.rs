@@ -680,6 +680,12 @@ pub async fn run(env: &Env, message_id: &str, msg: &SyncMessage) -> Result<(), J
             if kind != SyncKind::Leads.as_str() {
                 evaluate_alerts(&svc, &job.account).await;
             }
+            // New data: the account's rules that run on it get a run each (on the jobs queue).
+            if kind == SyncKind::InsightsResync.as_str() {
+                if let Err(e) = crate::actions::rule_trigger::after_sync(&svc, &job.account.workspace_id, &job.account.id, &run_id).await {
+                    worker::console_error!("rules of {} after sync {run_id}: {}", job.account.id, e.summary());
+                }
+            }
             Ok(())
         }
         Err(JobError::Retry { reason, delay_seconds }) => {

@@ -23,6 +23,8 @@ pub enum Field {
     DailyBudget,
     BidAmount,
     Creative,
+    /// A campaign's, ad set's or ad's own status (ACTIVE or PAUSED): what rules pause and resume.
+    Status(ObjectKind),
 }
 
 impl Field {
@@ -31,17 +33,23 @@ impl Field {
             Field::DailyBudget => "daily_budget",
             Field::BidAmount => "bid_amount",
             Field::Creative => "creative_id",
+            Field::Status(_) => "status",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Field> {
-        [Field::DailyBudget, Field::BidAmount, Field::Creative].into_iter().find(|f| f.as_str() == s)
+    /// The field of an optimisation row: its name and the kind of object it is on.
+    pub fn parse(s: &str, kind: &str) -> Option<Field> {
+        match s {
+            "status" => [ObjectKind::Campaign, ObjectKind::AdSet, ObjectKind::Ad].into_iter().find(|k| k.as_str() == kind).map(Field::Status),
+            _ => [Field::DailyBudget, Field::BidAmount, Field::Creative].into_iter().find(|f| f.as_str() == s),
+        }
     }
 
     pub fn kind(self) -> ObjectKind {
         match self {
             Field::DailyBudget | Field::BidAmount => ObjectKind::AdSet,
             Field::Creative => ObjectKind::Ad,
+            Field::Status(kind) => kind,
         }
     }
 
@@ -51,6 +59,7 @@ impl Field {
             Field::DailyBudget => money(&object["daily_budget"]).map(|m| m.to_string()),
             Field::BidAmount => money(&object["bid_amount"]).map(|m| m.to_string()),
             Field::Creative => object["creative"]["id"].as_str().map(str::to_string),
+            Field::Status(_) => object["status"].as_str().map(str::to_string),
         }
     }
 
@@ -59,6 +68,7 @@ impl Field {
             Field::DailyBudget => vec![("daily_budget".into(), value.into())],
             Field::BidAmount => vec![("bid_amount".into(), value.into())],
             Field::Creative => vec![("creative".into(), json!({ "creative_id": value }).to_string())],
+            Field::Status(_) => vec![("status".into(), value.into())],
         }
     }
 }
@@ -176,7 +186,7 @@ pub async fn money_policy(cx: &Cx<'_>, account: &BoundAccount, edits: &[Edit]) -
         governance_policies::get_many(cx.ports, cx.workspace, ["campaign_guardrails", "daily_budget_caps", "approval_thresholds"]).await?;
     let thresholds = BudgetThresholds::from_policy(thresholds.as_ref());
     let mut flags = Vec::new();
-    for e in edits.iter().filter(|e| e.field != Field::Creative) {
+    for e in edits.iter().filter(|e| matches!(e.field, Field::DailyBudget | Field::BidAmount)) {
         let to: i64 = e.to.parse().map_err(|_| bad(&e.input, "is not an amount"))?;
         if e.field == Field::DailyBudget {
             policy::check_daily_budget(guardrails.as_ref(), caps.as_ref(), &account.id, &e.input, to).map_err(refused)?;

@@ -48,7 +48,7 @@ impl Action for Act {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "optimization_id", &account_id).await?;
         let mut edits = Vec::new();
         for r in &rows {
-            let field = Field::parse(&r.field).ok_or_else(|| Failure::Internal(format!("unknown optimisation field {}", r.field)))?;
+            let field = Field::parse(&r.field, &r.object_kind).ok_or_else(|| Failure::Internal(format!("unknown optimisation field {}", r.field)))?;
             edits.push(Edit {
                 field,
                 object_id: r.object_id.clone(),

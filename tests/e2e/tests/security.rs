@@ -581,6 +581,12 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
          VALUES ('rsc_ours_probe', ?1, ?2, '{}', 'day', 7, '2030-01-01T00:00:00.000Z', 'active', 'mem_x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
         &[&ws, &DEMO],
     );
+    // A rule of ours.
+    c.gw.plant(
+        "INSERT INTO rules (id, workspace_id, ad_account_id, name, owner_member_id, spec, every, status, created_at, updated_at) \
+         VALUES ('rul_ours_probe', ?1, ?2, 'ours', 'mem_x', '{}', 'sync', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        &[&ws, &DEMO],
+    );
     let ours = json!({
         "ad_account_id": format!("act_{DEMO}"), "target_ad_account_id": format!("act_{DEMO}"), "campaign_id": campaign, "ad_set_id": ad_set,
         "ad_id": ad, "creative_id": creative, "audience_id": audience_id, "origin_audience_id": audience_id, "draft_id": draft_id,
@@ -597,11 +603,15 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     for (k, v) in [
         ("report_id", "rpt_ours_probe"),
         ("schedule_id", "rsc_ours_probe"),
+        ("rule_id", "rul_ours_probe"),
+        ("decision_id", "probe-decision"),
         ("url", "https://hooks.example.com/theirs"),
         ("secret", "their-own-secret-0123456789abcdefghij"),
     ] {
         ours[k] = json!(v);
     }
+    ours["rule"] = json!({ "level": "adset", "window_days": 7, "match": "all", "conditions": [{"metric": "spend", "op": "gt", "value": 0}],
+        "action": {"kind": "pause"}, "schedule": {"every": "sync"} });
     let id_fields = [
         "ad_account_id",
         "target_ad_account_id",
@@ -618,6 +628,8 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         "optimization_id",
         "report_id",
         "schedule_id",
+        "rule_id",
+        "decision_id",
     ];
     let meta_calls_before = c.sim.ledger().len();
     let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
@@ -663,6 +675,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     assert_eq!(c.gw.query("SELECT status FROM approvals WHERE id = ?1", &[&approval_a])[0]["status"], "pending");
     assert_eq!(c.gw.query("SELECT rolled_back_at FROM optimizations WHERE id = 'opt_ours_probe'", &[])[0]["rolled_back_at"], Value::Null);
     assert_eq!(c.gw.query("SELECT status FROM report_schedules WHERE id = 'rsc_ours_probe'", &[])[0]["status"], "active");
+    assert_eq!(c.gw.query("SELECT status FROM rules WHERE id = 'rul_ours_probe'", &[])[0]["status"], "active");
     assert!(c.gw.query("SELECT 1 FROM notification_endpoints WHERE workspace_id = ?1", &[&ws]).is_empty(), "their endpoint is theirs");
     assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
     assert_eq!(c.gw.query("SELECT revision, status FROM campaign_drafts WHERE id = ?1", &[&draft_id])[0], json!({"revision": 1, "status": "draft"}));

@@ -25,6 +25,7 @@ pub fn router() -> Router<Shared> {
         .route("/tokens/revoke", post(revoke_token))
         .route("/time", get(time))
         .route("/time/advance", post(advance))
+        .route("/time/freeze", post(freeze))
         .route("/faults", post(add_fault).delete(clear_faults).get(list_faults))
         .route("/ledger", get(ledger).delete(clear_ledger))
         .route("/counters", get(counters))
@@ -71,6 +72,9 @@ struct SeedSpec {
     name_prefix: Option<String>,
     #[serde(default)]
     system_user: bool,
+    /// Insights from the delivery model (budgets, status, fatigue) instead of the legacy hash.
+    #[serde(default)]
+    delivery_model: bool,
 }
 fn d2() -> usize {
     2
@@ -95,20 +99,17 @@ fn campaign_fields(name: &str, cats: &[String]) -> Value {
 fn node(store: &mut Store, kind: Kind, account: &str, campaign: Option<&str>, adset: Option<&str>, fields: Value, created: i64) -> String {
     let id = store.new_id();
     let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
-    store.nodes.insert(
-        id.clone(),
-        Node {
-            id: id.clone(),
-            kind,
-            account_id: account.into(),
-            campaign_id: campaign.map(Into::into),
-            adset_id: adset.map(Into::into),
-            fields,
-            created,
-            updated: created,
-            delivery_override: None,
-        },
-    );
+    store.put(Node {
+        id: id.clone(),
+        kind,
+        account_id: account.into(),
+        campaign_id: campaign.map(Into::into),
+        adset_id: adset.map(Into::into),
+        fields,
+        created,
+        updated: created,
+        delivery_override: None,
+    });
     id
 }
 
@@ -138,9 +139,12 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     }
     let created = st.now() - spec.days.max(0) * 86_400 - 3_600;
     st.add_account(&id, spec.name.as_deref().unwrap_or("Sim ad account"), spec.currency.as_deref().unwrap_or("USD"), &tz, created);
+    let acct = st.accounts.get_mut(&id).unwrap();
     if let Some(b) = spec.call_budget {
-        st.accounts.get_mut(&id).unwrap().call_budget = b;
+        acct.call_budget = b;
     }
+    // Set before any object exists, so every object's history starts at its creation.
+    acct.delivery_model = spec.delivery_model;
     let cats = spec.special_ad_categories.clone().unwrap_or_else(|| vec!["EMPLOYMENT".into()]);
     let prefix = spec.name_prefix.as_deref().unwrap_or("Campaign");
     let creative = node(
@@ -198,7 +202,15 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
             },
         ),
     }
-    Ok(json!({ "account_id": id, "access_token": token, "campaigns": spec.campaigns, "adsets": n_sets, "ads": n_ads, "creative_id": creative }))
+    Ok(json!({
+        "account_id": id,
+        "access_token": token,
+        "campaigns": spec.campaigns,
+        "adsets": n_sets,
+        "ads": n_ads,
+        "creative_id": creative,
+        "delivery_model": spec.delivery_model,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -276,6 +288,25 @@ async fn advance(State(s): State<Shared>, Json(a): Json<Advance>) -> Json<Value>
     let mut st = s.lock().unwrap();
     st.advanced_secs += a.seconds + a.days * 86_400;
     Json(json!({ "now": st.now(), "iso": Store::iso(st.now()) }))
+}
+
+#[derive(Deserialize)]
+struct Freeze {
+    #[serde(default = "yes")]
+    frozen: bool,
+    /// Unix seconds to set now to (default: leave now where it is).
+    at: Option<i64>,
+}
+fn yes() -> bool {
+    true
+}
+
+/// Stops the wall clock's part of simulated now (or restarts it with `"frozen": false`), so runs
+/// that seed, write and advance in the same steps see the same instants.
+async fn freeze(State(s): State<Shared>, Json(f): Json<Freeze>) -> Json<Value> {
+    let mut st = s.lock().unwrap();
+    st.set_clock(f.frozen, f.at);
+    Json(json!({ "now": st.now(), "iso": Store::iso(st.now()), "frozen": st.frozen_at.is_some() }))
 }
 
 #[derive(Deserialize)]
@@ -405,11 +436,12 @@ struct Delivery {
 
 async fn set_delivery(State(s): State<Shared>, Path(id): Path<String>, Json(d): Json<Delivery>) -> Response {
     let mut st = s.lock().unwrap();
-    let Some(n) = st.nodes.get_mut(&id) else {
+    let Some(mut n) = st.nodes.get(&id).cloned() else {
         return bad("no such object");
     };
     n.delivery_override = d.effective_status;
     let account = n.account_id.clone();
+    st.put(n);
     crate::webhooks::object_changed(&mut st, &account, &id, "updated");
     Json(json!({ "ok": true })).into_response()
 }
@@ -609,6 +641,7 @@ pub fn seed_demo(store: &Shared, token: &str) {
         special_ad_categories: None,
         name_prefix: Some("Drivers".into()),
         system_user: true,
+        delivery_model: false,
     };
     seed(&mut store.lock().unwrap(), &spec).expect("the demo account seeds");
 }

@@ -338,7 +338,7 @@ fn create(store: &mut Store, req: &Request, account_id: &str, kind: Kind) -> Gra
         if let Some(real) = node.at("creative/id").and_then(Value::as_str).and_then(|c| ids.get(c)).cloned() {
             node.fields.insert("creative".into(), json!({ "id": real }));
         }
-        store.nodes.insert(id.clone(), node);
+        store.put(node);
         crate::webhooks::object_changed(store, account_id, &id, "created");
         last = id;
     }
@@ -461,7 +461,7 @@ fn node_call(store: &mut Store, req: &Request, node: Node) -> GraphResult<Outcom
                 return Ok(Outcome::ok(json!({ "success": true })));
             }
             let account = next.account_id.clone();
-            store.nodes.insert(node.id.clone(), next);
+            store.put(next);
             crate::webhooks::object_changed(store, &account, &node.id, "updated");
             Ok(Outcome::ok(json!({ "success": true })))
         }
@@ -475,7 +475,7 @@ fn node_call(store: &mut Store, req: &Request, node: Node) -> GraphResult<Outcom
             let mut next = node.clone();
             next.fields.insert("status".into(), json!("DELETED"));
             next.updated = store.now();
-            store.nodes.insert(node.id.clone(), next);
+            store.put(next);
             crate::webhooks::object_changed(store, &node.account_id, &node.id, "deleted");
             Ok(Outcome::ok(json!({ "success": true })))
         }

@@ -48,12 +48,34 @@ impl Metrics {
     }
 }
 
-fn pct(h: u64, lo: u64, hi: u64) -> i64 {
+/// A hash mapped onto lo..=hi.
+pub fn pct(h: u64, lo: u64, hi: u64) -> i64 {
     (lo + h % (hi - lo + 1)) as i64
 }
 
+/// One ad-day's delivery before attribution: what the two models differ in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Base {
+    pub impressions: i64,
+    pub reach: i64,
+    pub clicks: i64,
+    pub link_clicks: i64,
+    pub spend_cents: i64,
+    /// Leads once every late conversion has arrived.
+    pub leads_final: i64,
+}
+
 /// The day's numbers for one ad, with conversions matured to `today` (the account's date now).
+/// Delivery-model accounts take their base numbers from `crate::delivery`; others from the
+/// legacy hash, unchanged.
 pub fn ad_day(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate) -> Metrics {
+    let base =
+        if store.accounts.get(&ad.account_id).is_some_and(|a| a.delivery_model) { crate::delivery::base(store, ad, day) } else { legacy_base(store, ad, day) };
+    attributed(store, ad, day, today, base)
+}
+
+/// The legacy model: every (ad, day) has fixed numbers from the seed, whatever its budget or status.
+pub fn legacy_base(store: &Store, ad: &Node, day: NaiveDate) -> Base {
     let d = day.to_string();
     let h = |k: &str| store.hash(&[&ad.id, &d, k]);
     let impressions = 200 + (h("imp") % 1_800) as i64;
@@ -62,7 +84,14 @@ pub fn ad_day(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate) -> Met
     let link_clicks = clicks * pct(h("lc"), 70, 100) / 100;
     let spend_cents = impressions * pct(h("cpm"), 300, 1_500) / 1_000;
     let leads_final = clicks * pct(h("cvr"), 5, 25) / 100;
-    let purchases_final = leads_final * pct(h("pr"), 10, 40) / 100;
+    Base { impressions, reach, clicks, link_clicks, spend_cents, leads_final }
+}
+
+/// Purchases, attribution windows, late maturation and purchase values on top of a base.
+fn attributed(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate, b: Base) -> Metrics {
+    let d = day.to_string();
+    let h = |k: &str| store.hash(&[&ad.id, &d, k]);
+    let purchases_final = b.leads_final * pct(h("pr"), 10, 40) / 100;
     let age = (today - day).num_days();
     let lag = store.attribution_lag_days.max(1);
     // Conversions arrive late: a fraction (age+1)/lag has been attributed so far.
@@ -73,8 +102,9 @@ pub fn ad_day(store: &Store, ad: &Node, day: NaiveDate, today: NaiveDate) -> Met
             n * (age + 1) / lag
         }
     };
-    let mut m = Metrics { impressions, reach, clicks, link_clicks, spend_cents, ..Default::default() };
-    for (action, fin) in [("lead", leads_final), ("link_click", link_clicks), ("purchase", purchases_final)] {
+    let mut m =
+        Metrics { impressions: b.impressions, reach: b.reach, clicks: b.clicks, link_clicks: b.link_clicks, spend_cents: b.spend_cents, ..Default::default() };
+    for (action, fin) in [("lead", b.leads_final), ("link_click", b.link_clicks), ("purchase", purchases_final)] {
         let total = if action == "link_click" { fin } else { matured(fin) };
         let view = total * pct(h(&format!("{action}v")), 5, 20) / 100;
         let click7 = total - view;
@@ -394,6 +424,11 @@ pub fn run(store: &Store, account_id: &str, under: Option<&Node>, q: &Query) -> 
         };
         while day <= until {
             let m = ad_day(store, ad, day, today);
+            // Meta returns no row for a day an ad did not deliver (only the delivery model has such days).
+            if m.impressions == 0 && m.spend_cents == 0 {
+                day += Duration::days(1);
+                continue;
+            }
             let (bucket_start, bucket_end) = match q.increment {
                 None => (q.since, q.until),
                 Some(n) => {

@@ -16,6 +16,7 @@ pub mod campaigns;
 pub mod catalogue;
 pub mod control;
 pub mod creatives;
+pub mod delivery;
 pub mod error;
 pub mod fields;
 pub mod filtering;

@@ -90,6 +90,9 @@ pub struct Account {
     pub created: i64,
     /// Calls allowed per usage window before the account is throttled.
     pub call_budget: u32,
+    /// Insights follow budgets, status and fatigue (`crate::delivery`) instead of the legacy
+    /// per-(ad, day) hash; set only by seeding with `"delivery_model": true`.
+    pub delivery_model: bool,
 }
 
 impl Account {
@@ -235,6 +238,15 @@ pub struct Store {
     pub audience_members: BTreeMap<String, BTreeMap<String, Value>>,
     /// Upload sessions per (audience, session id): rows received and rows invalid so far.
     pub audience_sessions: HashMap<(String, String), (u64, u64)>,
+    /// Delivery accounts' campaigns, ad sets and ads: their status and budgets over time.
+    pub history: HashMap<String, Vec<crate::delivery::Change>>,
+    /// Bumped on every history change, so the delivery cache knows when to forget.
+    pub history_gen: u64,
+    /// Memoised delivery days (behind a lock because insights read the store through `&Store`).
+    pub delivery_cache: std::sync::Mutex<crate::delivery::Cache>,
+    /// When set, simulated now stops following the wall clock (`/__control/time/freeze`): two
+    /// simulators then see the same instants, for repeatable runs.
+    pub frozen_at: Option<i64>,
 }
 
 /// A webhook subscription, made as Meta makes them: `POST /{app_id}/subscriptions`.
@@ -293,12 +305,28 @@ impl Store {
             base_latency_ms: 0,
             audience_members: BTreeMap::new(),
             audience_sessions: HashMap::new(),
+            history: HashMap::new(),
+            history_gen: 0,
+            delivery_cache: Default::default(),
+            frozen_at: None,
         }
     }
 
     /// Simulated now (Unix seconds): the start, plus real time elapsed, plus time advanced.
     pub fn now(&self) -> i64 {
-        self.start_sim + self.started.elapsed().as_secs() as i64 + self.advanced_secs
+        self.frozen_at.unwrap_or_else(|| self.start_sim + self.started.elapsed().as_secs() as i64) + self.advanced_secs
+    }
+
+    /// Stops (`freeze`) or restarts the wall clock's part of now, at `at` (default: now); the
+    /// clock then moves only by `advance`. Restarting keeps now continuous.
+    pub fn set_clock(&mut self, freeze: bool, at: Option<i64>) {
+        let now = at.unwrap_or_else(|| self.now());
+        if freeze {
+            self.frozen_at = Some(now - self.advanced_secs);
+        } else {
+            self.frozen_at = None;
+            self.advanced_secs = now - (self.start_sim + self.started.elapsed().as_secs() as i64);
+        }
     }
 
     pub fn now_dt(&self) -> DateTime<Utc> {
@@ -324,6 +352,7 @@ impl Store {
             business_id: format!("9{id}"),
             created,
             call_budget: 1_000,
+            delivery_model: false,
         };
         self.accounts.insert(id.to_string(), acct.clone());
         acct
@@ -331,6 +360,13 @@ impl Store {
 
     pub fn add_token(&mut self, token: &str, t: Token) {
         self.tokens.insert(token.to_string(), t);
+    }
+
+    /// Stores a node. Every write of a node goes through here, so delivery accounts record each
+    /// change of status or budget once, whatever the path (Graph, batch, control).
+    pub fn put(&mut self, node: Node) {
+        crate::delivery::observe(self, &node);
+        self.nodes.insert(node.id.clone(), node);
     }
 
     pub fn children(&self, account_id: &str, kind: Kind) -> impl Iterator<Item = &Node> {

@@ -1,0 +1,30 @@
+//! `recruiter_paid_media_analytics/delete_rule`: Deletes a rule; its runs stay in the history
+//! and what it changed stays undoable with `rollback_optimization`.
+
+use super::rule_admin;
+use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
+use crate::domain::Text;
+use crate::failure::Failure;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The rule to delete.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// `create_rule`'s `rule.id`.
+    pub rule_id: Text<64>,
+}
+
+pub struct Act;
+
+impl Action for Act {
+    type Input = Input;
+    type Plan = ();
+    const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: ExecuteLow, summary: "Deletes a rule (its owner or an admin); its run history stays, and what it changed stays undoable with rollback_optimization.", destructive: true);
+
+    async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
+        let rule = rule_admin::managed(cx, input.rule_id.as_str()).await?;
+        rule_admin::move_status(cx, rule, &["active", "paused", "stopped"], "deleted")
+    }
+}
