@@ -4,9 +4,7 @@ use crate::ports::{Bind, Query};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-pub fn now_millis() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
+pub use super::clock::now_millis;
 
 pub fn now_iso() -> String {
     crate::timefmt::iso_from_millis(now_millis())

@@ -1,6 +1,7 @@
 //! The thin layer that touches `worker` types: entry points, D1, the queue, the Durable Object
 //! stub. Decisions are made by the pure modules at the crate root.
 
+mod clock;
 mod context;
 mod d1;
 mod env;
@@ -39,15 +40,18 @@ fn notify_entry_of_panic() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    clock::follow(&env).await;
     Ok(handlers::serve(req, env).await)
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    clock::follow(&env).await;
     scheduled::run_tick(&event.cron(), event.schedule(), &env).await;
 }
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    clock::follow(&env).await;
     queue_consumer::consume(batch, &env).await
 }
