@@ -6,30 +6,15 @@
 use super::catalog;
 use super::pipeline::{self, KeyFrom, Reply, Via};
 use super::recruiter_paid_media_analytics::apply_rule_action;
-use crate::api_keys::{Principal, Role};
-use crate::binds;
+use crate::api_keys::Principal;
 use crate::db::rules::{self, Finished, Rule, Run};
-use crate::db::{ad_accounts, notifications};
+use crate::db::{ad_accounts, members, notifications};
 use crate::failure::Failure;
-use crate::ports::{new_id, Job, Ports, Query};
+use crate::ports::{new_id, Job, Ports};
 use crate::rules::evaluate::{self, Decision};
-use crate::rules::figures::{describe, evaluate_now, limits};
+use crate::rules::figures::{describe, evaluate_now};
 use crate::rules::spec::RuleSpec;
-use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// The role the owner acts with, if they still may: a member of the workspace with a live key.
-async fn owner_role(ports: &dyn Ports, ws: &str, member: &str) -> Result<Option<Role>, Failure> {
-    #[derive(Deserialize)]
-    struct Owner {
-        role: String,
-        live_keys: i64,
-    }
-    let sql = "SELECT m.role, (SELECT COUNT(*) FROM api_keys k WHERE k.member_id = m.id AND k.revoked_at IS NULL) AS live_keys \
-               FROM members m WHERE m.id = ?1 AND m.workspace_id = ?2";
-    let owner: Option<Owner> = crate::db::first(ports, Query::new(sql, binds![member, ws])).await?;
-    Ok(owner.filter(|o| o.live_keys > 0).and_then(|o| Role::parse(&o.role)))
-}
 
 /// Runs a queued rule run. `Ok` means the message is done with.
 pub async fn run(ports: &dyn Ports, run_id: &str) -> Result<(), Failure> {
@@ -48,7 +33,7 @@ pub async fn run(ports: &dyn Ports, run_id: &str) -> Result<(), Failure> {
     let Some(rule) = rules::get(ports, &run.workspace_id, &run.rule_id).await?.filter(|r| r.status == "active") else {
         return ports.batch(stop("the rule is no longer active".into(), false)).await;
     };
-    let Some(role) = owner_role(ports, &rule.workspace_id, &rule.owner_member_id).await? else {
+    let Some(role) = members::live_role(ports, &rule.workspace_id, &rule.owner_member_id).await? else {
         let why = format!("its owner {} no longer has access to the workspace; the rule stopped", rule.owner_member_id);
         return ports.batch(stop(why, true)).await;
     };
@@ -56,8 +41,7 @@ pub async fn run(ports: &dyn Ports, run_id: &str) -> Result<(), Failure> {
         return ports.batch(stop(format!("act_{} is no longer bound to the workspace; the rule stopped", rule.ad_account_id), true)).await;
     }
     let spec: RuleSpec = serde_json::from_str(&rule.spec).map_err(|e| Failure::Internal(format!("stored rule {}: {e}", rule.id)))?;
-    let (resting, room) = limits(ports, &rule, &spec).await?;
-    let ev = evaluate_now(ports, &rule, &spec, &resting, room).await?;
+    let ev = evaluate_now(ports, &rule, &spec).await?;
     let principal =
         Principal::Key { key_id: format!("rule:{}", rule.id), member_id: rule.owner_member_id.clone(), workspace_id: rule.workspace_id.clone(), role };
     let mut actions = Vec::new();

@@ -45,3 +45,13 @@ pub fn upsert(ws: &str, kind: &str, value: &Value, by: &str, now: &str) -> Query
         binds![ws, kind, value.to_string(), by, now],
     )
 }
+
+/// The highest daily budget the workspace allows on `account` (minor units): the campaign
+/// guardrail or the account's daily cap, whichever is lower; none when neither is set.
+pub async fn daily_budget_ceiling(ports: &dyn Ports, ws: &str, account: &str) -> Result<Option<i64>, Failure> {
+    let [guardrails, caps] = get_many(ports, ws, ["campaign_guardrails", "daily_budget_caps"]).await?;
+    Ok([guardrails.as_ref().and_then(|g| g["max_daily_budget_minor"].as_i64()), caps.as_ref().and_then(|c| c["caps"][account].as_i64())]
+        .into_iter()
+        .flatten()
+        .min())
+}

@@ -3,7 +3,7 @@
 
 use super::spec::{ActionKind, Condition, Join, Metric, RuleSpec};
 use crate::db::insights_read::Sums;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The lowest daily budget a rule sets when none is given (Meta refuses most budgets below it).
@@ -75,10 +75,11 @@ pub fn matches(spec: &RuleSpec, f: &Figures) -> (bool, Vec<Value>) {
 }
 
 /// A change a rule makes to one field of one object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
     pub object_id: String,
-    pub field: &'static str,
+    /// `status`, `daily_budget` or `creative_id`.
+    pub field: String,
     pub from: String,
     pub to: String,
 }
@@ -94,7 +95,9 @@ pub enum Decision {
 /// The edit the rule's action makes to a matched object, or why it makes none. `peers` are the
 /// figures of every object the run read (an ad's rotation picks another ad's creative).
 pub fn decide(spec: &RuleSpec, f: &Figures, peers: &[Figures]) -> Decision {
-    let edit = |field: &'static str, from: &str, to: &str| Decision::Act(Edit { object_id: f.object_id.clone(), field, from: from.into(), to: to.into() });
+    let edit = |field: &'static str, from: &str, to: &str| {
+        Decision::Act(Edit { object_id: f.object_id.clone(), field: field.into(), from: from.into(), to: to.into() })
+    };
     let a = &spec.action;
     match a.kind {
         ActionKind::Notify => Decision::Notify,
@@ -196,13 +199,13 @@ mod tests {
         s.action = serde_json::from_value(json!({"kind": "change_budget", "by_pct": 50, "ceiling_minor": 7_000})).unwrap();
         assert_eq!(
             decide(&s, &adset("9", 1, 1, 5_000), &[]),
-            Decision::Act(Edit { object_id: "9".into(), field: "daily_budget", from: "5000".into(), to: "7000".into() })
+            Decision::Act(Edit { object_id: "9".into(), field: "daily_budget".into(), from: "5000".into(), to: "7000".into() })
         );
         assert!(matches!(decide(&s, &adset("9", 1, 1, 7_000), &[]), Decision::Skip(_)));
         s.action = serde_json::from_value(json!({"kind": "change_budget", "by_pct": -90, "floor_minor": 2_000})).unwrap();
         assert_eq!(
             decide(&s, &adset("9", 1, 1, 5_000), &[]),
-            Decision::Act(Edit { object_id: "9".into(), field: "daily_budget", from: "5000".into(), to: "2000".into() })
+            Decision::Act(Edit { object_id: "9".into(), field: "daily_budget".into(), from: "5000".into(), to: "2000".into() })
         );
         s.action = serde_json::from_value(json!({"kind": "change_budget", "by_pct": 100, "ceiling_minor": 100_000_000_000i64})).unwrap();
         let huge = adset("9", 1, 1, i64::MAX / 2 + 7);
@@ -231,7 +234,10 @@ mod tests {
             ..Default::default()
         };
         let peers = [ad("1", "s", "c1", 5), ad("2", "s", "c2", 30), ad("3", "s", "c3", 20), ad("4", "other", "c4", 90)];
-        assert_eq!(decide(&s, &peers[0], &peers), Decision::Act(Edit { object_id: "1".into(), field: "creative_id", from: "c1".into(), to: "c2".into() }));
+        assert_eq!(
+            decide(&s, &peers[0], &peers),
+            Decision::Act(Edit { object_id: "1".into(), field: "creative_id".into(), from: "c1".into(), to: "c2".into() })
+        );
         assert!(matches!(decide(&s, &peers[3], &peers), Decision::Skip(_)));
     }
 

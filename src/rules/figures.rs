@@ -38,9 +38,9 @@ struct ObjectRow {
 }
 
 /// Reads the rule's objects and their sums over its window, and decides for each one that
-/// matches, within the rule's cooldown and caps (`resting`: objects it acted on lately;
-/// `room`: the actions it may still take now).
-pub async fn evaluate_now(ports: &dyn Ports, rule: &Rule, spec: &RuleSpec, resting: &[String], room: i64) -> Result<Evaluation, Failure> {
+/// matches, within the rule's cooldown and caps as of now.
+pub async fn evaluate_now(ports: &dyn Ports, rule: &Rule, spec: &RuleSpec) -> Result<Evaluation, Failure> {
+    let (resting, room) = limits(ports, rule, spec).await?;
     let ws = rule.workspace_id.as_str();
     let (synced, tz) = insights_read::freshness(ports, ws, &rule.ad_account_id).await?;
     let today = today_in(&tz, ports.now_millis()).map_err(Failure::Internal)?;
@@ -108,7 +108,7 @@ pub fn describe(object_id: &str, d: &Decision) -> Value {
 }
 
 /// The rule's cooldown and caps as of now: the objects still resting and the room left.
-pub async fn limits(ports: &dyn Ports, rule: &Rule, spec: &RuleSpec) -> Result<(Vec<String>, i64), Failure> {
+async fn limits(ports: &dyn Ports, rule: &Rule, spec: &RuleSpec) -> Result<(Vec<String>, i64), Failure> {
     let now = ports.now_millis();
     let (resting, today) = rules::recent_actions(ports, &rule.id, now - spec.cooldown_minutes().saturating_mul(60_000), now - 86_400_000).await?;
     Ok((resting, spec.max_per_run().min(spec.max_per_day() - today)))

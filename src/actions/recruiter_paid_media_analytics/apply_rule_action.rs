@@ -31,17 +31,9 @@ pub struct Decision {
     pub run_id: String,
     /// `campaigns`, `adsets` or `ads`.
     pub kind: String,
-    pub edit: DecidedEdit,
+    pub edit: evaluate::Edit,
     pub data_as_of: String,
     pub expires_ms: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecidedEdit {
-    pub object_id: String,
-    pub field: String,
-    pub from: String,
-    pub to: String,
 }
 
 impl Decision {
@@ -52,7 +44,7 @@ impl Decision {
             rule_id: run.rule_id.clone(),
             run_id: run.id.clone(),
             kind: kind.as_str().into(),
-            edit: DecidedEdit { object_id: e.object_id.clone(), field: e.field.into(), from: e.from.clone(), to: e.to.clone() },
+            edit: e.clone(),
             data_as_of: data_as_of.into(),
             expires_ms: now_ms.saturating_add(LIFETIME_MS),
         }

@@ -36,7 +36,7 @@ impl Action for Act {
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let owner = rule_admin::owner(cx)?;
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let next_run_at = rule_admin::checked(cx, &account, &input.rule).await?;
+        let next_run_at = rule_admin::checked(cx, &account.id, &input.rule).await?;
         let now = cx.ports.now_iso();
         let rule = Rule {
             id: new_id("rul"),

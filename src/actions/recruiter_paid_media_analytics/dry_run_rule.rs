@@ -6,7 +6,7 @@ use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::rules;
 use crate::domain::Text;
 use crate::failure::Failure;
-use crate::rules::figures::{describe, evaluate_now, limits};
+use crate::rules::figures::{describe, evaluate_now};
 use crate::rules::spec::RuleSpec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,7 @@ impl Action for Act {
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let rule = rules::get(cx.ports, cx.workspace, input.rule_id.as_str()).await?.ok_or_else(|| bad("rule_id", "is not a rule of this workspace"))?;
         let spec: RuleSpec = serde_json::from_str(&rule.spec).map_err(|e| Failure::Internal(format!("stored rule {}: {e}", rule.id)))?;
-        let (resting, room) = limits(cx.ports, &rule, &spec).await?;
-        let ev = evaluate_now(cx.ports, &rule, &spec, &resting, room).await?;
+        let ev = evaluate_now(cx.ports, &rule, &spec).await?;
         let decisions: Vec<_> = ev.decisions.iter().map(|(o, d)| describe(o, d)).collect();
         Ok(Change::read(json!({
             "rule_id": rule.id, "status": rule.status, "dry_run": true, "data_as_of": ev.data_as_of,

@@ -4,7 +4,6 @@
 use super::bad;
 use crate::actions::action::Cx;
 use crate::api_keys::Role;
-use crate::db::ad_accounts::BoundAccount;
 use crate::db::rules::{self, Rule};
 use crate::db::{governance_policies, insights_read, members};
 use crate::failure::Failure;
@@ -31,15 +30,10 @@ pub fn owner(cx: &Cx<'_>) -> Result<String, Failure> {
 
 /// Checks `spec` (problems named under `rule.`) against the guardrail and the account's cap, and
 /// gives its first scheduled run in the account's zone.
-pub async fn checked(cx: &Cx<'_>, account: &BoundAccount, spec: &RuleSpec) -> Result<Option<String>, Failure> {
-    let [guardrails, caps] = governance_policies::get_many(cx.ports, cx.workspace, ["campaign_guardrails", "daily_budget_caps"]).await?;
-    let max_budget =
-        [guardrails.as_ref().and_then(|g| g["max_daily_budget_minor"].as_i64()), caps.as_ref().and_then(|c| c["caps"][account.id.as_str()].as_i64())]
-            .into_iter()
-            .flatten()
-            .min();
+pub async fn checked(cx: &Cx<'_>, account: &str, spec: &RuleSpec) -> Result<Option<String>, Failure> {
+    let max_budget = governance_policies::daily_budget_ceiling(cx.ports, cx.workspace, account).await?;
     spec.check("rule.", max_budget)?;
-    let (_, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
+    let (_, tz) = insights_read::freshness(cx.ports, cx.workspace, account).await?;
     Ok(spec.next_run_ms(&tz, cx.ports.now_millis()).map(crate::timefmt::iso_from_millis))
 }
 

@@ -71,12 +71,7 @@ impl Action for Act {
             .iter()
             .map(|s| AdSetResult { id: s.id.clone(), daily_budget: s.daily_budget, spend: sums(&s.id).spend_minor, leads: sums(&s.id).leads })
             .collect();
-        let [guardrails, caps] = governance_policies::get_many(cx.ports, cx.workspace, ["campaign_guardrails", "daily_budget_caps"]).await?;
-        let max_budget =
-            [guardrails.as_ref().and_then(|g| g["max_daily_budget_minor"].as_i64()), caps.as_ref().and_then(|c| c["caps"][account.id.as_str()].as_i64())]
-                .into_iter()
-                .flatten()
-                .min();
+        let max_budget = governance_policies::daily_budget_ceiling(cx.ports, cx.workspace, &account.id).await?;
         let limits = Limits { shift_pct: input.max_shift_pct.map_or(20, |p| p.get()), min_budget: input.min_budget_minor.map_or(500, |m| m.get()), max_budget };
         let moves = reallocate(&results, limits);
         let to = |a: &AdSetResult| moves.iter().find(|m| m.0 == a.id).map_or(a.daily_budget, |m| m.2);

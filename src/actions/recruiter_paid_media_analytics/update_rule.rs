@@ -3,7 +3,6 @@
 
 use super::{bad, rule_admin};
 use crate::actions::action::{Action, Change, Cx, Meta, Record, RECRUITER_OR_ADMIN};
-use crate::db::ad_accounts::BoundAccount;
 use crate::db::rules;
 use crate::domain::Text;
 use crate::failure::Failure;
@@ -47,8 +46,7 @@ impl Action for Act {
             after.name = name.as_str().into();
         }
         if let Some(spec) = &input.rule {
-            let account = BoundAccount { id: before.ad_account_id.clone(), ..Default::default() };
-            after.next_run_at = rule_admin::checked(cx, &account, spec).await?;
+            after.next_run_at = rule_admin::checked(cx, &before.ad_account_id, spec).await?;
             after.spec = serde_json::to_string(spec).map_err(|e| Failure::Internal(e.to_string()))?;
             after.every = spec.schedule.every.as_str().into();
         }
