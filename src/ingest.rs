@@ -86,7 +86,7 @@ pub fn upsert_sql() -> String {
 /// stay far inside SQLite's 64-bit integers.
 pub const MAX_FACT_VALUE: i64 = 1_000_000_000_000;
 
-fn err(index: usize, field: &str, reason: impl Into<String>) -> RowError {
+pub fn err(index: usize, field: &str, reason: impl Into<String>) -> RowError {
     RowError { index, field: crate::problem::excerpt(field), reason: reason.into() }
 }
 

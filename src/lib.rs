@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod ports;
 pub mod problem;
 pub mod records;
+pub mod recruiting;
 pub mod request_body;
 pub mod routes;
 pub mod rules;

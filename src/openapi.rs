@@ -70,6 +70,10 @@ fn ingest_body() -> Value {
     json!({ "type": "object", "additionalProperties": false, "required": ["rows"], "properties": { "rows": { "type": "array", "minItems": 1, "maxItems": 5000, "items": { "type": "object" } } } })
 }
 
+fn pipeline_events_body() -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": ["events"], "properties": { "events": { "type": "array", "minItems": 1, "maxItems": 5000, "items": { "type": "object" } } } })
+}
+
 fn mcp_body() -> Value {
     json!({ "type": "object", "description": "One JSON-RPC 2.0 message (MCP 2025-11-25).", "required": ["jsonrpc", "method"], "properties": {
         "jsonrpc": { "const": "2.0" }, "id": { "type": ["string", "integer"] }, "method": { "type": "string", "maxLength": 100 }, "params": { "type": "object" } } })
@@ -246,6 +250,14 @@ const DOCS: &[Doc] = &[
         ok: 200,
         auth: true,
         body: Some(ingest_body),
+    },
+    Doc {
+        route: Route::IngestPipelineEvents,
+        path: "/v1/workspaces/{workspace_id}/pipeline/events",
+        summary: "Applications and stage changes from recruiting systems (up to 5,000; JSON, or the same fields as text/csv)",
+        ok: 200,
+        auth: true,
+        body: Some(pipeline_events_body),
     },
     Doc {
         route: Route::Mcp,

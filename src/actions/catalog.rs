@@ -115,6 +115,11 @@ catalog![
     recruiter_paid_media_analytics::dry_run_rule,
     recruiter_paid_media_analytics::list_rule_runs,
     recruiter_paid_media_analytics::apply_rule_action,
+    cross_role_paid_media_pipeline::get_paid_media_to_pipeline_funnel,
+    cross_role_paid_media_pipeline::get_cpl_to_hire_trend,
+    cross_role_paid_media_pipeline::get_source_quality_score,
+    cross_role_paid_media_pipeline::sync_campaign_taxonomy_to_pipeline,
+    cross_role_paid_media_pipeline::backfill_missing_attribution,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,
@@ -181,7 +186,7 @@ mod tests {
         }
         // And every action file (one that implements `Action`) is in the catalogue; a router's
         // other files hold what its actions share.
-        for router in ["admin_meta_ads_governance", "recruiter_paid_media", "recruiter_paid_media_analytics"] {
+        for router in ["admin_meta_ads_governance", "cross_role_paid_media_pipeline", "recruiter_paid_media", "recruiter_paid_media_analytics"] {
             for f in std::fs::read_dir(root.join(router)).unwrap() {
                 let path = f.unwrap().path();
                 let stem = path.file_stem().unwrap().to_string_lossy().to_string();

@@ -14,6 +14,7 @@ pub mod rule_run;
 pub mod rule_trigger;
 
 pub mod admin_meta_ads_governance;
+pub mod cross_role_paid_media_pipeline;
 pub mod recruiter_paid_media;
 pub mod recruiter_paid_media_analytics;
 

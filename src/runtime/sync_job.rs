@@ -324,8 +324,7 @@ impl<'a> Job<'a> {
             let lead = self.get(id, &[("fields".to_string(), "id,created_time,ad_id,adset_id,campaign_id,form_id,field_data".to_string())]).await?;
             let now = now_iso();
             let s = |k: &str| opt_text(lead[k].as_str());
-            self.db
-                .batch(vec![
+            let mut writes = vec![
                     self.db
                         .prepare(
                             "INSERT INTO meta_leads (id, ad_account_id, workspace_id, form_id, ad_id, adset_id, campaign_id, created_time, field_data_json, sync_run_id, synced_at) \
@@ -333,8 +332,12 @@ impl<'a> Job<'a> {
                         )
                         .bind(&[text(id), text(&self.account.id), text(&self.account.workspace_id), s("form_id"), s("ad_id"), s("adset_id"), s("campaign_id"), s("created_time"), text(&lead["field_data"].to_string()), text(&self.run.id), text(&now)])?,
                     progress(&self.db, &self.run.id, "leads", None, 1, 0, 1)?,
-                ])
-                .await?;
+                ];
+            // An Instant Form lead is an application too, joined to its ad by Meta's ids.
+            for q in crate::recruiting::intake::lead_arrived(&self.account.workspace_id, id, &now) {
+                writes.push(super::d1::statement(&self.db, &q)?);
+            }
+            self.db.batch(writes).await?;
             stored += 1;
         }
         Ok(format!("{stored} leads fetched and stored"))

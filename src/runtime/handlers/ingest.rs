@@ -71,3 +71,28 @@ pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, w
     db.batch(stmts).await?;
     json_response(200, &json!({ "accepted": good.len(), "rejected": rejected.len(), "errors": rejected }))
 }
+
+/// `POST /v1/workspaces/{id}/pipeline/events` with `{"events": [...]}` or the same as `text/csv`:
+/// good events are kept and joined to Meta, bad ones reported by index and field.
+pub async fn pipeline_events(mut req: Request, ctx: &RequestContext, principal: &Principal, ws: &str) -> HandlerResult {
+    use crate::recruiting::{body, intake};
+    crate::db::workspaces::must_exist(&ctx.services, ws).await?;
+    crate::request_body::check_declared_length(req.headers().get("Content-Length").ok().flatten().as_deref(), body::MAX_BODY_BYTES)?;
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let bytes = req.bytes().await?;
+    let events = body::events(content_type.as_deref(), &bytes)?;
+    let taken = intake::take(&ctx.services, ws, principal, "ingest_pipeline_events", &events).await?;
+    if taken.applications + taken.stage_changes == 0 {
+        let p = crate::problem::Problem::new(
+            "ingest-rejected",
+            "Every Row Was Rejected",
+            422,
+            format!("all {} events were rejected; see errors for each event's index, field and reason", taken.errors.len()),
+        )
+        .with_extension("accepted", json!(0))
+        .with_extension("rejected", json!(taken.errors.len()))
+        .with_extension("errors", json!(taken.errors));
+        return Err(p.into());
+    }
+    json_response(200, &taken.answer())
+}

@@ -185,6 +185,10 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Member(param(0)))?;
             ingest::ingest(req, ctx, p, param(0)).await
         }
+        Route::IngestPipelineEvents => {
+            need(Need::Member(param(0)))?;
+            ingest::pipeline_events(req, ctx, p, param(0)).await
+        }
         Route::Mcp => mcp::serve(req, ctx, p).await,
         Route::WebhookHandshake => webhooks::handshake(&req, ctx),
         Route::WebhookNotification => webhooks::notification(req, ctx).await,

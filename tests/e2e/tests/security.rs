@@ -491,6 +491,11 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
             format!("/v1/workspaces/{ws}/metrics/ingest"),
             Some(json!({"rows": [{"external_entity_id": "1", "level": "ad", "ad_account_id": format!("act_{DEMO}"), "date": "2026-11-20"}]})),
         ),
+        (
+            "POST",
+            format!("/v1/workspaces/{ws}/pipeline/events"),
+            Some(json!({"events": [{"type": "application", "source": "ats", "application_id": "theirs-1", "applied_at": "2026-11-20"}]})),
+        ),
         ("GET", format!("/v1/meta/connect/start?workspace_id={ws}"), None),
         ("GET", format!("/v1/ad-accounts/act_{DEMO}/meta"), None),
         ("GET", format!("/v1/ad-accounts/act_{DEMO}/gate"), None),
@@ -607,6 +612,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         ("decision_id", "probe-decision"),
         ("url", "https://hooks.example.com/theirs"),
         ("secret", "their-own-secret-0123456789abcdefghij"),
+        ("by", "campaign"),
     ] {
         ours[k] = json!(v);
     }

@@ -1,0 +1,38 @@
+//! The `cross_role_paid_media_pipeline` router: paid media followed into the recruiting pipeline.
+//! Applications come in through `POST /v1/workspaces/{id}/pipeline/events` (or CSV, or an ATS
+//! adapter) and are joined to Meta's objects; these actions publish the mappings the join uses,
+//! re-run it, and read the funnel from impression to hire with its costs.
+//!
+//! Cohorts: an application belongs to the day (and week) it was applied, and counts at every
+//! stage it has reached since; Meta's figures are those of the same days. Hires arrive weeks
+//! after the spend that brought them, so recent weeks are marked immature.
+
+pub mod backfill_missing_attribution;
+pub mod get_cpl_to_hire_trend;
+pub mod get_paid_media_to_pipeline_funnel;
+pub mod get_source_quality_score;
+pub mod sync_campaign_taxonomy_to_pipeline;
+
+use crate::actions::recruiter_paid_media_analytics::{bad, MAX_RANGE_DAYS};
+use crate::domain::Day;
+use crate::failure::Failure;
+
+/// Which cost per hire is shown (ANSI/SHRM 06001 leaves internal costs to the employer).
+pub const COST_PER_HIRE_VARIANT: &str =
+    "ANSI/SHRM 06001 cost per hire, external paid-media cost only: Meta ad spend over hires; internal recruiting costs and other external costs are not included";
+
+/// The days of a question as text, checked: `until` not before `since`, at most 1,100 days.
+pub fn days(since: Day, until: Day) -> Result<(String, String), Failure> {
+    if until < since {
+        return Err(bad("until", format!("{} is before since {}", until.text(), since.text())));
+    }
+    if (until.date() - since.date()).num_days() >= MAX_RANGE_DAYS {
+        return Err(bad("until", format!("a range covers at most {MAX_RANGE_DAYS} days")));
+    }
+    Ok((since.text(), until.text()))
+}
+
+/// The Monday that starts the week of an SQL date expression.
+pub fn week_sql(date: &str) -> String {
+    format!("date({date}, '-6 days', 'weekday 1')")
+}
