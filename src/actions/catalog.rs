@@ -118,6 +118,8 @@ catalog![
     cross_role_paid_media_pipeline::get_paid_media_to_pipeline_funnel,
     cross_role_paid_media_pipeline::get_cpl_to_hire_trend,
     cross_role_paid_media_pipeline::get_source_quality_score,
+    cross_role_paid_media_pipeline::suggest_channel_mix,
+    cross_role_paid_media_pipeline::suggest_geo_expansion,
     cross_role_paid_media_pipeline::sync_campaign_taxonomy_to_pipeline,
     cross_role_paid_media_pipeline::backfill_missing_attribution,
     recruiter_paid_media::pause_campaign,

@@ -11,6 +11,8 @@ pub mod backfill_missing_attribution;
 pub mod get_cpl_to_hire_trend;
 pub mod get_paid_media_to_pipeline_funnel;
 pub mod get_source_quality_score;
+pub mod suggest_channel_mix;
+pub mod suggest_geo_expansion;
 pub mod sync_campaign_taxonomy_to_pipeline;
 
 use crate::actions::recruiter_paid_media_analytics::{bad, MAX_RANGE_DAYS};

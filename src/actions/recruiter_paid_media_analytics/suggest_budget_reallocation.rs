@@ -3,14 +3,13 @@
 //! account's cap, with the evidence and the expected effect. Writes nothing: the answer's
 //! `suggestion_id` is what `apply_budget_reallocation` takes.
 
-use super::suggestion::{leads_per_day, reallocate, AdSetResult, Limits, Proposed, Suggestion};
-use super::{bad, look_back, LookBack, Metric};
+use super::suggestion::{active_ad_sets, leads_per_day, reallocate, AdSetResult, Limits, Proposed, Suggestion};
+use super::{look_back, LookBack, Metric};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::insights_read::{self, Ask, Source};
 use crate::db::{ad_accounts, governance_policies};
 use crate::domain::{AdAccountId, AmountMinor, Bounded, MetaId};
 use crate::failure::Failure;
-use crate::ports::Query;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -35,13 +34,6 @@ pub struct Input {
 
 pub struct Act;
 
-#[derive(Deserialize)]
-struct AdSetRow {
-    id: String,
-    name: Option<String>,
-    daily_budget: i64,
-}
-
 impl Action for Act {
     type Input = Input;
     type Plan = ();
@@ -50,19 +42,7 @@ impl Action for Act {
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
         let LookBack { since, until, synced_at, .. } = look_back(cx, &account, input.look_back_days.map_or(7, |d| d.get())).await?;
-        let mut sql = "SELECT id, name, daily_budget FROM meta_ad_sets WHERE workspace_id = ?1 AND ad_account_id = ?2 AND effective_status = 'ACTIVE' \
-                       AND daily_budget > 0"
-            .to_string();
-        let mut binds = crate::binds![cx.workspace, account.id.as_str()];
-        if let Some(c) = &input.campaign_id {
-            sql.push_str(" AND campaign_id = ?3");
-            binds.push(c.as_str().into());
-        }
-        sql.push_str(" ORDER BY id LIMIT 201");
-        let sets: Vec<AdSetRow> = crate::db::all(cx.ports, Query::new(sql, binds)).await?;
-        if sets.len() > 200 {
-            return Err(bad("campaign_id", "more than 200 active ad sets: name a campaign"));
-        }
+        let sets = active_ad_sets(cx, &account.id, input.campaign_id.as_ref()).await?;
         let ids: Vec<String> = sets.iter().map(|s| s.id.clone()).collect();
         let ask = Ask::adsets_over(cx.workspace, &account.id, Source::Daily, (&since, &until), &ids, 201);
         let rows = if ids.is_empty() { Vec::new() } else { insights_read::rows(cx.ports, &ask).await? };

@@ -5,7 +5,9 @@
 
 use crate::actions::action::Cx;
 use crate::actions::recruiter_paid_media::bad;
+use crate::domain::MetaId;
 use crate::failure::Failure;
+use crate::ports::Query;
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -85,6 +87,33 @@ impl Suggestion {
         }
         Ok(s)
     }
+}
+
+/// An active ad set with a daily budget.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdSetRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub daily_budget: i64,
+}
+
+/// The account's active ad sets with a daily budget (of one campaign, if named): at most 200,
+/// else the caller is asked to name a campaign.
+pub async fn active_ad_sets(cx: &Cx<'_>, account: &str, campaign: Option<&MetaId>) -> Result<Vec<AdSetRow>, Failure> {
+    let mut sql =
+        "SELECT id, name, daily_budget FROM meta_ad_sets WHERE workspace_id = ?1 AND ad_account_id = ?2 AND effective_status = 'ACTIVE' AND daily_budget > 0"
+            .to_string();
+    let mut binds = crate::binds![cx.workspace, account];
+    if let Some(c) = campaign {
+        sql.push_str(" AND campaign_id = ?3");
+        binds.push(c.as_str().into());
+    }
+    sql.push_str(" ORDER BY id LIMIT 201");
+    let sets: Vec<AdSetRow> = crate::db::all(cx.ports, Query::new(sql, binds)).await?;
+    if sets.len() > 200 {
+        return Err(bad("campaign_id", "more than 200 active ad sets: name a campaign"));
+    }
+    Ok(sets)
 }
 
 /// An ad set's budget and what it bought over the look-back.

@@ -19,11 +19,13 @@ struct Ids {
     ads: Vec<String>,
     since: String,
     until: String,
+    /// The last whole day (the last may be today, which suggestions leave out).
+    day: String,
 }
 
 fn ids(c: &Connected) -> Ids {
     let col = |sql: &str| c.gw.query(sql, &[]).iter().map(|r| r["v"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    let range = c.gw.query("SELECT MIN(date) AS since, MAX(date) AS until FROM insights_daily WHERE level = 'campaign'", &[]);
+    let range = c.gw.query("SELECT MIN(date) AS since, MAX(date) AS until, date(MAX(date), '-1 day') AS day FROM insights_daily WHERE level = 'campaign'", &[]);
     Ids {
         campaign: col("SELECT id AS v FROM meta_campaigns")[0].clone(),
         campaign_name: col("SELECT name AS v FROM meta_campaigns")[0].clone(),
@@ -31,6 +33,7 @@ fn ids(c: &Connected) -> Ids {
         ads: col("SELECT a.id AS v FROM meta_ads a JOIN meta_ad_sets s ON s.id = a.adset_id ORDER BY s.id, a.id"),
         since: range[0]["since"].as_str().unwrap().to_string(),
         until: range[0]["until"].as_str().unwrap().to_string(),
+        day: range[0]["day"].as_str().unwrap().to_string(),
     }
 }
 
@@ -80,7 +83,7 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
     let recruiter = c.key("recruiter");
     c.bind_and_backfill(TOKEN, A);
     let m = ids(&c);
-    let (day, ws) = (m.until.clone(), c.ws.clone());
+    let (day, ws) = (m.day.clone(), c.ws.clone());
     let at = |h: u32| format!("{day}T{h:02}:00:00Z");
     // Instant Form leads as the leadgen webhook's fetch leaves them.
     for (lead, ad, adset) in [("9001", &m.ads[0], &m.adsets[0]), ("9002", &m.ads[1], &m.adsets[1]), ("9003", &m.ads[0], &m.adsets[0])] {
@@ -140,7 +143,9 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
     for (adset, n, q) in [(0, 30, 12), (1, 12, 3)] {
         for i in 0..n {
             let id = format!("bulk-{adset}-{i}");
-            batch.push(app(&id, &at(9), json!({"utm_source": "fb", "utm_term": m.adsets[adset]})));
+            // The first ad set's qualified applicants are mostly from Canada.
+            let country = if adset == 0 && i < 15 { "CA" } else { "US" };
+            batch.push(app(&id, &at(9), json!({"utm_source": "fb", "utm_term": m.adsets[adset], "country": country})));
             if i < q {
                 batch.push(stage(&id, "qualified", &at(11)));
             }
@@ -288,6 +293,52 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
     assert_eq!((s[0]["source"].as_str(), s[0]["score"].as_f64()), (Some(m.adsets[0].as_str()), Some(wilson(14.0, 33.0))));
     assert_eq!((s[1]["source"].as_str(), s[1]["score"].as_f64()), (Some(m.adsets[1].as_str()), Some(wilson(6.0, 15.0))));
     assert_eq!((s[2]["score"].clone(), s[2]["applications"].as_i64()), (Value::Null, Some(3)));
+
+    // Channel mix: budget follows what a qualified applicant costs, against the rule computed
+    // here from the mirrors' spend and the qualified counts sent (14 and 6).
+    let r = c.gw.act(&recruiter, ROUTER, "suggest_channel_mix", &json!({"ad_account_id": format!("act_{A}"), "min_applications": 10}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (since, until) = (r.body["since"].as_str().unwrap().to_string(), r.body["until"].as_str().unwrap().to_string());
+    let spent = |adset: &str| {
+        c.gw.query(
+            "SELECT COALESCE(SUM(spend_minor), 0) AS s FROM insights_daily WHERE level = 'adset' AND attribution_window = 'default' AND object_id = ?1 AND date BETWEEN ?2 AND ?3",
+            &[&adset, &since, &until],
+        )[0]["s"]
+            .as_i64()
+            .unwrap() as i128
+    };
+    let (s1, s2) = (spent(&m.adsets[0]), spent(&m.adsets[1]));
+    let (q, total_q, total_s) = ([14i128, 6], 20i128, s1 + s2);
+    let moves: Vec<(String, bool)> = [(0usize, s1), (1, s2)]
+        .iter()
+        .filter_map(|&(i, s)| {
+            let donor = s * total_q * 10 > total_s * q[i] * 12;
+            let recipient = s * total_q * 12 < total_s * q[i] * 10;
+            (donor || recipient).then(|| (m.adsets[i].clone(), recipient))
+        })
+        .collect();
+    let both_sides = moves.iter().any(|m| m.1) && moves.iter().any(|m| !m.1);
+    let changes: Vec<(String, bool)> =
+        r.body["changes"].as_array().unwrap().iter().map(|c| (c["ad_set_id"].as_str().unwrap().to_string(), c["change_minor"].as_i64().unwrap() > 0)).collect();
+    assert_eq!(changes, if both_sides { moves } else { vec![] }, "spend {s1} and {s2}: {}", r.text);
+    assert_eq!(r.body["evidence"][0]["cost_per_qualified_minor"], json!((s1 as f64 / 14.0).round() as i64));
+    assert_eq!(r.body["apply_with"]["action"].as_str().is_some(), both_sides);
+
+    // Geo expansion: Canada's applicants qualify clearly better than the account's (12 of 15
+    // against 21 of 51); ad sets buying qualified applicants at or under the account's cost are
+    // offered it, as a targeting Meta accepts for job ads.
+    let r = c.gw.act(&recruiter, ROUTER, "suggest_geo_expansion", &json!({"ad_account_id": format!("act_{A}"), "min_applications": 10}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let account_cost = (total_s as f64 / 20.0).round() as i64;
+    let efficient: Vec<&String> =
+        [(0usize, s1), (1, s2)].iter().filter(|&&(i, s)| (s as f64 / q[i] as f64).round() as i64 <= account_cost).map(|&(i, _)| &m.adsets[i]).collect();
+    let offered: Vec<(&str, &str)> =
+        r.body["suggestions"].as_array().unwrap().iter().map(|s| (s["ad_set_id"].as_str().unwrap(), s["add_country"].as_str().unwrap())).collect();
+    assert_eq!(offered, efficient.iter().map(|a| (a.as_str(), "CA")).collect::<Vec<_>>(), "{}", r.text);
+    for s in r.body["suggestions"].as_array().unwrap() {
+        assert_eq!(s["evidence"]["applications"], 15);
+        assert_eq!(s["apply_with"]["input"]["targeting"]["geo_locations"]["countries"], json!(["US", "CA"]), "{}", r.text);
+    }
 
     // Nothing personal in plain text: not in D1's rows, the audit, or the log.
     let dump =

@@ -210,3 +210,34 @@ fn a_budget_rise_waits_for_another_person_and_a_rule_stops_when_its_owner_loses_
     let resumed = s.act(&s.admin, "resume_rule", json!({"rule_id": id}));
     assert_eq!(resumed.status, 409, "a stopped rule stays stopped: {}", resumed.text);
 }
+
+#[test]
+fn an_hourly_rule_runs_when_due_on_the_tick_and_not_before() {
+    let s = setup("rules-hourly");
+    let target = s.adsets[1].clone();
+    let mut spec = rule(&target, json!({"kind": "pause"}));
+    spec["schedule"] = json!({"every": "hour"});
+    let id = s.create("hourly pause", spec);
+    let next = s.c.gw.query("SELECT next_run_at FROM rules WHERE id = ?1", &[&id])[0]["next_run_at"].as_str().unwrap().to_string();
+    let tick = || {
+        let t = s.c.gw.get("/__scheduled?cron=*/15+*+*+*+*");
+        assert_eq!(t.status, 200, "{}", t.text);
+    };
+    // Not due yet: a tick starts nothing.
+    tick();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(s.runs(&id).is_empty(), "a rule not yet due does not run");
+    // Due: the tick starts one run on the jobs queue, which pauses the ad set on Meta.
+    s.c.gw.plant("UPDATE rules SET next_run_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1", &[&id]);
+    tick();
+    let run = s.c.gw.wait_for("the scheduled run", Duration::from_secs(120), || s.runs(&id).first().filter(|r| r["status"] != "queued").cloned());
+    assert_eq!((run["trigger"].as_str(), run["status"].as_str()), (Some("schedule"), Some("done")), "{run}");
+    assert_eq!(s.meta(&target, "status"), "PAUSED");
+    let moved = s.c.gw.query("SELECT next_run_at, last_run_at FROM rules WHERE id = ?1", &[&id])[0].clone();
+    assert!(moved["next_run_at"].as_str().unwrap() > "2020-01-01T00:00:00.000Z" && moved["last_run_at"].is_string(), "{moved}");
+    assert!(moved["next_run_at"].as_str().unwrap() >= next.as_str(), "the next hour, not the past: {moved}");
+    // Another tick within the hour: no second run.
+    tick();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(s.runs(&id).len(), 1);
+}
