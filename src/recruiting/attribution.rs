@@ -83,6 +83,8 @@ pub enum Scope {
     Batch(String),
     /// Applied on these days (inclusive, `YYYY-MM-DD`).
     Days { since: String, until: String },
+    /// Naming this Meta lead (the lead held on its own, or the applications naming it).
+    Lead(String),
 }
 
 impl Scope {
@@ -94,6 +96,7 @@ impl Scope {
                 vec![pairs.into()],
             ),
             Scope::Days { since, until } => ("a.applied_date BETWEEN ?4 AND ?5".into(), vec![since.into(), until.into()]),
+            Scope::Lead(id) => ("a.meta_lead_id = ?4".into(), vec![id.into()]),
         }
     }
 }
@@ -159,5 +162,7 @@ mod tests {
         let lead = pass(JoinKey::LeadId, "w1", "run1", "now", &Scope::Batch("[]".into()));
         assert!(!lead.sql.contains("utm_source") && lead.sql.contains("json_each(?4)") && lead.sql.contains("END > 0"));
         assert_eq!(passes("w", "r", "n", &Scope::Batch("[]".into())).len(), 6);
+        let arrived = pass(JoinKey::LeadId, "w1", "run1", "now", &Scope::Lead("9001".into()));
+        assert!(arrived.sql.ends_with("AND a.meta_lead_id = ?4") && arrived.binds.len() == 4, "a lead's arrival joins what names it: {}", arrived.sql);
     }
 }

@@ -15,8 +15,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
-/// Rows per statement: one JSON parameter each, well inside D1's statement size.
-const PAGE: usize = 1_000;
+/// Rows per statement, bound as one JSON text: a row's fields hold at most about 2,500
+/// characters (up to 4 bytes each), so 150 rows stay under D1's 2,000,000-byte limit on a value.
+const PAGE: usize = 150;
 
 /// What a batch came to.
 #[derive(Debug)]
@@ -143,7 +144,8 @@ pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &s
         writes.push(applications::lead_stubs(ws, LeadPick::Ids(json!(stubs).to_string()), &now));
     }
     if !apps.is_empty() {
-        writes.extend(applications::absorb_lead_stubs(ws, &pairs_json, &now));
+        let own: Vec<&Pair> = batch_apps.keys().collect();
+        writes.extend(applications::absorb_lead_stubs(ws, &json!(own).to_string(), &now));
     }
     for page in stage_rows.chunks(PAGE) {
         writes.push(applications::record_stages(ws, Value::Array(page.to_vec()).to_string(), &now));
@@ -181,9 +183,9 @@ pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &s
 }
 
 /// The statements that hold a newly mirrored Instant Form lead as an application (unless one
-/// already names it) and join it to its ad.
+/// already names it) and join it, or the applications naming it, to its ad.
 pub fn lead_arrived(ws: &str, lead_id: &str, now: &str) -> Vec<Query> {
     let mut writes = vec![applications::lead_stubs(ws, LeadPick::Ids(json!([lead_id]).to_string()), now)];
-    writes.extend(attribution::passes(ws, &new_id("attr"), now, &Scope::Batch(json!([[META_LEAD_SOURCE, lead_id]]).to_string())));
+    writes.extend(attribution::passes(ws, &new_id("attr"), now, &Scope::Lead(lead_id.to_string())));
     writes
 }

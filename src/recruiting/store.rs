@@ -107,7 +107,7 @@ pub enum LeadPick {
 pub fn absorb_lead_stubs(workspace: &str, pairs_json: &str, now: &str) -> Vec<Query> {
     let sets: Vec<String> =
         Stage::ALL.iter().map(|s| format!("{c} = {}", earliest(&format!("a.{}", s.column()), &format!("s.{}", s.column())), c = s.column())).collect();
-    let named = "SELECT a.meta_lead_id FROM pipeline_applications a WHERE a.workspace_id = ?1 AND a.meta_lead_id IS NOT NULL \
+    let named = "SELECT a.meta_lead_id FROM pipeline_applications a WHERE a.workspace_id = ?1 AND a.meta_lead_id IS NOT NULL AND a.source <> 'meta_lead' \
                  AND (a.source, a.application_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2))";
     vec![
         Query::new(

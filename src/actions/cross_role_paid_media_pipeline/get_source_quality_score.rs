@@ -13,6 +13,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+/// The most sources one answer lists (best scores first).
+const MAX_SOURCES: usize = 500;
+
 /// What a source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -111,6 +114,8 @@ impl Action for Act {
             })
             .collect();
         sources.sort_by(|a, b| b.0.unwrap_or(-1.0).total_cmp(&a.0.unwrap_or(-1.0)).then(b.1["applications"].as_i64().cmp(&a.1["applications"].as_i64())));
+        let more = sources.len() > MAX_SOURCES;
+        sources.truncate(MAX_SOURCES);
         Ok(Change::read(json!({
             "ad_account_id": format!("act_{}", account.id),
             "since": since,
@@ -119,6 +124,7 @@ impl Action for Act {
             "min_applications": min,
             "score": "the lower bound of the 95% Wilson interval of the qualified share, in percent: a small sample cannot score high",
             "sources": sources.into_iter().map(|s| s.1).collect::<Vec<_>>(),
+            "more": more,
         })))
     }
 }

@@ -64,7 +64,7 @@ impl Action for Act {
         let sets: Vec<AdSet> = crate::db::all(
             cx.ports,
             Query::new(
-                "SELECT s.id, s.name, s.targeting_json, c.special_ad_categories_json AS categories FROM meta_ad_sets s LEFT JOIN meta_campaigns c ON c.id = s.campaign_id \
+                "SELECT s.id, s.name, s.targeting_json, c.special_ad_categories_json AS categories FROM meta_ad_sets s LEFT JOIN meta_campaigns c ON c.id = s.campaign_id AND c.workspace_id = s.workspace_id \
                  WHERE s.workspace_id = ?1 AND s.ad_account_id = ?2 AND s.effective_status = 'ACTIVE' ORDER BY s.id LIMIT 200",
                 crate::binds![cx.workspace, account.id.as_str()],
             ),
@@ -83,7 +83,9 @@ impl Action for Act {
             cost_per(spend, q)
         };
         let spend_all: i64 = meta.iter().map(|r| r.sums.spend_minor).sum();
-        let account_cost = cost_per(Some(spend_all), Some(by_adset.iter().filter(|p| p.key.is_some()).map(|p| p.counts.qualified).sum()));
+        // The same ad sets on both sides: their spend over their qualified applicants.
+        let qualified_all: i64 = by_adset.iter().filter(|p| p.key.as_ref().is_some_and(|k| ids.contains(k))).map(|p| p.counts.qualified).sum();
+        let account_cost = cost_per(Some(spend_all), Some(qualified_all));
         let mut suggestions = Vec::new();
         for s in &sets {
             let Some(c) = cost(&s.id) else { continue };

@@ -80,7 +80,8 @@ impl Action for Act {
             let [(field, table, id)] = named.as_slice() else {
                 return Err(bad(&format!("mappings[{i}]"), "names exactly one of campaign_id, adset_id, ad_id"));
             };
-            let value = m.value.as_str().trim().to_lowercase();
+            // As SQLite's lower() does it (ASCII only), so it compares with the applications' values.
+            let value = m.value.as_str().trim().to_ascii_lowercase();
             if value.is_empty() {
                 return Err(bad(&format!("mappings[{i}].value"), "must not be blank"));
             }
