@@ -15,24 +15,11 @@ pub mod suggest_channel_mix;
 pub mod suggest_geo_expansion;
 pub mod sync_campaign_taxonomy_to_pipeline;
 
-use crate::actions::recruiter_paid_media_analytics::{bad, MAX_RANGE_DAYS};
-use crate::domain::Day;
-use crate::failure::Failure;
+pub use crate::actions::recruiter_paid_media_analytics::days;
 
 /// Which cost per hire is shown (ANSI/SHRM 06001 leaves internal costs to the employer).
 pub const COST_PER_HIRE_VARIANT: &str =
     "ANSI/SHRM 06001 cost per hire, external paid-media cost only: Meta ad spend over hires; internal recruiting costs and other external costs are not included";
-
-/// The days of a question as text, checked: `until` not before `since`, at most 1,100 days.
-pub fn days(since: Day, until: Day) -> Result<(String, String), Failure> {
-    if until < since {
-        return Err(bad("until", format!("{} is before since {}", until.text(), since.text())));
-    }
-    if (until.date() - since.date()).num_days() >= MAX_RANGE_DAYS {
-        return Err(bad("until", format!("a range covers at most {MAX_RANGE_DAYS} days")));
-    }
-    Ok((since.text(), until.text()))
-}
 
 /// The Monday that starts the week of an SQL date expression.
 pub fn week_sql(date: &str) -> String {

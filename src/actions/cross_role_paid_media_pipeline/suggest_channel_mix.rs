@@ -6,7 +6,7 @@
 
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::actions::recruiter_paid_media_analytics::suggest_budget_reallocation::KIND;
-use crate::actions::recruiter_paid_media_analytics::suggestion::{active_ad_sets, leads_per_day, reallocate, AdSetResult, Limits, Proposed, Suggestion};
+use crate::actions::recruiter_paid_media_analytics::suggestion::{active_ad_sets, leads_per_day, offer_reallocation, reallocate, AdSetResult, Limits};
 use crate::actions::recruiter_paid_media_analytics::{look_back, LookBack};
 use crate::db::insights_read::{self, Ask, Source};
 use crate::db::{ad_accounts, governance_policies};
@@ -86,18 +86,11 @@ impl Action for Act {
         let limits = Limits { shift_pct: input.max_shift_pct.map_or(20, |p| p.get()), min_budget: input.min_budget_minor.map_or(500, |m| m.get()), max_budget };
         let moves = reallocate(&eligible, limits);
         let to = |a: &AdSetResult| moves.iter().find(|m| m.0 == a.id).map_or(a.daily_budget, |m| m.2);
-        let name = |id: &str| sets.iter().find(|s| s.id == id).and_then(|s| s.name.clone());
-        let changes: Vec<Value> = moves
-            .iter()
-            .map(|(id, from, t)| json!({ "ad_set_id": id, "name": name(id), "from_minor": from, "to_minor": t, "change_minor": t - from }))
-            .collect();
-        // `+ 0.0` turns a negative zero into zero.
-        let round = |x: f64| (x * 100.0).round() / 100.0 + 0.0;
+        let round = |x: f64| (x * 100.0).round() / 100.0;
         let per_day = if outcome == Outcome::Qualified { "qualified_per_day" } else { "hires_per_day" };
         let mut body = json!({
             "kind": KIND, "ad_account_id": format!("act_{}", account.id), "since": since, "until": until, "data_as_of": synced_at,
-            "outcome": outcome, "min_applications": min, "changes": changes, "evidence": evidence,
-            "limits": { "max_shift_pct": limits.shift_pct, "min_budget_minor": limits.min_budget, "max_budget_minor": limits.max_budget },
+            "outcome": outcome, "min_applications": min, "evidence": evidence,
         });
         let mut effect = serde_json::Map::new();
         effect.insert(format!("{per_day}_before"), json!(round(leads_per_day(&eligible, |a| a.daily_budget))));
@@ -107,8 +100,7 @@ impl Action for Act {
         if moves.is_empty() {
             body["reason"] = json!("no ad set with enough applications has outcomes clearly (20%) dearer than the group's while another's are clearly cheaper");
         }
-        let proposed = moves.iter().map(|(id, from, t)| Proposed(id.clone(), from.to_string(), t.to_string())).collect();
-        Suggestion::new(cx, KIND, &account.id, &synced_at, proposed).offer(cx, &mut body, "apply_budget_reallocation")?;
+        offer_reallocation(cx, &account.id, &synced_at, &sets, &moves, limits, &mut body)?;
         Ok(Change::read(body))
     }
 }

@@ -309,16 +309,22 @@ pub struct Resolved {
     pub settings: Value,
 }
 
+/// The days of a question as text, checked: `until` not before `since`, at most 1,100 days.
+pub fn days(since: Day, until: Day) -> Result<(String, String), Failure> {
+    if until < since {
+        return Err(bad("until", format!("{} is before since {}", until.text(), since.text())));
+    }
+    if (until.date() - since.date()).num_days() >= MAX_RANGE_DAYS {
+        return Err(bad("until", format!("a range covers at most {MAX_RANGE_DAYS} days")));
+    }
+    Ok((since.text(), until.text()))
+}
+
 /// Checks a question (the account is bound here, the range, the filters, the breakdown set and
 /// window are synced) and makes it an `Ask` for one page (`limit` + 1 rows, to see if more follow).
 pub async fn resolve(cx: &Cx<'_>, q: &Question<'_>, shape: &Shape) -> Result<Resolved, Failure> {
     let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", q.ad_account_id).await?;
-    if q.until < q.since {
-        return Err(bad("until", format!("{} is before since {}", q.until.text(), q.since.text())));
-    }
-    if (q.until.date() - q.since.date()).num_days() >= MAX_RANGE_DAYS {
-        return Err(bad("until", format!("a range covers at most {MAX_RANGE_DAYS} days")));
-    }
+    days(q.since, q.until)?;
     match shape.level {
         Level::Account if q.campaign_id.is_some() => return Err(bad("campaign_id", "an account-level answer has no campaign filter; ask at campaign level")),
         Level::Account | Level::Campaign if q.adset_id.is_some() => return Err(bad("adset_id", "filters ad set and ad levels only")),

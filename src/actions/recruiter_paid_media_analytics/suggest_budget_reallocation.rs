@@ -3,7 +3,7 @@
 //! account's cap, with the evidence and the expected effect. Writes nothing: the answer's
 //! `suggestion_id` is what `apply_budget_reallocation` takes.
 
-use super::suggestion::{active_ad_sets, leads_per_day, reallocate, AdSetResult, Limits, Proposed, Suggestion};
+use super::suggestion::{active_ad_sets, leads_per_day, offer_reallocation, reallocate, AdSetResult, Limits};
 use super::{look_back, LookBack, Metric};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::db::insights_read::{self, Ask, Source};
@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub const KIND: &str = "budget_reallocation";
+pub const KIND: &str = super::suggestion::REALLOCATION_KIND;
 
 /// Where to look for a better split of the daily budget.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -62,24 +62,18 @@ impl Action for Act {
                 json!({ "ad_set_id": s.id, "name": s.name, "daily_budget_minor": s.daily_budget, "spend_minor": r.spend, "leads": r.leads, "cpl_minor": Metric::Cpl.value(&sums(&s.id)) })
             })
             .collect();
-        let changes: Vec<Value> = moves
-            .iter()
-            .map(|(id, from, t)| json!({ "ad_set_id": id, "name": sets.iter().find(|s| &s.id == id).and_then(|s| s.name.clone()), "from_minor": from, "to_minor": t, "change_minor": t - from }))
-            .collect();
         let round = |x: f64| (x * 100.0).round() / 100.0;
         let (before, after) = (leads_per_day(&results, |a| a.daily_budget), leads_per_day(&results, to));
         let mut body = json!({
             "kind": KIND, "ad_account_id": format!("act_{}", account.id), "since": since, "until": until, "data_as_of": synced_at,
-            "changes": changes, "evidence": evidence,
-            "limits": { "max_shift_pct": limits.shift_pct, "min_budget_minor": limits.min_budget, "max_budget_minor": limits.max_budget },
+            "evidence": evidence,
             "expected_effect": { "leads_per_day_before": round(before), "leads_per_day_after": round(after),
                 "assumption": "each ad set keeps its cost per lead over the look-back; delivery rarely scales evenly, so read this as a direction" },
         });
         if moves.is_empty() {
             body["reason"] = json!("no ad set's leads cost clearly (20%) more than the group's while another's cost clearly less, or no leads in the range");
         }
-        let proposed = moves.iter().map(|(id, from, t)| Proposed(id.clone(), from.to_string(), t.to_string())).collect();
-        Suggestion::new(cx, KIND, &account.id, &synced_at, proposed).offer(cx, &mut body, "apply_budget_reallocation")?;
+        offer_reallocation(cx, &account.id, &synced_at, &sets, &moves, limits, &mut body)?;
         Ok(Change::read(body))
     }
 }

@@ -116,6 +116,30 @@ pub async fn active_ad_sets(cx: &Cx<'_>, account: &str, campaign: Option<&MetaId
     Ok(sets)
 }
 
+/// The kind of a budget reallocation suggestion (what `apply_budget_reallocation` takes).
+pub const REALLOCATION_KIND: &str = "budget_reallocation";
+
+/// Puts a budget reallocation in an answer: each change (named from `sets`), the limits it kept
+/// to, and the sealed suggestion `apply_budget_reallocation` takes.
+pub fn offer_reallocation(
+    cx: &Cx<'_>,
+    account: &str,
+    data_as_of: &str,
+    sets: &[AdSetRow],
+    moves: &[(String, i64, i64)],
+    l: Limits,
+    body: &mut Value,
+) -> Result<(), Failure> {
+    let name = |id: &str| sets.iter().find(|s| s.id == id).and_then(|s| s.name.clone());
+    body["changes"] = moves
+        .iter()
+        .map(|(id, from, to)| json!({ "ad_set_id": id, "name": name(id), "from_minor": from, "to_minor": to, "change_minor": to - from }))
+        .collect();
+    body["limits"] = json!({ "max_shift_pct": l.shift_pct, "min_budget_minor": l.min_budget, "max_budget_minor": l.max_budget });
+    let proposed = moves.iter().map(|(id, from, to)| Proposed(id.clone(), from.to_string(), to.to_string())).collect();
+    Suggestion::new(cx, REALLOCATION_KIND, account, data_as_of, proposed).offer(cx, body, "apply_budget_reallocation")
+}
+
 /// An ad set's budget and what it bought over the look-back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdSetResult {
@@ -209,7 +233,8 @@ pub fn reallocate(sets: &[AdSetResult], l: Limits) -> Vec<(String, i64, i64)> {
 /// Leads a day the budgets would buy at each ad set's own cost per lead so far (a straight line:
 /// the answer says it is an estimate, as delivery rarely scales evenly).
 pub fn leads_per_day(sets: &[AdSetResult], budget: impl Fn(&AdSetResult) -> i64) -> f64 {
-    sets.iter().filter(|a| a.spend > 0).map(|a| budget(a) as f64 * a.leads as f64 / a.spend as f64).sum()
+    // `+ 0.0`: an empty sum is negative zero.
+    sets.iter().filter(|a| a.spend > 0).map(|a| budget(a) as f64 * a.leads as f64 / a.spend as f64).sum::<f64>() + 0.0
 }
 
 #[cfg(test)]

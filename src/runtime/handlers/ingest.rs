@@ -47,16 +47,7 @@ pub async fn ingest(req: Request, ctx: &RequestContext, principal: &Principal, w
     }
     if good.is_empty() {
         // Nothing to keep: the batch is refused as a problem, with the per-row report in it.
-        let p = crate::problem::Problem::new(
-            "ingest-rejected",
-            "Every Row Was Rejected",
-            422,
-            format!("all {} rows were rejected; see errors for each row's index, field and reason", rejected.len()),
-        )
-        .with_extension("accepted", json!(0))
-        .with_extension("rejected", json!(rejected.len()))
-        .with_extension("errors", json!(rejected));
-        return Err(p.into());
+        return Err(all_rejected("rows", &rejected).into());
     }
     let sql = ingest::upsert_sql();
     let mut stmts = Vec::new();
@@ -83,16 +74,20 @@ pub async fn pipeline_events(mut req: Request, ctx: &RequestContext, principal: 
     let events = body::events(content_type.as_deref(), &bytes)?;
     let taken = intake::take(&ctx.services, ws, principal, "ingest_pipeline_events", &events).await?;
     if taken.applications + taken.stage_changes == 0 {
-        let p = crate::problem::Problem::new(
-            "ingest-rejected",
-            "Every Row Was Rejected",
-            422,
-            format!("all {} events were rejected; see errors for each event's index, field and reason", taken.errors.len()),
-        )
-        .with_extension("accepted", json!(0))
-        .with_extension("rejected", json!(taken.errors.len()))
-        .with_extension("errors", json!(taken.errors));
-        return Err(p.into());
+        return Err(all_rejected("events", &taken.errors).into());
     }
     json_response(200, &taken.answer())
+}
+
+/// A batch of which nothing was kept: a problem carrying each row's index, field and reason.
+fn all_rejected(what: &str, errors: &[crate::ingest::RowError]) -> crate::problem::Problem {
+    crate::problem::Problem::new(
+        "ingest-rejected",
+        "Every Row Was Rejected",
+        422,
+        format!("all {} {what} were rejected; see errors for each one's index, field and reason", errors.len()),
+    )
+    .with_extension("accepted", json!(0))
+    .with_extension("rejected", json!(errors.len()))
+    .with_extension("errors", json!(errors))
 }

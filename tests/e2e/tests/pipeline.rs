@@ -368,6 +368,33 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
         assert!(!dump.contains(secret) && !c.gw.log_text().contains(secret), "{secret} was kept");
     }
 
+    // Bad input to each action is refused naming the field, and nothing runs.
+    let acct = format!("act_{A}");
+    let audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
+    let before = audited();
+    for (action, body, field) in [
+        ("get_paid_media_to_pipeline_funnel", json!({"ad_account_id": acct, "since": m.until, "until": m.since}), "until"),
+        ("get_paid_media_to_pipeline_funnel", json!({"ad_account_id": acct, "since": m.since, "until": m.until, "by": "county"}), "by"),
+        ("get_cpl_to_hire_trend", json!({"ad_account_id": acct, "since": "2020-01-01", "until": "2026-11-01"}), "until"),
+        (
+            "get_source_quality_score",
+            json!({"ad_account_id": acct, "since": m.since, "until": m.until, "by": "adset", "min_applications": 3}),
+            "min_applications",
+        ),
+        ("backfill_missing_attribution", json!({"since": m.since, "until": m.until, "dry_run": true}), "dry_run"),
+        (
+            "sync_campaign_taxonomy_to_pipeline",
+            json!({"ad_account_id": acct, "mappings": [{"kind": "utm_term", "value": "x", "campaign_id": m.campaign, "ad_id": m.ads[0]}]}),
+            "mappings[0]",
+        ),
+        ("suggest_channel_mix", json!({"ad_account_id": acct, "look_back_days": 200}), "look_back_days"),
+        ("suggest_geo_expansion", json!({"ad_account_id": acct, "min_applications": 0}), "min_applications"),
+    ] {
+        let r = c.gw.act(&recruiter, ROUTER, action, &body);
+        assert_eq!((r.status, r.body["field"].as_str()), (422, Some(field)), "{action}: {}", r.text);
+    }
+    assert_eq!(audited(), before, "nothing ran");
+
     // Another workspace: its events name none of ours, and our rows do not move.
     let other = c.gw.admin("POST", "/v1/workspaces", Some(&json!({"name": "other", "currency": "USD"}))).body["id"].as_str().unwrap().to_string();
     let theirs = c.gw.member_key(&other, "recruiter");
