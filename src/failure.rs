@@ -27,6 +27,20 @@ impl Failure {
         }
     }
 
+    /// What an audit row keeps of a failure: the problem and Meta's code, subcode and trace.
+    pub fn audit_record(&self) -> Option<serde_json::Value> {
+        let p = self.to_problem()?;
+        let meta = match self {
+            Failure::Graph(g) => g.graph_error(),
+            _ => None,
+        };
+        Some(serde_json::json!({
+            "status": p.status, "detail": p.detail,
+            "graph_code": meta.map(|e| e.code), "graph_subcode": meta.and_then(|e| e.subcode),
+            "fbtrace_id": meta.and_then(|e| e.fbtrace_id.clone()),
+        }))
+    }
+
     /// What the client sees: `None` for an internal failure (a generic 500 with the correlation id).
     pub fn to_problem(&self) -> Option<Problem> {
         match self {

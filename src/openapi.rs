@@ -277,6 +277,14 @@ const DOCS: &[Doc] = &[
         body: Some(any_object),
     },
     Doc {
+        route: Route::AtsWebhook,
+        path: "/webhooks/ats/{connection_id}",
+        summary: "A recruiting system's webhook (Greenhouse: Signature header; Lever: signature in the body), for the connection connect_ats made",
+        ok: 200,
+        auth: false,
+        body: Some(any_object),
+    },
+    Doc {
         route: Route::DownloadReport,
         path: "/v1/reports/download/{link}",
         summary: "A report's CSV, streamed, by the signed link download_report gives",

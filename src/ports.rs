@@ -161,6 +161,8 @@ pub enum Job {
     Notification(String),
     /// A rule run to carry out.
     RuleRun(String),
+    /// A workspace's queued pipeline stages to send to Meta's dataset.
+    Conversions(String),
 }
 
 /// What actions may know of the deployment they run in.

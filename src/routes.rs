@@ -39,6 +39,8 @@ pub enum Route {
     Mcp,
     WebhookHandshake,
     WebhookNotification,
+    /// A recruiting system's webhook, verified by its connection's secret.
+    AtsWebhook,
     /// A report's CSV by its signed link.
     DownloadReport,
     /// Local development only: put a raw message on the sync queue.
@@ -93,6 +95,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/mcp", Route::Mcp),
     ("GET", "/webhooks/meta", Route::WebhookHandshake),
     ("POST", "/webhooks/meta", Route::WebhookNotification),
+    ("POST", "/webhooks/ats/{}", Route::AtsWebhook),
     ("GET", "/v1/reports/download/{}", Route::DownloadReport),
     ("POST", "/__dev/queue/sync", Route::DevQueueSend),
     ("GET", "/__dev/fail", Route::DevFail),

@@ -122,6 +122,8 @@ catalog![
     cross_role_paid_media_pipeline::suggest_geo_expansion,
     cross_role_paid_media_pipeline::sync_campaign_taxonomy_to_pipeline,
     cross_role_paid_media_pipeline::backfill_missing_attribution,
+    cross_role_paid_media_pipeline::connect_ats,
+    cross_role_paid_media_pipeline::set_pipeline_settings,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,

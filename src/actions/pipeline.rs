@@ -152,19 +152,6 @@ async fn execute(ports: &dyn Ports, entry: &Entry, exec: &Exec, ws: &str, input:
 }
 
 /// How a failure is kept on its audit row: Meta's code, subcode and trace when Meta refused.
-fn failure_record(f: &Failure) -> Option<Value> {
-    let p = f.to_problem()?;
-    let meta = match f {
-        Failure::Graph(g) => g.graph_error(),
-        _ => None,
-    };
-    Some(json!({
-        "status": p.status, "detail": p.detail,
-        "graph_code": meta.map(|e| e.code), "graph_subcode": meta.and_then(|e| e.subcode),
-        "fbtrace_id": meta.and_then(|e| e.fbtrace_id.clone()),
-    }))
-}
-
 /// Writes a mutation's rows and its audit row (done, or attempted and failed) in one batch.
 async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: Change) -> Result<(u16, Value), Failure> {
     let Change { result, mut writes, record, then_enqueue } = change;
@@ -178,7 +165,7 @@ async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: C
     audit.after = record.after;
     if let Err(f) = &result {
         audit.outcome = Outcome::Failed;
-        audit.graph_error = failure_record(f);
+        audit.graph_error = f.audit_record();
         writes.clear();
     }
     writes.push(db::audit_log::insert(&audit, &ports.now_iso()));

@@ -40,6 +40,11 @@ async fn binding(ports: &dyn Ports, ws: &str, account: &str) -> Result<Option<Bi
     super::first(ports, Query::new("SELECT id, integration_id, updated_at FROM ad_accounts WHERE id = ?1 AND workspace_id = ?2", binds![account, ws])).await
 }
 
+/// The integration `account` (digits) is bound to the workspace through, if it is.
+pub async fn integration_of(ports: &dyn Ports, ws: &str, account: &str) -> Result<Option<String>, Failure> {
+    Ok(binding(ports, ws, account).await?.and_then(|b| b.integration_id))
+}
+
 /// The account named by `field`, which must be bound to the workspace (through any integration).
 /// Returns the binding as stored (id, integration, updated_at) for audit rows.
 pub async fn bound_row(ports: &dyn Ports, ws: &str, field: &str, account: &AdAccountId) -> Result<Value, Failure> {

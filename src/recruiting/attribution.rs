@@ -89,7 +89,7 @@ pub enum Scope {
 
 impl Scope {
     /// The condition on `a` and its binds, numbered from `?4`.
-    fn clause(&self) -> (String, Vec<Bind>) {
+    pub(super) fn clause(&self) -> (String, Vec<Bind>) {
         match self {
             Scope::Batch(pairs) => (
                 "(a.source, a.application_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?4))".into(),

@@ -15,7 +15,8 @@ pub const MAX_EVENTS: usize = 5_000;
 pub const META_LEAD_SOURCE: &str = "meta_lead";
 
 /// A stage an application can reach after applying, in funnel order; the last two leave it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     Screened,
     Qualified,

@@ -4,13 +4,14 @@
 //! so a failure leaves nothing half-written.
 
 use super::attribution::{self, Scope};
+use super::conversions;
 use super::events::{self, Event, META_LEAD_SOURCE};
 use super::store::{self as applications, LeadPick};
 use crate::api_keys::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::failure::Failure;
 use crate::ingest::{err, RowError};
-use crate::ports::{new_id, Ports, Query};
+use crate::ports::{new_id, Job, Ports, Query};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -110,8 +111,20 @@ async fn route_stages(
     Ok((rows, stubs))
 }
 
+/// Who sent a batch, for its audit row: a key (and its member), or a connected recruiting system.
+pub struct Sender<'a> {
+    pub actor: String,
+    pub member_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a Principal> for Sender<'a> {
+    fn from(p: &'a Principal) -> Self {
+        Sender { actor: p.actor(), member_id: p.member_id() }
+    }
+}
+
 /// Checks, writes and joins a batch; `action` names it in the audit row.
-pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &str, rows: &[Value]) -> Result<Taken, Failure> {
+pub async fn take(ports: &dyn Ports, ws: &str, sender: Sender<'_>, action: &str, rows: &[Value]) -> Result<Taken, Failure> {
     let now = ports.now_iso();
     let clock = DateTime::<Utc>::from_timestamp_millis(ports.now_millis()).unwrap_or_default();
     let mut errors = Vec::new();
@@ -151,9 +164,12 @@ pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &s
         writes.push(applications::record_stages(ws, Value::Array(page.to_vec()).to_string(), &now));
     }
     if !scope_pairs.is_empty() {
-        writes.extend(attribution::passes(ws, &run, &now, &Scope::Batch(pairs_json.clone())));
+        let scope = Scope::Batch(pairs_json.clone());
+        writes.extend(attribution::passes(ws, &run, &now, &scope));
+        writes.push(conversions::queue(ws, &now, &scope));
     }
-    let mut audit = AuditEntry::by(action, principal, ports.correlation_id(), Outcome::Succeeded);
+    let mut audit = AuditEntry::new(action, &sender.actor, ports.correlation_id(), Outcome::Succeeded);
+    audit.actor_member_id = sender.member_id.map(str::to_string);
     audit.workspace_id = Some(ws.to_string());
     audit.risk_tier = Some("execute_low".into());
     audit.after = Some(json!({ "applications": apps.len(), "stage_changes": stage_rows.len(), "rejected": errors.len(), "attribution_run": run }));
@@ -162,6 +178,10 @@ pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &s
     }
     writes.push(crate::db::audit_log::insert(&audit, &now));
     ports.batch(writes).await?;
+    if !stage_rows.is_empty() || !stubs.is_empty() {
+        // Stages of Instant Form leads go back to Meta from the jobs queue (or the next tick).
+        ports.enqueue(Job::Conversions(ws.to_string())).await?;
+    }
     let mut joined = Map::new();
     for r in ports.rows(attribution::moved(ws, &run)).await? {
         if let Some(k) = r["join_key"].as_str() {
@@ -186,6 +206,9 @@ pub async fn take(ports: &dyn Ports, ws: &str, principal: &Principal, action: &s
 /// already names it) and join it, or the applications naming it, to its ad.
 pub fn lead_arrived(ws: &str, lead_id: &str, now: &str) -> Vec<Query> {
     let mut writes = vec![applications::lead_stubs(ws, LeadPick::Ids(json!([lead_id]).to_string()), now)];
-    writes.extend(attribution::passes(ws, &new_id("attr"), now, &Scope::Lead(lead_id.to_string())));
+    let scope = Scope::Lead(lead_id.to_string());
+    writes.extend(attribution::passes(ws, &new_id("attr"), now, &scope));
+    // Its first stage (the lead itself) goes back to Meta with the next tick's sweep.
+    writes.push(conversions::queue(ws, now, &scope));
     writes
 }

@@ -45,6 +45,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
             Ok(Job::Report(id)) => produce(&svc, &id).await,
             Ok(Job::Notification(id)) => deliver(&svc, &id).await,
             Ok(Job::RuleRun(id)) => crate::actions::rule_run::run(&svc, &id).await.map(|_| Next::Done),
+            Ok(Job::Conversions(ws)) => crate::recruiting::conversions::send(&svc, &ws).await.map(|s| if s.retry > 0 { Next::RetryIn(60) } else { Next::Done }),
             Err(e) => {
                 console_error!("queue {JOB_QUEUE}: a message names no job ({e}): {}", message.body());
                 Ok(Next::Done)
@@ -267,6 +268,12 @@ async fn run_tick(svc: &Services) -> Result<(usize, usize), Failure> {
         messages.push(Job::Notification(id));
     }
     ports.batch(touches).await?;
+    // Pipeline stages queued without a message (a lead arriving by sync) or whose sender stopped.
+    for r in ports.rows(crate::recruiting::conversions::waiting(now_ms, 100)).await? {
+        if let Some(ws) = r["workspace_id"].as_str() {
+            messages.push(Job::Conversions(ws.to_string()));
+        }
+    }
     let resent = messages.len() - scheduled;
     for m in messages {
         ports.enqueue(m).await?;

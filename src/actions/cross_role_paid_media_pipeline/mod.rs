@@ -8,9 +8,11 @@
 //! after the spend that brought them, so recent weeks are marked immature.
 
 pub mod backfill_missing_attribution;
+pub mod connect_ats;
 pub mod get_cpl_to_hire_trend;
 pub mod get_paid_media_to_pipeline_funnel;
 pub mod get_source_quality_score;
+pub mod set_pipeline_settings;
 pub mod suggest_channel_mix;
 pub mod suggest_geo_expansion;
 pub mod sync_campaign_taxonomy_to_pipeline;

@@ -86,6 +86,8 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         | Route::ConnectCallback
         | Route::WebhookHandshake
         | Route::WebhookNotification
+        // A recruiting system's webhook is authenticated by its connection's signature.
+        | Route::AtsWebhook
         // A report's download link is its own credential (signed, expiring).
         | Route::DownloadReport => Principal::Bootstrap,
         _ => authenticate(&req, ctx).await?,
@@ -192,6 +194,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         Route::Mcp => mcp::serve(req, ctx, p).await,
         Route::WebhookHandshake => webhooks::handshake(&req, ctx),
         Route::WebhookNotification => webhooks::notification(req, ctx).await,
+        Route::AtsWebhook => ingest::ats_webhook(req, ctx, param(0)).await,
         Route::DownloadReport => reports::download(ctx, param(0)).await,
         Route::DevQueueSend => dev::queue_send(req, ctx).await,
         Route::DevFail => dev::fail(),

@@ -34,6 +34,8 @@ pub fn router() -> Router<Shared> {
         .route("/config", post(config))
         .route("/leadgen_forms", post(create_form))
         .route("/leads", post(create_lead))
+        .route("/datasets", post(create_dataset))
+        .route("/datasets/{id}/events", get(dataset_events))
         .route("/webhooks/deliveries", get(deliveries))
         .route("/audiences/{id}/members", get(audience_members))
         .route("/sink/{name}", post(sink_receive).get(sink_list))
@@ -538,6 +540,33 @@ async fn create_lead(State(s): State<Shared>, Json(l): Json<LeadSpec>) -> Respon
     let page = form.fields.get("page_id").and_then(Value::as_str).unwrap_or(SEED_PAGE).to_string();
     crate::webhooks::lead_created(&mut st, &page, json!({ "leadgen_id": id, "form_id": form.id, "ad_id": l.ad_id, "page_id": page, "created_time": now }));
     Json(json!({ "id": id })).into_response()
+}
+
+#[derive(Deserialize)]
+struct DatasetSpec {
+    account_id: String,
+    name: Option<String>,
+}
+
+/// A dataset (pixel) shared with an ad account, so the account's token may send it events.
+async fn create_dataset(State(s): State<Shared>, Json(d): Json<DatasetSpec>) -> Response {
+    let mut st = s.lock().unwrap();
+    let account = d.account_id.trim_start_matches("act_").to_string();
+    if !st.accounts.contains_key(&account) {
+        return bad("no such account");
+    }
+    let now = st.now();
+    let id = node(&mut st, Kind::Dataset, &account, None, None, json!({ "name": d.name.unwrap_or_else(|| "CRM dataset".into()) }), now);
+    Json(json!({ "id": id })).into_response()
+}
+
+/// The events a dataset accepted through the Conversions API.
+async fn dataset_events(State(s): State<Shared>, Path(id): Path<String>) -> Response {
+    let st = s.lock().unwrap();
+    match st.nodes.get(&id) {
+        Some(n) if n.kind == Kind::Dataset => Json(json!({ "data": st.server_events.get(&id).cloned().unwrap_or_default() })).into_response(),
+        _ => bad("no such dataset"),
+    }
 }
 
 /// What reached a customer-list audience: only hashes (and the keys Meta takes unhashed).

@@ -485,6 +485,7 @@ fn node_call(store: &mut Store, req: &Request, node: Node) -> GraphResult<Outcom
 
 fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphResult<Outcome> {
     match (req.method, edge, node.kind) {
+        ("POST", "events", Kind::Dataset) => crate::capi::receive(store, &node, &req.params).map(Outcome::ok),
         ("GET", "insights", Kind::Campaign | Kind::AdSet | Kind::Ad) => {
             let level = match node.kind {
                 Kind::Campaign => Level::Campaign,

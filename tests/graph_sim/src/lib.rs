@@ -13,6 +13,7 @@ pub mod audiences;
 pub mod batch;
 pub mod budgets;
 pub mod campaigns;
+pub mod capi;
 pub mod catalogue;
 pub mod control;
 pub mod creatives;

@@ -152,7 +152,7 @@ pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphRe
         Kind::Ad => crate::ads::build(store, account_id, p),
         Kind::Creative => Ok(vec![crate::creatives::build(store, account_id, p)?]),
         Kind::CustomAudience => Ok(vec![crate::audiences::build(store, account_id, p)?]),
-        Kind::AdImage | Kind::LeadForm | Kind::Lead | Kind::ReportRun => Err(GraphError::unknown_path(kind.edge())),
+        Kind::AdImage | Kind::LeadForm | Kind::Lead | Kind::ReportRun | Kind::Dataset => Err(GraphError::unknown_path(kind.edge())),
     }
 }
 
@@ -260,6 +260,7 @@ pub fn default_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Lead => &["id", "created_time"],
         Kind::AdImage => &["id", "hash"],
+        Kind::Dataset => &["id", "name"],
         _ => &["id"],
     }
 }

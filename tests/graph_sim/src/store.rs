@@ -42,6 +42,7 @@ pub enum Kind {
     LeadForm,
     Lead,
     ReportRun,
+    Dataset,
 }
 
 impl Kind {
@@ -57,6 +58,7 @@ impl Kind {
             Kind::LeadForm => "leadgen_forms",
             Kind::Lead => "leads",
             Kind::ReportRun => "insights",
+            Kind::Dataset => "adspixels",
         }
     }
 
@@ -70,6 +72,7 @@ impl Kind {
             "customaudiences" => Kind::CustomAudience,
             "leadgen_forms" => Kind::LeadForm,
             "leads" => Kind::Lead,
+            "adspixels" => Kind::Dataset,
             _ => return None,
         })
     }
@@ -247,6 +250,8 @@ pub struct Store {
     /// When set, simulated now stops following the wall clock (`/__control/time/freeze`): two
     /// simulators then see the same instants, for repeatable runs.
     pub frozen_at: Option<i64>,
+    /// Conversions API events each dataset accepted, as they arrived.
+    pub server_events: BTreeMap<String, Vec<Value>>,
 }
 
 /// A webhook subscription, made as Meta makes them: `POST /{app_id}/subscriptions`.
@@ -309,6 +314,7 @@ impl Store {
             history_gen: 0,
             delivery_cache: Default::default(),
             frozen_at: None,
+            server_events: BTreeMap::new(),
         }
     }
 

@@ -263,3 +263,41 @@ fn webhooks_verify_the_callback_sign_deliveries_and_retry() {
     assert_eq!(d["deliveries"][0]["attempts"], 2, "the first attempt failed and was retried: {d}");
     assert_eq!(d["deliveries"][0]["delivered"], true);
 }
+
+#[test]
+fn a_dataset_takes_crm_lead_stages_all_or_nothing_and_records_what_it_took() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let dataset = sim.control("POST", "/datasets", json!({ "account_id": acct }))["id"].as_str().unwrap().to_string();
+    let now = sim.control("GET", "/time", json!(null))["now"].as_i64().unwrap();
+    let stage = |name: &str, at: i64| {
+        json!({ "event_name": name, "event_time": at, "action_source": "system_generated",
+            "user_data": { "lead_id": "1234567890123456" }, "custom_data": { "event_source": "crm", "lead_event_source": "adgate" } })
+    };
+    let path = format!("/v26.0/{dataset}/events");
+    let send = |events: Value| sim.call("POST", &path, &[("access_token", &tok), ("data", &events.to_string())]);
+    let listed = sim.call("GET", &format!("/v26.0/act_{acct}/adspixels"), &[("access_token", &tok)]);
+    assert_eq!(listed.body["data"][0]["id"], json!(dataset), "the account lists its dataset");
+
+    let ok = send(json!([stage("Qualified", now - 3_600), stage("Hired", now - 60)]));
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["events_received"], 2);
+    assert!(ok.body["fbtrace_id"].is_string());
+
+    // One stale event refuses the whole request.
+    let old = send(json!([stage("Offered", now - 60), stage("Screened", now - 8 * 86_400)]));
+    assert_eq!((old.status, old.code(), old.body["error"]["error_subcode"].as_i64()), (400, 100, Some(2_804_003)));
+    assert_eq!(old.body["error"]["error_user_title"], "Event Timestamp Too Old");
+    let mut no_crm = stage("Offered", now);
+    no_crm["custom_data"] = json!({});
+    let refused = send(json!([stage("Offered", now), no_crm]));
+    assert_eq!(refused.status, 400);
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("data[1]"), "{:?}", refused.body);
+    assert_eq!(send(json!([])).status, 400);
+    let too_many: Vec<Value> = (0..1_001).map(|_| stage("Offered", now)).collect();
+    assert_eq!(send(json!(too_many)).status, 400);
+
+    let received = sim.control("GET", &format!("/datasets/{dataset}/events"), json!(null));
+    let names: Vec<&str> = received["data"].as_array().unwrap().iter().map(|e| e["event"]["event_name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Qualified", "Hired"], "refused requests left nothing behind");
+}
