@@ -52,10 +52,10 @@ pub fn lever_signed(secret: &[u8], payload: &Value, now_ms: i64) -> bool {
 /// A stage as the connection's map names it (by the system's stage id or name, lower-cased),
 /// else as common stage names read; `None` for stages before screening or names we cannot place.
 pub fn stage_of(map: &Map<String, Value>, key: &str) -> Option<Stage> {
-    let k = key.trim().to_lowercase();
-    if let Some(s) = map.get(&k).and_then(Value::as_str) {
-        return Stage::parse(s);
+    if let Some(s) = mapped(map, key) {
+        return Some(s);
     }
+    let k = key.trim().to_lowercase();
     let has = |w: &str| k.contains(w);
     if has("hired") {
         Some(Stage::Hired)
@@ -70,6 +70,11 @@ pub fn stage_of(map: &Map<String, Value>, key: &str) -> Option<Stage> {
     } else {
         None
     }
+}
+
+/// A stage only as the connection's map names it (stage ids are never guessed from).
+fn mapped(map: &Map<String, Value>, key: &str) -> Option<Stage> {
+    map.get(&key.trim().to_lowercase()).and_then(Value::as_str).and_then(Stage::parse)
 }
 
 fn id_text(v: &Value) -> Option<String> {
@@ -190,7 +195,7 @@ pub fn lever_events(payload: &Value, stages: &Map<String, Value>) -> Mapped {
     }
     let stage = match event {
         "candidateHired" => Some(Stage::Hired),
-        "candidateStageChange" => d["toStageId"].as_str().and_then(|s| stage_of(stages, s).filter(|_| stages.contains_key(&s.to_lowercase()))),
+        "candidateStageChange" => d["toStageId"].as_str().and_then(|s| mapped(stages, s)),
         "candidateArchiveChange" if d["toArchived"].is_object() => {
             let reason = d["toArchived"]["reason"].as_str().unwrap_or_default().to_lowercase();
             Some(if reason.contains("withdr") {

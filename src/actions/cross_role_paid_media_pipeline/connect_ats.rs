@@ -84,6 +84,7 @@ impl Action for Act {
         }
         let now = cx.ports.now_iso();
         let stages = input.stages.as_ref().map(stage_map);
+        let status = if input.disconnect == Some(true) { "disconnected" } else { "active" };
         let (id, kind, before, writes) = match &input.connection_id {
             None => {
                 if input.disconnect == Some(true) {
@@ -108,7 +109,6 @@ impl Action for Act {
                 if input.kind.is_some_and(|k| Some(k.as_str()) != row["kind"].as_str()) {
                     return Err(bad("kind", "cannot change: make a new connection for another system"));
                 }
-                let status = if input.disconnect == Some(true) { "disconnected" } else { "active" };
                 let sealed = input.secret.as_ref().map(|s| cx.ports.vault_seal(s.as_str(), &secret_row_id(id.as_str()))).transpose()?;
                 let update = Query::new(
                     "UPDATE ats_connections SET secret_sealed = COALESCE(?3, secret_sealed), stages = COALESCE(?4, stages), status = ?5, updated_at = ?6 WHERE id = ?1 AND workspace_id = ?2",
@@ -119,7 +119,6 @@ impl Action for Act {
                 (id.as_str().to_string(), row["kind"].as_str().unwrap_or_default().to_string(), Some(before), vec![update])
             }
         };
-        let status = if input.disconnect == Some(true) { "disconnected" } else { "active" };
         let path = format!("/webhooks/ats/{id}");
         let url = cx.ports.deployment().public_url.map(|o| format!("{}{path}", o.trim_end_matches('/')));
         let signature = if kind == "greenhouse" {

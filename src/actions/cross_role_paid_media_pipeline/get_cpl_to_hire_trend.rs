@@ -2,9 +2,8 @@
 //! applicant and a hire cost, with the lag from application to hire and the weeks whose hires
 //! are still arriving.
 
-use super::{days, week_sql, COST_PER_HIRE_VARIANT};
+use super::{account_days, week_sql, COST_PER_HIRE_VARIANT};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
-use crate::db::ad_accounts;
 use crate::domain::{AdAccountId, Day};
 use crate::failure::Failure;
 use crate::recruiting::funnel::{cost_per, mature, percentile, DEFAULT_LAG_DAYS, MIN_HIRES_FOR_LAG};
@@ -35,8 +34,7 @@ impl Action for Act {
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: Read, summary: "Cost per lead, per qualified applicant and per hire by week for an ad account, with the lag from application to hire and which weeks are still immature (their hires still arriving).");
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let (since, until) = days(input.since, input.until)?;
+        let (account, since, until) = account_days(cx, &input.ad_account_id, input.since, input.until).await?;
         let week = week_sql("applied_date");
         let pipeline = store::stage_counts(cx.ports, cx.workspace, &account.id, &since, &until, &week).await?;
         let meta = store::meta_figures(cx.ports, cx.workspace, &account.id, &since, &until, "campaign", &week_sql("date")).await?;

@@ -2,9 +2,9 @@
 //! leads from the mirrors, then applications, qualified, interviewed, offered and hired from the
 //! pipeline, each with its rate from the stage before and its cost, grouped as asked.
 
-use super::{days, week_sql, COST_PER_HIRE_VARIANT};
+use super::{account_days, week_sql, COST_PER_HIRE_VARIANT};
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
-use crate::db::{ad_accounts, insights_read};
+use crate::db::insights_read;
 use crate::domain::{AdAccountId, Bounded, Day};
 use crate::failure::Failure;
 use crate::recruiting::funnel::Counts;
@@ -90,8 +90,7 @@ impl Action for Act {
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: Read, summary: "The funnel from impression to hire for an ad account: impressions, clicks and leads from the mirrors, then applications, qualified, interviewed, offered and hired from the pipeline, each with its rate from the stage before and its cost; by campaign, ad set, ad, job, location or week, with the join keys and the unattributed applications.");
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let (since, until) = days(input.since, input.until)?;
+        let (account, since, until) = account_days(cx, &input.ad_account_id, input.since, input.until).await?;
         let by = input.by.unwrap_or(By::Total);
         let pipeline = store::stage_counts(cx.ports, cx.workspace, &account.id, &since, &until, &by.pipeline_sql()).await?;
         let meta = match by.meta_sql() {

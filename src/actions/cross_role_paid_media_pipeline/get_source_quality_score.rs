@@ -2,9 +2,9 @@
 //! who qualify and who are hired, scored by the lower bound of the qualified share so a source
 //! with three applicants never outranks one with three hundred; too few applicants, no score.
 
-use super::days;
+use super::account_days;
 use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
-use crate::db::{ad_accounts, insights_read};
+use crate::db::insights_read;
 use crate::domain::{AdAccountId, Bounded, Day};
 use crate::failure::Failure;
 use crate::recruiting::funnel::{cost_per, pct, wilson_lower_pct};
@@ -76,8 +76,7 @@ impl Action for Act {
     const META: Meta = crate::action_meta!(roles: RECRUITER_OR_ADMIN, tier: Read, summary: "Per source (campaign, ad set, ad, creative, placement or geo) the share of applicants who qualify and who are hired, scored by the lower 95% bound of the qualified share, with no score below a minimum of applications.");
 
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
-        let account = ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", &input.ad_account_id).await?;
-        let (since, until) = days(input.since, input.until)?;
+        let (account, since, until) = account_days(cx, &input.ad_account_id, input.since, input.until).await?;
         let min = input.min_applications.map_or(20, |m| m.get());
         let rows = store::stage_counts(cx.ports, cx.workspace, &account.id, &since, &until, input.by.pipeline_sql()).await?;
         let spend = match input.by.level() {

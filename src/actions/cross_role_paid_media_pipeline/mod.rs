@@ -23,6 +23,18 @@ pub use crate::actions::recruiter_paid_media_analytics::days;
 pub const COST_PER_HIRE_VARIANT: &str =
     "ANSI/SHRM 06001 cost per hire, external paid-media cost only: Meta ad spend over hires; internal recruiting costs and other external costs are not included";
 
+/// The bound account and the range of days a pipeline question names, checked by field.
+pub async fn account_days(
+    cx: &crate::actions::action::Cx<'_>,
+    account: &crate::domain::AdAccountId,
+    since: crate::domain::Day,
+    until: crate::domain::Day,
+) -> Result<(crate::db::ad_accounts::BoundAccount, String, String), crate::failure::Failure> {
+    let bound = crate::db::ad_accounts::bound(cx.ports, cx.workspace, "ad_account_id", account).await?;
+    let (since, until) = days(since, until)?;
+    Ok((bound, since, until))
+}
+
 /// The Monday that starts the week of an SQL date expression.
 pub fn week_sql(date: &str) -> String {
     format!("date({date}, '-6 days', 'weekday 1')")

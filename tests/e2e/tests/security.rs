@@ -592,6 +592,12 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
          VALUES ('rul_ours_probe', ?1, ?2, 'ours', 'mem_x', '{}', 'sync', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
         &[&ws, &DEMO],
     );
+    // A recruiting system's connection of ours.
+    c.gw.plant(
+        "INSERT INTO ats_connections (id, workspace_id, kind, secret_sealed, stages, status, created_by, created_at, updated_at) \
+         VALUES ('ats_ours_probe', ?1, 'greenhouse', 'sealed', '{}', 'active', 'key_x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        &[&ws],
+    );
     let ours = json!({
         "ad_account_id": format!("act_{DEMO}"), "target_ad_account_id": format!("act_{DEMO}"), "campaign_id": campaign, "ad_set_id": ad_set,
         "ad_id": ad, "creative_id": creative, "audience_id": audience_id, "origin_audience_id": audience_id, "draft_id": draft_id,
@@ -609,6 +615,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         ("report_id", "rpt_ours_probe"),
         ("schedule_id", "rsc_ours_probe"),
         ("rule_id", "rul_ours_probe"),
+        ("connection_id", "ats_ours_probe"),
         ("decision_id", "probe-decision"),
         ("url", "https://hooks.example.com/theirs"),
         ("secret", "their-own-secret-0123456789abcdefghij"),
@@ -636,6 +643,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         "schedule_id",
         "rule_id",
         "decision_id",
+        "connection_id",
     ];
     let meta_calls_before = c.sim.ledger().len();
     let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
@@ -644,8 +652,9 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         let (router, name) = (a["router"].as_str().unwrap(), a["action"].as_str().unwrap());
         let fields = a["input_schema"]["properties"].as_object().unwrap();
         let mut body: serde_json::Map<String, Value> = fields.keys().filter_map(|f| ours.get(f).map(|v| (f.clone(), v.clone()))).collect();
-        // `kind` is a targeting search's kind above; list_alerts filters by an alert's kind.
-        if name == "list_alerts" {
+        // `kind` is a targeting search's kind above; list_alerts filters by an alert's kind, and
+        // connect_ats names a recruiting system's.
+        if name == "list_alerts" || name == "connect_ats" {
             body.remove("kind");
         }
         let names_ours = body.keys().any(|f| id_fields.contains(&f.as_str()));
@@ -683,6 +692,10 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     assert_eq!(c.gw.query("SELECT rolled_back_at FROM optimizations WHERE id = 'opt_ours_probe'", &[])[0]["rolled_back_at"], Value::Null);
     assert_eq!(c.gw.query("SELECT status FROM report_schedules WHERE id = 'rsc_ours_probe'", &[])[0]["status"], "active");
     assert_eq!(c.gw.query("SELECT status FROM rules WHERE id = 'rul_ours_probe'", &[])[0]["status"], "active");
+    assert_eq!(
+        c.gw.query("SELECT status, secret_sealed FROM ats_connections WHERE id = 'ats_ours_probe'", &[])[0],
+        json!({"status": "active", "secret_sealed": "sealed"})
+    );
     assert!(c.gw.query("SELECT 1 FROM notification_endpoints WHERE workspace_id = ?1", &[&ws]).is_empty(), "their endpoint is theirs");
     assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
     assert_eq!(c.gw.query("SELECT revision, status FROM campaign_drafts WHERE id = ?1", &[&draft_id])[0], json!({"revision": 1, "status": "draft"}));
