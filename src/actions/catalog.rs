@@ -124,6 +124,7 @@ catalog![
     cross_role_paid_media_pipeline::backfill_missing_attribution,
     cross_role_paid_media_pipeline::connect_ats,
     cross_role_paid_media_pipeline::set_pipeline_settings,
+    cross_role_paid_media_pipeline::set_recruiting_costs,
     recruiter_paid_media::pause_campaign,
     recruiter_paid_media::resume_campaign,
     recruiter_paid_media::delete_campaign,

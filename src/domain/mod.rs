@@ -17,7 +17,7 @@ pub use meta_enums::*;
 pub use numbers::Bounded;
 pub use pii::PiiKey;
 pub use targeting::{AudienceRef, CustomLocation, Detail, DetailGroup, GeoKey, GeoLocations, Refusal, Targeting, MIN_RESTRICTED_RADIUS_MILES};
-pub use text::{Day, ImageBase64, Link, Text, TextList, Timestamp, MAX_IMAGE_BASE64};
+pub use text::{Day, ImageBase64, Link, Month, Text, TextList, Timestamp, MAX_IMAGE_BASE64};
 
 /// The largest amount of money any input may name, in minor units: 10^11, a thousand times
 /// Meta's own cap on a daily or lifetime budget (1 million USD, 10^8 cents) and above it in

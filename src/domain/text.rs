@@ -180,6 +180,50 @@ impl JsonSchema for Day {
     }
 }
 
+/// A calendar month, `YYYY-MM` (years 2000 to 2100), held as its first day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month(chrono::NaiveDate);
+
+impl Month {
+    pub fn first(self) -> chrono::NaiveDate {
+        self.0
+    }
+
+    pub fn text(self) -> String {
+        self.0.format("%Y-%m").to_string()
+    }
+}
+
+impl Serialize for Month {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Month {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
+            Ok(first) if s.len() == 7 && (2000..=2100).contains(&chrono::Datelike::year(&first)) => Ok(Month(first)),
+            _ => Err(D::Error::custom("must be a month such as 2026-11 (YYYY-MM, years 2000 to 2100)")),
+        }
+    }
+}
+
+impl JsonSchema for Month {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Month".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "maxLength": 7 })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +245,10 @@ mod tests {
         assert_eq!(serde_json::from_value::<Day>(json!("2026-02-28")).unwrap().text(), "2026-02-28");
         for bad in [json!("2026-02-30"), json!("2026-2-3"), json!("1999-12-31"), json!("26-01-01"), json!(20260101)] {
             assert!(serde_json::from_value::<Day>(bad.clone()).is_err(), "{bad}");
+        }
+        assert_eq!(serde_json::from_value::<Month>(json!("2026-02")).unwrap().first().to_string(), "2026-02-01");
+        for bad in [json!("2026-13"), json!("2026-2"), json!("1999-12"), json!("2026-02-01"), json!(202602)] {
+            assert!(serde_json::from_value::<Month>(bad.clone()).is_err(), "{bad}");
         }
         assert_eq!(schemars::schema_for!(Text<5>).get("maxLength"), Some(&json!(5)));
     }

@@ -5,6 +5,7 @@ pub mod ats;
 pub mod attribution;
 pub mod body;
 pub mod conversions;
+pub mod costs;
 pub mod events;
 pub mod funnel;
 pub mod intake;

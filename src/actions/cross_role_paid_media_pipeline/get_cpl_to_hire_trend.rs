@@ -7,7 +7,7 @@ use crate::actions::action::{Action, Change, Cx, Meta, RECRUITER_OR_ADMIN};
 use crate::domain::{AdAccountId, Day};
 use crate::failure::Failure;
 use crate::recruiting::funnel::{cost_per, mature, percentile, DEFAULT_LAG_DAYS, MIN_HIRES_FOR_LAG};
-use crate::recruiting::store;
+use crate::recruiting::{costs, store};
 use chrono::{Duration, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,7 @@ impl Action for Act {
             .collect();
         let spend: i64 = meta.iter().map(|(_, m)| m.spend_minor).sum();
         let hires_in_range = store::hires_in(cx.ports, cx.workspace, &account.id, &since, &until).await?;
+        let other_costs = costs::for_days(cx.ports, cx.workspace, &account.id, input.since.date(), input.until.date()).await?;
         Ok(Change::read(json!({
             "ad_account_id": format!("act_{}", account.id),
             "since": since,
@@ -95,6 +96,7 @@ impl Action for Act {
                 "cost_per_hire_minor": cost_per(Some(spend), Some(hires_in_range)),
                 "hires_counted": "hires made on these days, whenever they applied",
             },
+            "cost_per_hire_total": costs::total_block(spend, &other_costs, hires_in_range),
             "weekly_costs": "each week's spend over what that week's applicants have reached so far",
         })))
     }

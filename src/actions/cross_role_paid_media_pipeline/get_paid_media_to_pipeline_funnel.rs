@@ -8,7 +8,7 @@ use crate::db::insights_read;
 use crate::domain::{AdAccountId, Bounded, Day};
 use crate::failure::Failure;
 use crate::recruiting::funnel::Counts;
-use crate::recruiting::store;
+use crate::recruiting::{costs, store};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -138,6 +138,7 @@ impl Action for Act {
                 })
             })
             .collect();
+        let other_costs = costs::for_days(cx.ports, cx.workspace, &account.id, input.since.date(), input.until.date()).await?;
         let unattributed = store::unattributed(cx.ports, cx.workspace, &since, &until).await?;
         let (synced_at, _) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;
         Ok(Change::read(json!({
@@ -147,7 +148,12 @@ impl Action for Act {
             "by": by,
             "data": data,
             "more": more,
-            "total": { "funnel": total.funnel(), "spend_minor": total.meta.map(|m| m.spend_minor), "cost_per_hire_minor": crate::recruiting::funnel::cost_per(total.meta.map(|m| m.spend_minor), Some(total.hired)) },
+            "total": {
+                "funnel": total.funnel(),
+                "spend_minor": total.meta.map(|m| m.spend_minor),
+                "cost_per_hire_minor": crate::recruiting::funnel::cost_per(total.meta.map(|m| m.spend_minor), Some(total.hired)),
+                "cost_per_hire_total": total.meta.map(|m| costs::total_block(m.spend_minor, &other_costs, total.hired)),
+            },
             "cost_per_hire_variant": COST_PER_HIRE_VARIANT,
             "cohort": "applications applied on these days (UTC), counted at every stage reached since; Meta's figures are the same days'",
             "meta_figures": if meta.is_some() { "from the daily mirrors, default attribution window" } else { "not split by job or location: Meta reports per ad object" },

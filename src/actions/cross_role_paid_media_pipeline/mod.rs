@@ -13,6 +13,7 @@ pub mod get_cpl_to_hire_trend;
 pub mod get_paid_media_to_pipeline_funnel;
 pub mod get_source_quality_score;
 pub mod set_pipeline_settings;
+pub mod set_recruiting_costs;
 pub mod suggest_channel_mix;
 pub mod suggest_geo_expansion;
 pub mod sync_campaign_taxonomy_to_pipeline;

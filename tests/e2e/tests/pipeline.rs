@@ -298,6 +298,80 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
     assert!(weeks.iter().all(|w| w["immature"] == true), "{}", r.text);
     assert_eq!((r.body["lag_days"]["hires_measured"].as_i64(), r.body["cost_per_hire"]["hires"].as_i64()), (Some(2), Some(2)));
 
+    // Recruiting costs besides ad spend (admins only): each month set to a whole amount per day,
+    // so the range's share is that amount times its days; the first month also has agency fees.
+    let admin = c.key("admin");
+    let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let (from, to) = (date(&m.since), date(&m.until));
+    let mut months: Vec<(String, i64, i64)> = Vec::new();
+    let mut d = from;
+    while d <= to {
+        let month = d.format("%Y-%m").to_string();
+        if !months.iter().any(|x| x.0 == month) {
+            let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
+            let days = (first.checked_add_months(chrono::Months::new(1)).unwrap() - first).num_days();
+            months.push((month, days * 1_000, if months.is_empty() { days * 300 } else { 0 }));
+        }
+        d += chrono::Duration::days(1);
+    }
+    let first_month_days =
+        (to.min(date(&format!("{}-01", months[0].0)).checked_add_months(chrono::Months::new(1)).unwrap() - chrono::Duration::days(1)) - from).num_days() + 1;
+    let range_days = (to - from).num_days() + 1;
+    let set = |key: &str, body: Value| c.gw.act(key, ROUTER, "set_recruiting_costs", &body);
+    let body = json!({"ad_account_id": format!("act_{A}"), "months": months.iter().map(|(m, i, e)| json!({"month": m, "internal_minor": i, "other_external_minor": e})).collect::<Vec<_>>()});
+    assert_eq!(set(&recruiter, body.clone()).status, 403, "recruiters do not set costs");
+    let r = set(&admin, body);
+    assert_eq!((r.status, r.body["months"].as_array().map(Vec::len)), (200, Some(months.len())), "{}", r.text);
+    let held = c.gw.query(
+        "SELECT month, internal_minor, external_minor, updated_by FROM pipeline_costs WHERE workspace_id = ?1 AND ad_account_id = ?2 ORDER BY month",
+        &[&ws, &A],
+    );
+    assert_eq!(
+        held.iter()
+            .map(|h| (h["month"].as_str().unwrap().to_string(), h["internal_minor"].as_i64().unwrap(), h["external_minor"].as_i64().unwrap()))
+            .collect::<Vec<_>>(),
+        months
+    );
+    let r = c.gw.act(&recruiter, ROUTER, "get_cpl_to_hire_trend", &json!({"ad_account_id": format!("act_{A}"), "since": m.since, "until": m.until}));
+    let t = &r.body["cost_per_hire_total"];
+    let (internal, external) = (range_days * 1_000, first_month_days * 300);
+    assert_eq!(
+        (t["internal_minor"].as_i64(), t["other_external_minor"].as_i64(), t["total_minor"].as_i64()),
+        (Some(internal), Some(external), Some(spend + internal + external)),
+        "{}",
+        r.text
+    );
+    assert_eq!(t["cost_per_hire_minor"], json!(((spend + internal + external) as f64 / 2.0).round() as i64));
+    assert_eq!(r.body["cost_per_hire"]["cost_per_hire_minor"], json!((spend as f64 / 2.0).round() as i64), "the paid-media variant stays as it was");
+    let r = funnel("total");
+    assert_eq!(r.body["total"]["cost_per_hire_total"]["total_minor"].as_i64(), Some(spend + internal + external), "{}", r.text);
+    // A month with both amounts zero is removed; the trend then names it as without costs.
+    let last = months.last().unwrap().0.clone();
+    let r = set(&admin, json!({"ad_account_id": format!("act_{A}"), "months": [{"month": last, "internal_minor": 0}]}));
+    assert_eq!((r.status, r.body["removed"].clone()), (200, json!([last])), "{}", r.text);
+    let r = c.gw.act(&recruiter, ROUTER, "get_cpl_to_hire_trend", &json!({"ad_account_id": format!("act_{A}"), "since": m.since, "until": m.until}));
+    assert_eq!(r.body["cost_per_hire_total"]["months_without_costs"], json!([last]), "{}", r.text);
+    let audit =
+        c.gw.query("SELECT actor, before_json, after_json FROM audit_log WHERE workspace_id = ?1 AND action = 'set_recruiting_costs' ORDER BY rowid", &[&ws]);
+    assert_eq!(audit.len(), 2, "one audit row per change: {audit:?}");
+    assert!(audit[1]["before_json"].as_str().unwrap().contains(&last) && !audit[1]["after_json"].as_str().unwrap().contains(&last));
+    // Bad months are refused by field, and nothing is written.
+    let costs_now = || c.gw.query("SELECT * FROM pipeline_costs ORDER BY month", &[]);
+    let kept = costs_now();
+    for (months, field) in [
+        (json!([{"month": "2026-01", "internal_minor": 1}, {"month": "2026-01", "internal_minor": 2}]), "months[1].month"),
+        // Decoding names the top field, with the reason.
+        (json!([{"month": "2026-13", "internal_minor": 1}]), "months"),
+        (json!([{"month": "2026-01", "internal_minor": -1}]), "months"),
+        (json!([{"month": "2026-01", "internal_minor": 1, "other_external_minor": 100_000_000_001_i64}]), "months"),
+        (json!([]), "months"),
+        (json!(vec![json!({"month": "2026-01", "internal_minor": 1}); 37]), "months"),
+    ] {
+        let r = set(&admin, json!({"ad_account_id": format!("act_{A}"), "months": months}));
+        assert_eq!((r.status, r.body["field"].as_str()), (422, Some(field)), "{}", r.text);
+    }
+    assert_eq!(costs_now(), kept);
+
     // Source scores: no score from three applicants; the lower bound ranks the rest.
     let r = c.gw.act(
         &recruiter,
@@ -404,6 +478,15 @@ fn applications_join_by_each_key_and_the_funnel_adds_up() {
     assert_eq!((r.status, r.body["attribution"]["unattributed"].as_i64()), (200, Some(1)), "our ads and leads join nothing of theirs: {}", r.text);
     assert_eq!((row(&c, "a2")["hired_at"].clone(), row(&c, "a2")["workspace_id"].as_str()), (Value::Null, Some(ws.as_str())));
     assert_eq!(events(&c, &theirs, &ws, json!([stage("a2", "hired", &at(18))])).status, 403);
+    let their_admin = c.gw.member_key(&other, "admin");
+    let r = c.gw.act(
+        &their_admin,
+        ROUTER,
+        "set_recruiting_costs",
+        &json!({"ad_account_id": format!("act_{A}"), "months": [{"month": "2026-01", "internal_minor": 5}]}),
+    );
+    assert_eq!((r.status, r.body["field"].as_str()), (422, Some("ad_account_id")), "{}", r.text);
+    assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM pipeline_costs WHERE workspace_id = ?1", &[&other])[0]["n"], 0);
     let r = c.gw.act(&theirs, ROUTER, "backfill_missing_attribution", &json!({"since": m.since, "until": m.until}));
     assert_eq!((r.status, r.body["moved"].as_i64(), r.body["unattributed"]["applications"].as_i64()), (200, Some(0), Some(1)), "{}", r.text);
 }

@@ -623,6 +623,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
     ] {
         ours[k] = json!(v);
     }
+    ours["months"] = json!([{"month": "2026-11", "internal_minor": 100}]);
     ours["rule"] = json!({ "level": "adset", "window_days": 7, "match": "all", "conditions": [{"metric": "spend", "op": "gt", "value": 0}],
         "action": {"kind": "pause"}, "schedule": {"every": "sync"} });
     let id_fields = [
