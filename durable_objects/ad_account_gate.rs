@@ -6,7 +6,7 @@
 //! `GET .../ping`, and `POST .../idem/begin|complete|release` for idempotency records (a
 //! workspace-level action uses the instance named `ws:{workspace_id}`).
 
-use crate::account_gate::{self, Admission, GatePolicy, Pressure, WindowState};
+use crate::account_gate::{self, Admission, GatePolicy, Pressure, Pressures, WindowState};
 use crate::actions::idempotency::{self, Decision, Record};
 use crate::config::parse_positive;
 use crate::timefmt::iso_from_millis;
@@ -37,12 +37,16 @@ const IDEMPOTENCY_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS idempotency (
     expires_at_ms INTEGER NOT NULL
 )";
 
-const PRESSURE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS meta_pressure (
-    id              INTEGER PRIMARY KEY CHECK (id = 1),
+/// What Meta last said of each budget (`all`, or a business use case such as `ads_insights`).
+const PRESSURE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS meta_pressure_by_budget (
+    budget          TEXT PRIMARY KEY,
     usage_pct       REAL NOT NULL,
     usage_at_ms     INTEGER NOT NULL,
     regain_until_ms INTEGER NOT NULL
 )";
+
+/// The single pooled figure kept before budgets were told apart.
+const RETIRED_SCHEMA: &str = "DROP TABLE IF EXISTS meta_pressure";
 
 const QUARANTINE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS quarantine (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
@@ -71,7 +75,7 @@ impl DurableObject for AdAccountGate {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Runs before any request is delivered; a failure surfaces on the first query instead.
-        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, QUARANTINE_SCHEMA, SCHEDULED_SCHEMA, AUTH_FAILURES_SCHEMA] {
+        for schema in [SCHEMA, IDEMPOTENCY_SCHEMA, PRESSURE_SCHEMA, RETIRED_SCHEMA, QUARANTINE_SCHEMA, SCHEDULED_SCHEMA, AUTH_FAILURES_SCHEMA] {
             if let Err(e) = sql.exec(schema, None) {
                 worker::console_error!("AdAccountGate schema: {e}");
             }
@@ -127,13 +131,18 @@ impl DurableObject for AdAccountGate {
             }
             ("POST", "report") => {
                 let b: Value = req.json().await?;
-                self.report(b["usage_pct"].as_f64(), b["regain_minutes"].as_i64())
+                let usage: Vec<(String, f64)> =
+                    b["usage"].as_object().map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_f64()?))).take(16).collect()).unwrap_or_default();
+                let throttled = b["throttled"]["budget"].as_str().map(|k| (k, b["throttled"]["regain_minutes"].as_i64().unwrap_or(1)));
+                self.report(&usage, throttled)
             }
             ("POST", "admit") => {
                 // A batch request asks for as many calls as it holds (`{"calls": n}`); a plain call for one.
                 let body = req.text().await.unwrap_or_default();
-                let wanted = serde_json::from_str::<Value>(&body).ok().and_then(|b| b["calls"].as_u64()).unwrap_or(1).clamp(1, 50) as u32;
-                self.admit(name, wanted)
+                let body = serde_json::from_str::<Value>(&body).unwrap_or_default();
+                let wanted = body["calls"].as_u64().unwrap_or(1).clamp(1, 50) as u32;
+                let use_cases: Vec<&str> = body["use_cases"].as_array().map(|a| a.iter().filter_map(Value::as_str).take(16).collect()).unwrap_or_default();
+                self.admit(name, wanted, &use_cases)
             }
             ("POST", "auth/fail") => self.auth_failure(),
             ("POST", "schedule") => {
@@ -259,37 +268,51 @@ impl AdAccountGate {
         Ok(rows.into_iter().next().unwrap_or(Value::Null))
     }
 
-    fn pressure(&self) -> Result<Pressure> {
-        let rows: Vec<Pressure> = self.sql.exec("SELECT usage_pct, usage_at_ms, regain_until_ms FROM meta_pressure WHERE id = 1", None)?.to_array()?;
-        Ok(rows.into_iter().next().unwrap_or_default())
+    fn pressure(&self) -> Result<Pressures> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            budget: String,
+            usage_pct: f64,
+            usage_at_ms: i64,
+            regain_until_ms: i64,
+        }
+        let rows: Vec<Row> = self.sql.exec("SELECT budget, usage_pct, usage_at_ms, regain_until_ms FROM meta_pressure_by_budget", None)?.to_array()?;
+        Ok(rows.into_iter().map(|r| (r.budget, Pressure { usage_pct: r.usage_pct, usage_at_ms: r.usage_at_ms, regain_until_ms: r.regain_until_ms })).collect())
     }
 
-    /// Records what Meta said after a call: its usage, and any wait it asked for.
-    fn report(&self, usage_pct: Option<f64>, regain_minutes: Option<i64>) -> Result<Response> {
+    /// Records what Meta said after a call: the usage of each budget, and any wait it asked for.
+    fn report(&self, usage: &[(String, f64)], throttled: Option<(&str, i64)>) -> Result<Response> {
         let now = worker::Date::now().as_millis() as i64;
-        let p = account_gate::report(self.pressure()?, usage_pct, regain_minutes, now);
-        self.sql.exec(
-            "INSERT INTO meta_pressure (id, usage_pct, usage_at_ms, regain_until_ms) VALUES (1, ?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET usage_pct = excluded.usage_pct, usage_at_ms = excluded.usage_at_ms, regain_until_ms = excluded.regain_until_ms",
-            vec![SqlStorageValue::Float(p.usage_pct), SqlStorageValue::Integer(p.usage_at_ms), SqlStorageValue::Integer(p.regain_until_ms)],
-        )?;
-        Response::from_json(&json!({ "pressure": p }))
+        let before = self.pressure()?;
+        let after = account_gate::report_by_budget(before.clone(), usage, throttled, now);
+        for (budget, p) in after.iter().filter(|(k, p)| before.get(*k) != Some(*p)) {
+            self.sql.exec(
+                "INSERT INTO meta_pressure_by_budget (budget, usage_pct, usage_at_ms, regain_until_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (budget) DO UPDATE SET usage_pct = excluded.usage_pct, usage_at_ms = excluded.usage_at_ms, regain_until_ms = excluded.regain_until_ms",
+                vec![SqlStorageValue::from(budget.clone()), SqlStorageValue::Float(p.usage_pct), SqlStorageValue::Integer(p.usage_at_ms), SqlStorageValue::Integer(p.regain_until_ms)],
+            )?;
+        }
+        Response::from_json(&json!({ "pressure": after }))
     }
 
     /// Load, decide and store with no await in between, so concurrent requests to this object
     /// cannot interleave inside one decision. Meta's pressure is checked first, then our window.
-    fn admit(&self, name: &str, wanted: u32) -> Result<Response> {
+    fn admit(&self, name: &str, wanted: u32, use_cases: &[&str]) -> Result<Response> {
         let policy = self.policy()?;
         let now_ms = worker::Date::now().as_millis() as i64;
         let quarantine = self.quarantine()?;
         if !quarantine.is_null() {
             return Response::from_json(&json!({ "admitted": false, "held_by": "quarantine", "quarantine": quarantine, "state": self.load()? }));
         }
-        if let Some(wait) = account_gate::held_by_meta(self.pressure()?, now_ms) {
+        let pressure = self.pressure()?;
+        if let Some(wait) = account_gate::held_for(&pressure, use_cases, now_ms) {
             let mut state = self.load()?;
             state.rejected_total += 1;
             self.store(name, &state, now_ms)?;
-            return Response::from_json(&json!({ "admitted": false, "retry_after_ms": wait, "held_by": "meta", "state": state }));
+            let held_for = std::iter::once(account_gate::ALL_CALLS)
+                .chain(use_cases.iter().copied())
+                .find(|b| pressure.get(*b).and_then(|p| account_gate::held_by_meta(*p, now_ms)) == Some(wait));
+            return Response::from_json(&json!({ "admitted": false, "retry_after_ms": wait, "held_by": "meta", "held_for": held_for, "state": state }));
         }
         let (next, decision) = account_gate::admit_up_to(self.load()?, policy, now_ms, wanted);
         self.store(name, &next, now_ms)?;

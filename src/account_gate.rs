@@ -59,6 +59,33 @@ pub fn held_by_meta(p: Pressure, now_ms: i64) -> Option<i64> {
     }
 }
 
+/// The budget Meta's app-wide figures and errors (codes 4, 17, 613) speak of: it holds every call.
+pub const ALL_CALLS: &str = "all";
+
+/// What Meta last said of each budget a call of this account counts against: `ALL_CALLS` and
+/// each business use case (`ads_management`, `ads_insights`, ...), which Meta keeps apart.
+pub type Pressures = std::collections::BTreeMap<String, Pressure>;
+
+/// Folds one answer into the pressures: the usage it reported per budget, and a throttling
+/// error's wait for the budget it named.
+pub fn report_by_budget(mut all: Pressures, usage: &[(String, f64)], throttled: Option<(&str, i64)>, now_ms: i64) -> Pressures {
+    for (budget, pct) in usage {
+        let p = all.get(budget).copied().unwrap_or_default();
+        all.insert(budget.clone(), report(p, Some(*pct), None, now_ms));
+    }
+    if let Some((budget, minutes)) = throttled {
+        let p = all.get(budget).copied().unwrap_or_default();
+        all.insert(budget.to_string(), report(p, None, Some(minutes), now_ms));
+    }
+    all
+}
+
+/// Holds a call counting against `use_cases` while Meta holds any of them or all calls: the
+/// longest wait among them.
+pub fn held_for(all: &Pressures, use_cases: &[&str], now_ms: i64) -> Option<i64> {
+    std::iter::once(ALL_CALLS).chain(use_cases.iter().copied()).filter_map(|b| all.get(b).and_then(|p| held_by_meta(*p, now_ms))).max()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     /// `calls` of those asked for may go now (at least one).
@@ -148,6 +175,19 @@ mod tests {
         assert_eq!(held_by_meta(throttled, 121_000), None, "after the wait, Meta's estimate has passed");
         let recovered = report(throttled, Some(20.0), None, 130_000);
         assert_eq!(held_by_meta(recovered, 130_000), None);
+    }
+
+    #[test]
+    fn each_use_case_is_held_on_its_own() {
+        let usage = [("ads_insights".to_string(), 97.0), ("ads_management".to_string(), 12.0)];
+        let p = report_by_budget(Pressures::new(), &usage, None, 0);
+        assert_eq!(held_for(&p, &["ads_insights"], 0), Some(HOLD_RETRY_MS), "insights near its budget is held");
+        assert_eq!(held_for(&p, &["ads_management"], 0), None, "management calls still go");
+        assert_eq!(held_for(&p, &["ads_management", "ads_insights"], 1_000), Some(HOLD_RETRY_MS - 1_000), "a batch holding both waits");
+        let p = report_by_budget(p, &[], Some(("custom_audience", 3)), 0);
+        assert_eq!(held_for(&p, &["custom_audience"], 60_000), Some(120_000));
+        let p = report_by_budget(p, &[], Some((ALL_CALLS, 1)), 0);
+        assert_eq!(held_for(&p, &["ads_management"], 0), Some(60_000), "the app's limit holds every call");
     }
 
     #[test]

@@ -173,7 +173,12 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
             let failure = match outcome {
                 Err(e) => GraphFailure::Transport(e),
                 Ok(resp) => {
-                    let q = usage::parse(resp.header("x-app-usage"), resp.header("x-ad-account-usage"), resp.header("x-business-use-case-usage"));
+                    let q = usage::parse(
+                        resp.header("x-app-usage"),
+                        resp.header("x-ad-account-usage"),
+                        resp.header("x-business-use-case-usage"),
+                        resp.header("x-fb-ads-insights-throttle"),
+                    );
                     if !q.is_empty() {
                         if let Some(o) = &self.observer {
                             o.observe(&q);

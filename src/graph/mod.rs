@@ -15,4 +15,4 @@ pub use client::{BatchCall, BatchResult, CallMeta, GraphClient, GraphConfig, Pag
 pub use error::{classify, ErrorClass, GraphApiError, GraphFailure};
 pub use http::{HttpClient, HttpRequest, HttpResponse, Sleeper, TransportError};
 pub use retry::RetryPolicy;
-pub use usage::QuotaSnapshot;
+pub use usage::{throttled_budget, use_case_of, QuotaSnapshot, ADS_INSIGHTS, ADS_MANAGEMENT};

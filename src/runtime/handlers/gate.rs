@@ -40,5 +40,5 @@ pub async fn state(ctx: &RequestContext, principal: &Principal, raw_account: &st
 pub async fn admit(ctx: &RequestContext, principal: &Principal, raw_account: &str) -> HandlerResult {
     let account = account_param(raw_account)?;
     check_access(ctx, principal, &account).await?;
-    json_response(200, &admit_graph_call(&ctx.env, &account).await?)
+    json_response(200, &admit_graph_call(&ctx.env, &account, crate::graph::ADS_MANAGEMENT).await?)
 }

@@ -91,7 +91,7 @@ pub async fn call_admitted_by(
 ) -> Result<Value, Failure> {
     if let Some(gate) = admit_on {
         svc.trip();
-        super::gate::admit_graph_call(&svc.env, gate).await?;
+        super::gate::admit_graph_call(&svc.env, gate, crate::graph::use_case_of(path, params)).await?;
     }
     let result = client.call(method, path, params).await;
     report(svc, scope, &result).await;
@@ -110,14 +110,18 @@ pub async fn call_admitted_by(
 /// Tells the account's gate what a request's answer said: its usage, or a throttling wait.
 async fn report<T>(svc: &Services, scope: &Scope<'_>, result: &Result<(T, CallMeta), GraphFailure>) {
     let Some(account) = scope.ad_account_id else { return };
-    let (usage, regain) = match result {
-        Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::max_pct), None),
-        Err(f) if f.class() == ErrorClass::Throttled => (None, Some(f.graph_error().and_then(|e| e.regain_access_minutes).unwrap_or(1))),
-        Err(_) => (None, None),
+    let (usage, throttled) = match result {
+        Ok((_, meta)) => (meta.quota.as_ref().map(QuotaSnapshot::by_budget).unwrap_or_default(), None),
+        Err(f) if f.class() == ErrorClass::Throttled => {
+            let e = f.graph_error();
+            let budget = e.map_or(crate::account_gate::ALL_CALLS, |e| crate::graph::throttled_budget(e.code));
+            (Vec::new(), Some((budget, e.and_then(|e| e.regain_access_minutes).unwrap_or(1))))
+        }
+        Err(_) => (Vec::new(), None),
     };
-    if usage.is_some() || regain.is_some() {
+    if !usage.is_empty() || throttled.is_some() {
         svc.trip();
-        super::gate::report_graph_call(&svc.env, account, usage, regain).await;
+        super::gate::report_graph_call(&svc.env, account, &usage, throttled).await;
     }
 }
 

@@ -35,14 +35,15 @@ pub async fn json_op(env: &Env, name: &str, op: &str, body: &Value) -> Result<Va
 
 /// Asks the account's gate to admit one Graph call; a refusal is a 429 problem with
 /// `Retry-After` saying whether Meta's usage or our own window holds the call.
-pub async fn admit_graph_call(env: &Env, account: &str) -> Result<Value, Failure> {
-    admit_graph_calls(env, account, 1).await
+pub async fn admit_graph_call(env: &Env, account: &str, use_case: &str) -> Result<Value, Failure> {
+    admit_graph_calls(env, account, 1, &[use_case]).await
 }
 
-/// Asks the account's gate to admit up to `wanted` calls of one batch request; the decision
-/// says how many it admitted (`calls`, at least one), or is refused as `admit_graph_call`'s.
-pub async fn admit_graph_calls(env: &Env, account: &str, wanted: u32) -> Result<Value, Failure> {
-    let mut resp = gate_call(env, account, "admit", &serde_json::json!({ "calls": wanted })).await?;
+/// Asks the account's gate to admit up to `wanted` calls of one batch request, counting against
+/// `use_cases` (Meta's business use cases, each with its own budget); the decision says how many
+/// it admitted (`calls`, at least one), or is refused as `admit_graph_call`'s.
+pub async fn admit_graph_calls(env: &Env, account: &str, wanted: u32, use_cases: &[&str]) -> Result<Value, Failure> {
+    let mut resp = gate_call(env, account, "admit", &serde_json::json!({ "calls": wanted, "use_cases": use_cases })).await?;
     let decision: Value = resp.json().await?;
     if decision["admitted"] == true {
         return Ok(decision);
@@ -55,7 +56,8 @@ pub async fn admit_graph_calls(env: &Env, account: &str, wanted: u32) -> Result<
     }
     let retry_after_ms = decision["retry_after_ms"].as_i64().unwrap_or(1_000).max(0);
     let why = if decision["held_by"] == "meta" {
-        format!("Meta reports ad account {account} near or over its rate limit; calls are held until it recovers")
+        let budget = decision["held_for"].as_str().unwrap_or("its");
+        format!("Meta reports ad account {account} near or over its {budget} rate limit; calls counting against it are held until it recovers")
     } else {
         match account.strip_prefix("int:") {
             Some(integration) => format!("integration {integration} has used its call budget for proving access to new accounts in this window"),
@@ -69,11 +71,12 @@ pub async fn admit_graph_calls(env: &Env, account: &str, wanted: u32) -> Result<
 }
 
 /// Tells the account's gate what Meta said: the usage headers, or a throttling error's wait.
-pub async fn report_graph_call(env: &Env, account: &str, usage_pct: Option<f64>, regain_minutes: Option<i64>) {
-    if usage_pct.is_none() && regain_minutes.is_none() {
+pub async fn report_graph_call(env: &Env, account: &str, usage: &[(String, f64)], throttled: Option<(&str, i64)>) {
+    if usage.is_empty() && throttled.is_none() {
         return;
     }
-    let body = serde_json::json!({ "usage_pct": usage_pct, "regain_minutes": regain_minutes });
+    let usage: serde_json::Map<String, Value> = usage.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect();
+    let body = serde_json::json!({ "usage": usage, "throttled": throttled.map(|(b, m)| serde_json::json!({ "budget": b, "regain_minutes": m })) });
     if let Err(e) = gate_call(env, account, "report", &body).await {
         worker::console_warn!("could not report usage to the gate of {account}: {e}");
     }

@@ -67,7 +67,39 @@ fn metas_usage_headers_hold_calls_before_meta_throttles() {
     let total = account_calls(&sim).len();
     assert!(total < 20, "held at 90% of Meta's budget, not at 100%: {total} calls");
     let state = gw.admin("GET", "/v1/ad-accounts/act_777000111/gate", None);
-    assert!(state.body["pressure"]["usage_pct"].as_f64().unwrap() >= 90.0, "{}", state.text);
+    assert!(state.body["pressure"]["ads_management"]["usage_pct"].as_f64().unwrap() >= 90.0, "{}", state.text);
+}
+
+#[test]
+fn an_insights_budget_at_its_limit_holds_insights_calls_only() {
+    // Meta keeps a budget per business use case: this account's insights budget is 2 calls an
+    // hour while its ads management budget is Meta's standard one. The backfill's two insights
+    // reads spend the first; the next insights sync is held, while reading the account (ads
+    // management) still goes through.
+    let c = adgate_e2e::Connected::start("gate-use-cases", TOKEN, &[("BACKFILL_ON_BIND", "true"), ("GATE_MAX_CALLS", "1000")]);
+    c.sim.control(
+        "POST",
+        "/accounts",
+        json!({"account_id": "777000222", "campaigns": 1, "adsets_per_campaign": 1, "ads_per_adset": 2, "days": 10, "access_token": TOKEN, "budgets": {"ads_insights": 2}}),
+    );
+    c.bind_and_backfill(TOKEN, "777000222");
+    let gate = || c.gw.admin("GET", "/v1/ad-accounts/act_777000222/gate", None).body;
+    let insights = || c.sim.ledger().into_iter().filter(|e| e["path"].as_str().is_some_and(|p| p.ends_with("/insights"))).count();
+    assert_eq!(insights(), 2, "the backfill's insights reads");
+    let state = gate();
+    assert!(state["pressure"]["ads_insights"]["usage_pct"].as_f64().unwrap_or(0.0) >= 90.0, "{state}");
+    let rejected = state["state"]["rejected_total"].as_i64().unwrap_or(0);
+    let r = c.gw.admin("POST", "/v1/accounts/act_777000222/sync", Some(&json!({"kind": "insights"})));
+    assert_eq!(r.status, 202, "{}", r.text);
+    c.gw.wait_for("the insights sync held by the gate", std::time::Duration::from_secs(60), || {
+        (gate()["state"]["rejected_total"].as_i64().unwrap_or(0) > rejected).then_some(())
+    });
+    let r = c.gw.admin("GET", "/v1/ad-accounts/act_777000222/meta", None);
+    assert_eq!(r.status, 200, "ads management is another budget: {}", r.text);
+    let state = gate();
+    assert!(state["pressure"]["ads_management"]["usage_pct"].as_f64().unwrap_or(100.0) < 90.0, "{state}");
+    assert_eq!(insights(), 2, "no insights call reached Meta past its budget");
+    assert!(c.sim.ledger().iter().all(|e| e["status"] == 200), "Meta never had to throttle");
 }
 
 #[test]

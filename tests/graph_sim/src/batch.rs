@@ -127,10 +127,27 @@ pub fn run(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
         };
         let failed = |store: &mut Store, e: GraphError| {
             let fbtrace = crate::server::fbtrace(store);
-            Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(&fbtrace), account: None, insights: false, redirect: None }
+            Outcome {
+                status: e.http_status,
+                error_code: Some(e.code),
+                body: e.to_json(&fbtrace),
+                account: None,
+                use_case: crate::usage::UseCase::AdsManagement,
+                redirect: None,
+            }
         };
+        // What the item asked for, as sent (tokens redacted), even when it could not run.
+        let raw_params = || {
+            let body = call.get("body").and_then(Value::as_str).unwrap_or_default();
+            let all: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .chain(url::form_urlencoded::parse(body.as_bytes()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            crate::server::redacted(&Params::from_pairs(all))
+        };
+        let in_url: Vec<String> = url::form_urlencoded::parse(query.as_bytes()).map(|(k, _)| k.into_owned()).collect();
         let (path, ledger_params, out) = match prepared {
-            Err(e) => (raw_path.clone(), Value::Null, failed(store, e)),
+            Err(e) => (raw_path.clone(), raw_params(), failed(store, e)),
             Ok((path, mut params)) => {
                 let (version, path) = match path.split_once('/') {
                     Some((v, rest)) if is_version(v) => (v.to_string(), rest.to_string()),
@@ -161,7 +178,7 @@ pub fn run(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
                 }
             }
         };
-        let headers = usage::headers(store, out.account.as_deref(), out.insights);
+        let headers = usage::headers(store, out.account.as_deref(), out.use_case);
         let mut hs: Vec<Value> = headers.into_iter().map(|(k, v)| json!({ "name": k, "value": v })).collect();
         hs.push(json!({ "name": "Content-Type", "value": "text/javascript; charset=UTF-8" }));
         let ok = out.status == 200;
@@ -170,10 +187,10 @@ pub fn run(store: &mut Store, req: &Request) -> GraphResult<Outcome> {
         if let Some(n) = name {
             done.insert(n, Done { ok, body: out.body.clone() });
         }
-        recorded.push((method, path, ledger_params, out.status, out.error_code));
+        recorded.push((method, path, ledger_params, out.status, out.error_code, in_url));
     }
-    for (m, p, params, s, c) in recorded {
-        crate::server::record(store, &m, &p, params, s, c, true);
+    for (m, p, params, s, c, in_url) in recorded {
+        crate::server::record_with_query(store, &m, &p, params, s, c, true, in_url);
     }
     Ok(Outcome::ok(Value::Array(results)))
 }

@@ -70,6 +70,11 @@ struct SeedSpec {
     access_token: Option<String>,
     scopes: Option<Vec<String>>,
     call_budget: Option<u32>,
+    /// `development_access` for Meta's lower budgets (default `standard_access`).
+    access_tier: Option<String>,
+    /// Calls per window for single use cases, e.g. `{"ads_insights": 6}`.
+    #[serde(default)]
+    budgets: std::collections::BTreeMap<String, u32>,
     special_ad_categories: Option<Vec<String>>,
     name_prefix: Option<String>,
     #[serde(default)]
@@ -142,8 +147,12 @@ fn seed(st: &mut Store, spec: &SeedSpec) -> Result<Value, String> {
     let created = st.now() - spec.days.max(0) * 86_400 - 3_600;
     st.add_account(&id, spec.name.as_deref().unwrap_or("Sim ad account"), spec.currency.as_deref().unwrap_or("USD"), &tz, created);
     let acct = st.accounts.get_mut(&id).unwrap();
-    if let Some(b) = spec.call_budget {
-        acct.call_budget = b;
+    acct.call_budget = spec.call_budget;
+    acct.use_case_budgets = spec.budgets.clone();
+    match spec.access_tier.as_deref() {
+        None => {}
+        Some(t @ (crate::usage::STANDARD | crate::usage::DEVELOPMENT)) => acct.access_tier = t.to_string(),
+        Some(_) => return Err("access_tier must be standard_access or development_access".into()),
     }
     // Set before any object exists, so every object's history starts at its creation.
     acct.delivery_model = spec.delivery_model;
@@ -489,7 +498,7 @@ async fn config(State(s): State<Shared>, Json(c): Json<ConfigSpec>) -> Json<Valu
     }
     if let Some((acct, budget)) = c.account_call_budget {
         if let Some(a) = st.accounts.get_mut(acct.trim_start_matches("act_")) {
-            a.call_budget = budget;
+            a.call_budget = Some(budget);
         }
     }
     Json(json!({ "require_proof": st.cfg.require_proof, "report_polls_to_finish": st.report_polls_to_finish, "attribution_lag_days": st.attribution_lag_days }))
@@ -667,6 +676,8 @@ pub fn seed_demo(store: &Shared, token: &str) {
         access_token: Some(token.into()),
         scopes: None,
         call_budget: None,
+        access_tier: None,
+        budgets: Default::default(),
         special_ad_categories: None,
         name_prefix: Some("Drivers".into()),
         system_user: true,

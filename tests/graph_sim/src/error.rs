@@ -66,7 +66,8 @@ impl GraphError {
     }
 
     pub fn unknown_path(path: &str) -> Self {
-        GraphError::new(400, "OAuthException", 2500, format!("Unknown path components: {path}"))
+        // Meta names the unknown part with its leading slash: "Unknown path components: /boguspath".
+        GraphError::new(400, "OAuthException", 2500, format!("Unknown path components: /{}", path.trim_start_matches('/')))
     }
 
     pub fn missing_token() -> Self {

@@ -8,7 +8,7 @@ use crate::objects;
 use crate::paging;
 use crate::params::Params;
 use crate::store::{Kind, Node, ReportRun, Store, Token};
-use crate::usage;
+use crate::usage::{self, UseCase};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
@@ -19,14 +19,14 @@ pub struct Outcome {
     pub status: u16,
     pub body: Value,
     pub account: Option<String>,
-    pub insights: bool,
+    pub use_case: UseCase,
     pub error_code: Option<i64>,
     pub redirect: Option<String>,
 }
 
 impl Outcome {
     pub fn ok(body: Value) -> Self {
-        Outcome { status: 200, body, account: None, insights: false, error_code: None, redirect: None }
+        Outcome { status: 200, body, account: None, use_case: UseCase::AdsManagement, error_code: None, redirect: None }
     }
 }
 
@@ -48,14 +48,14 @@ pub fn appsecret_proof(secret: &str, token: &str) -> String {
 /// Runs one call. Errors become Graph error bodies with their HTTP status.
 pub fn handle(store: &mut Store, req: Request, fbtrace: &str) -> Outcome {
     let mut account = None;
-    let mut insights = false;
-    match route(store, &req, &mut account, &mut insights) {
+    let mut use_case = UseCase::AdsManagement;
+    match route(store, &req, &mut account, &mut use_case) {
         Ok(mut o) => {
             o.account = o.account.or(account);
-            o.insights |= insights;
+            o.use_case = use_case;
             o
         }
-        Err(e) => Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(fbtrace), account, insights, redirect: None },
+        Err(e) => Outcome { status: e.http_status, error_code: Some(e.code), body: e.to_json(fbtrace), account, use_case, redirect: None },
     }
 }
 
@@ -104,7 +104,7 @@ pub fn can_see(t: &Token, account_id: &str) -> bool {
     t.accounts.iter().any(|a| a == account_id || a == "*")
 }
 
-fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insights_call: &mut bool) -> GraphResult<Outcome> {
+fn route(store: &mut Store, req: &Request, account: &mut Option<String>, use_case: &mut UseCase) -> GraphResult<Outcome> {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     // Token endpoints read the caller's token as a parameter; a bearer header counts as one.
     let mut params = req.params.clone();
@@ -125,6 +125,12 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
     need_scope(&tok, if write { "ads_management" } else { "ads_read" })?;
     match segs.as_slice() {
         ["me"] => Ok(Outcome::ok(json!({ "id": tok.user_id, "name": format!("Sim User {}", tok.user_id) }))),
+        ["me", "business_users"] if req.method == "GET" => {
+            let users = crate::people::business_users(store, &tok);
+            list(store, req, users)
+        }
+        // Any other edge of the caller is unknown here (not "object me does not exist").
+        ["me", edge] if *edge != "adaccounts" => Err(GraphError::unknown_path(edge)),
         ["me", "adaccounts"] if req.method == "GET" => {
             let accts: Vec<Value> = store
                 .accounts
@@ -139,7 +145,7 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
         }
         ["search"] if req.method == "GET" => {
             // Targeting search is no ad account's edge: it needs a valid token, no account.
-            usage::admit(store, None, false)?;
+            usage::admit(store, None, UseCase::AdsManagement)?;
             let items = crate::search::search(&req.params)?;
             list(store, req, items)
         }
@@ -147,7 +153,8 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
             if !crate::pages::visible(store, &tok, page) {
                 return Err(GraphError::unknown_object(page));
             }
-            usage::admit(store, None, false)?;
+            *use_case = UseCase::Leadgen;
+            usage::admit(store, None, UseCase::Leadgen)?;
             let forms: Vec<Value> = crate::pages::forms(store, &tok, page).into_iter().map(crate::pages::form_json).collect();
             let items = forms.iter().map(|f| select(f, &req.params, crate::pages::FORM_FIELDS)).collect::<GraphResult<Vec<Value>>>()?;
             list(store, req, items)
@@ -155,7 +162,7 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
         [node] if node.starts_with("act_") => {
             let id = account_id(store, &tok, node)?;
             *account = Some(id.clone());
-            usage::admit(store, Some(&id), false)?;
+            usage::admit(store, Some(&id), UseCase::AdsManagement)?;
             match req.method {
                 "GET" => {
                     let full = store.account_json(&store.accounts[&id]);
@@ -167,24 +174,23 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, insight
         [node, edge] if node.starts_with("act_") => {
             let id = account_id(store, &tok, node)?;
             *account = Some(id.clone());
-            let is_insights = *edge == "insights";
-            *insights_call = is_insights;
-            usage::admit(store, Some(&id), is_insights)?;
+            *use_case = UseCase::of_edge(edge);
+            usage::admit(store, Some(&id), *use_case)?;
             account_edge(store, req, &id, edge)
         }
         [id] => {
             let node = visible_node(store, &tok, id)?;
             *account = Some(node.account_id.clone());
-            *insights_call = node.kind == Kind::ReportRun;
-            usage::admit(store, Some(&node.account_id), *insights_call)?;
+            *use_case = UseCase::of_node(node.kind);
+            usage::admit(store, Some(&node.account_id), *use_case)?;
             node_call(store, req, node)
         }
         [id, edge] => {
             let node = visible_node(store, &tok, id)?;
             *account = Some(node.account_id.clone());
-            let is_insights = *edge == "insights";
-            *insights_call = is_insights;
-            usage::admit(store, Some(&node.account_id), is_insights)?;
+            // The more specific of the node's use case and the edge's (an audience's users, a form's leads).
+            *use_case = if *edge == "insights" { UseCase::AdsInsights } else { UseCase::of_node(node.kind).max(UseCase::of_edge(edge)) };
+            usage::admit(store, Some(&node.account_id), *use_case)?;
             node_edge(store, req, node, edge)
         }
         _ => Err(GraphError::unknown_path(req.path)),
@@ -308,9 +314,9 @@ pub fn render(store: &Store, n: &Node, wanted: Option<&[Field]>) -> Value {
     Value::Object(out)
 }
 
-fn list_nodes(store: &Store, req: &Request, nodes: Vec<&Node>) -> GraphResult<Outcome> {
+fn list_nodes(store: &Store, req: &Request, kind: Kind, nodes: Vec<&Node>) -> GraphResult<Outcome> {
     let wanted = parse_fields(&req.params)?;
-    let keep = crate::filtering::edge_filter(&req.params)?;
+    let keep = crate::filtering::edge_filter(&req.params, kind)?;
     let mut nodes: Vec<&Node> = nodes.into_iter().filter(|n| keep(store, n)).collect();
     // Newest first, as Graph lists them.
     nodes.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
@@ -402,7 +408,7 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
         ("GET", "delivery_estimate") => Ok(Outcome::ok(crate::reach::delivery_estimate(store, account_id, &req.params, None, None)?)),
         ("GET", "adimages") => {
             let nodes: Vec<&Node> = store.children(account_id, Kind::AdImage).collect();
-            list_nodes(store, req, nodes)
+            list_nodes(store, req, Kind::AdImage, nodes)
         }
         ("POST", "adimages") => {
             let bytes = req.params.str("bytes").ok_or_else(|| GraphError::invalid_param("(#100) The parameter bytes is required"))?.to_string();
@@ -430,10 +436,20 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
             );
             Ok(Outcome::ok(json!({ "images": { name: { "hash": hash, "url": format!("{}/images/{hash}.png", store.cfg.base_url) } } })))
         }
+        ("GET", "assigned_users") => {
+            let users = crate::people::assigned_users(store, account_id, &req.params)?;
+            list(store, req, users)
+        }
+        ("GET", "activities") => {
+            let events = crate::people::activities(store, account_id, &req.params)?;
+            list(store, req, events)
+        }
+        // Edges of things the simulator holds none of: a list, empty.
+        ("GET", "advideos" | "customconversions") => list(store, req, Vec::new()),
         ("GET", e) => {
             let kind = Kind::from_edge(e).ok_or_else(|| GraphError::unknown_path(e))?;
             let nodes: Vec<&Node> = store.children(account_id, kind).collect();
-            list_nodes(store, req, nodes)
+            list_nodes(store, req, kind, nodes)
         }
         ("POST", e) => {
             let kind = Kind::from_edge(e).ok_or_else(|| GraphError::unknown_path(e))?;
@@ -524,7 +540,7 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
                 .children(&node.account_id, kind)
                 .filter(|c| c.campaign_id.as_deref() == Some(&node.id) || c.adset_id.as_deref() == Some(&node.id))
                 .collect();
-            list_nodes(store, req, nodes)
+            list_nodes(store, req, kind, nodes)
         }
         ("POST" | "DELETE", "users", Kind::CustomAudience) => Ok(Outcome::ok(crate::audiences::users(store, &node, req.method == "POST", &req.params)?)),
         ("GET", "delivery_estimate", Kind::AdSet) => {
@@ -533,7 +549,7 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
         }
         ("GET", "leads", Kind::LeadForm) => {
             let nodes: Vec<&Node> = store.nodes.values().filter(|n| n.kind == Kind::Lead && n.campaign_id.as_deref() == Some(&node.id)).collect();
-            list_nodes(store, req, nodes)
+            list_nodes(store, req, Kind::Lead, nodes)
         }
         _ => Err(GraphError::unknown_path(&format!("{}/{edge}", node.id))),
     }

@@ -267,7 +267,7 @@ pub struct Query {
     pub breakdowns: Vec<String>,
     pub fields: Vec<String>,
     pub windows: Option<Vec<String>>,
-    pub filters: Vec<(String, Vec<String>)>,
+    pub filters: Vec<crate::filtering::Filter>,
 }
 
 fn parse_date(s: &str, what: &str) -> GraphResult<NaiveDate> {
@@ -346,23 +346,7 @@ pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_c
             )));
         }
     }
-    let mut filters = Vec::new();
-    if let Some(Value::Array(fs)) = p.get("filtering") {
-        for f in fs {
-            let field = f.get("field").and_then(Value::as_str).unwrap_or_default().to_string();
-            let op = f.get("operator").and_then(Value::as_str).unwrap_or_default();
-            if op != "IN" && op != "EQUAL" {
-                return Err(GraphError::invalid_param(format!("(#100) Filter operator {op} is not supported for {field}")));
-            }
-            let values = match f.get("value") {
-                Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect(),
-                Some(Value::String(s)) => vec![s.clone()],
-                Some(v) => vec![v.to_string()],
-                None => vec![],
-            };
-            filters.push((field, values));
-        }
-    }
+    let filters = crate::filtering::parse(p, None)?;
     Ok(Query { level, since, until, increment, breakdowns, fields, windows, filters })
 }
 
@@ -374,21 +358,6 @@ fn bad_preset(p: &str) -> GraphError {
 pub fn account_today(store: &Store, account_id: &str) -> NaiveDate {
     let tz = store.accounts.get(account_id).map(|a| a.tz()).unwrap_or(chrono_tz::UTC);
     store.now_dt().with_timezone(&tz).date_naive()
-}
-
-fn passes(store: &Store, ad: &Node, filters: &[(String, Vec<String>)]) -> bool {
-    filters.iter().all(|(field, values)| {
-        let actual = match field.as_str() {
-            "ad.effective_status" => store.effective_status(ad),
-            "ad.id" => ad.id.clone(),
-            "adset.id" => ad.adset_id.clone().unwrap_or_default(),
-            "campaign.id" => ad.campaign_id.clone().unwrap_or_default(),
-            "adset.effective_status" => ad.adset_id.as_ref().and_then(|i| store.nodes.get(i)).map(|n| store.effective_status(n)).unwrap_or_default(),
-            "campaign.effective_status" => ad.campaign_id.as_ref().and_then(|i| store.nodes.get(i)).map(|n| store.effective_status(n)).unwrap_or_default(),
-            _ => return true,
-        };
-        values.contains(&actual)
-    })
 }
 
 /// Rows for an account (optionally only under one object), grouped by level, date bucket and
@@ -411,7 +380,7 @@ pub fn run(store: &Store, account_id: &str, under: Option<&Node>, q: &Query) -> 
                 continue;
             }
         }
-        if !passes(store, ad, &q.filters) {
+        if !crate::filtering::passes_all(store, ad, &q.filters) {
             continue;
         }
         let created = chrono::DateTime::from_timestamp(ad.created, 0).unwrap_or_default().with_timezone(&tz).date_naive();

@@ -27,6 +27,7 @@ pub mod objects;
 pub mod pages;
 pub mod paging;
 pub mod params;
+pub mod people;
 pub mod reach;
 pub mod search;
 pub mod server;

@@ -71,7 +71,7 @@ pub fn record(store: &mut Store, method: &str, path: &str, params: Value, status
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record_with_query(store: &mut Store, method: &str, path: &str, params: Value, status: u16, code: Option<i64>, batch: bool, query_keys: Vec<String>) {
+pub fn record_with_query(store: &mut Store, method: &str, path: &str, params: Value, status: u16, code: Option<i64>, batch: bool, query_keys: Vec<String>) {
     let endpoint = endpoint_of(path);
     *store.counters.entry(format!("{method} /{endpoint}")).or_default() += 1;
     store.seq += 1;
@@ -222,7 +222,7 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             let mut s = store.lock().unwrap();
             let trace = fbtrace(&mut s);
             record_with_query(&mut s, &method_s, &path, redacted(&params), err.http_status, Some(err.code), false, in_url);
-            let hs = usage::headers(&mut s, None, false);
+            let hs = usage::headers(&mut s, None, crate::usage::UseCase::AdsManagement);
             return json_response(err.http_status, &err.to_json(&trace), hs);
         }
         None => {}
@@ -240,7 +240,7 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
         } else {
             record_with_query(&mut s, &method_s, &path, ledger_params, out.status, out.error_code, false, in_url);
         }
-        let hs = usage::headers(&mut s, out.account.as_deref(), out.insights);
+        let hs = usage::headers(&mut s, out.account.as_deref(), out.use_case);
         (out, hs, trace)
     };
     let mut hs = hs;

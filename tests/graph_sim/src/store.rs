@@ -91,8 +91,12 @@ pub struct Account {
     pub account_status: i64,
     pub business_id: String,
     pub created: i64,
-    /// Calls allowed per usage window before the account is throttled.
-    pub call_budget: u32,
+    /// Calls allowed per usage window on every use case, overriding Meta's formulas (tests).
+    pub call_budget: Option<u32>,
+    /// Calls allowed per window on one use case (`ads_insights`, ...), overriding the rest (tests).
+    pub use_case_budgets: BTreeMap<String, u32>,
+    /// The app's Marketing API access tier on this account: `standard_access` or `development_access`.
+    pub access_tier: String,
     /// Insights follow budgets, status and fatigue (`crate::delivery`) instead of the legacy
     /// per-(ad, day) hash; set only by seeding with `"delivery_model": true`.
     pub delivery_model: bool,
@@ -357,7 +361,9 @@ impl Store {
             account_status: 1,
             business_id: format!("9{id}"),
             created,
-            call_budget: 1_000,
+            call_budget: None,
+            use_case_budgets: BTreeMap::new(),
+            access_tier: crate::usage::STANDARD.to_string(),
             delivery_model: false,
         };
         self.accounts.insert(id.to_string(), acct.clone());

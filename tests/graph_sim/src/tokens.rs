@@ -48,7 +48,14 @@ pub fn dialog(store: &mut Store, p: &Params) -> GraphResult<Outcome> {
     if let Some(state) = p.str("state") {
         url.query_pairs_mut().append_pair("state", state);
     }
-    let mut o = Outcome { status: 302, body: json!({}), account: None, insights: false, error_code: None, redirect: Some(url.to_string()) };
+    let mut o = Outcome {
+        status: 302,
+        body: json!({}),
+        account: None,
+        use_case: crate::usage::UseCase::AdsManagement,
+        error_code: None,
+        redirect: Some(url.to_string()),
+    };
     o.body = json!({ "location": url.to_string() });
     Ok(o)
 }

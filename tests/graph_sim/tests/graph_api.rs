@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Sim;
+use common::{Resp, Sim};
 use serde_json::{json, Value};
 
 #[test]
@@ -200,10 +200,170 @@ fn usage_headers_rise_and_an_account_over_budget_is_throttled() {
     assert!(r.body["error"]["error_data"]["estimated_time_to_regain_access"].as_i64().unwrap() >= 1);
     let buc: Value = serde_json::from_str(r.header("x-business-use-case-usage").unwrap()).unwrap();
     assert!(buc.as_object().unwrap().values().next().unwrap()[0]["estimated_time_to_regain_access"].as_i64().unwrap() >= 1);
-    let insights = sim.call("GET", &format!("/v26.0/act_{acct}/insights"), &[("access_token", &tok)]);
-    assert_eq!(insights.code(), 80000, "insights calls are throttled as ads_insights");
+    // Insights are another business use case, with a budget of their own.
+    let insights_path = format!("/v26.0/act_{acct}/insights");
+    for n in 1..=4 {
+        let r = sim.call("GET", &insights_path, &[("access_token", &tok)]);
+        assert_eq!(r.status, 200, "the insights budget is not the management one: {}", r.body);
+        let throttle: Value = serde_json::from_str(r.header("x-fb-ads-insights-throttle").expect("on every insights answer")).unwrap();
+        assert_eq!((throttle["acc_id_util_pct"].as_i64(), throttle["ads_api_access_tier"].as_str()), (Some(n * 25), Some("standard_access")));
+        assert!(throttle["app_id_util_pct"].is_i64());
+        let buc: Value = serde_json::from_str(r.header("x-business-use-case-usage").unwrap()).unwrap();
+        let entries = buc.as_object().unwrap().values().next().unwrap().as_array().unwrap().clone();
+        let of = |t: &str| entries.iter().find(|e| e["type"] == t).map(|e| e["call_count"].as_i64().unwrap());
+        assert_eq!((of("ads_management"), of("ads_insights")), (Some(100), Some(n * 25)), "each use case its own entry: {buc}");
+    }
+    assert!(sim.call("GET", &path, &[("access_token", &tok)]).header("x-fb-ads-insights-throttle").is_none(), "only on insights answers");
+    let insights = sim.call("GET", &insights_path, &[("access_token", &tok)]);
+    assert_eq!((insights.code(), insights.body["error"]["error_subcode"].as_i64()), (80000, Some(2_446_079)), "insights calls are throttled as ads_insights");
     sim.control("POST", "/time/advance", json!({"seconds": 3601}));
     assert_eq!(sim.call("GET", &path, &[("access_token", &tok)]).status, 200, "the window passed");
+}
+
+#[test]
+fn budgets_follow_the_tier_and_active_ads_per_use_case() {
+    // Development tier: ads management allows 300 + 40 x active ads an hour (4 ads: 460).
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 1, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 1, "access_tier": "development_access" }));
+    let r = sim.call("GET", &format!("/v26.0/act_{acct}"), &[("access_token", &tok)]);
+    let buc: Value = serde_json::from_str(r.header("x-business-use-case-usage").unwrap()).unwrap();
+    let entry = buc.as_object().unwrap().values().next().unwrap()[0].clone();
+    assert_eq!((entry["type"].as_str(), entry["ads_api_access_tier"].as_str()), (Some("ads_management"), Some("development_access")));
+    for _ in 0..229 {
+        sim.call("GET", &format!("/v26.0/act_{acct}"), &[("access_token", &tok)]);
+    }
+    let usage: Value =
+        serde_json::from_str(sim.call("GET", &format!("/v26.0/act_{acct}"), &[("access_token", &tok)]).header("x-ad-account-usage").unwrap()).unwrap();
+    assert_eq!(usage["acc_id_util_pct"], 50, "231 of 460 calls: {usage}");
+    // A use case's own budget (a test's override) binds only that use case.
+    let (acct, tok) = sim.seed(json!({ "campaigns": 1, "days": 1, "budgets": {"custom_audience": 1} }));
+    let audiences = format!("/v26.0/act_{acct}/customaudiences");
+    assert_eq!(sim.call("GET", &audiences, &[("access_token", &tok)]).status, 200);
+    let r = sim.call("GET", &audiences, &[("access_token", &tok)]);
+    assert_eq!((r.code(), r.body["error"]["error_subcode"].as_i64()), (80003, Some(2_446_079)), "{}", r.body);
+    assert_eq!(sim.call("GET", &format!("/v26.0/act_{acct}/campaigns"), &[("access_token", &tok)]).status, 200);
+    assert!(sim.control("POST", "/accounts", json!({ "campaigns": 1, "access_tier": "gold" }))["account_id"].is_null(), "an unknown tier is refused");
+}
+
+#[test]
+fn filtering_follows_metas_dot_notation_on_edges_and_insights() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 2, "days": 3 }));
+    let get = |path: &str, filtering: Value, fields: &str| {
+        sim.call(
+            "GET",
+            &format!("/v26.0/{path}"),
+            &[("access_token", tok.as_str()), ("filtering", &filtering.to_string()), ("fields", fields), ("limit", "100")],
+        )
+    };
+    let campaigns = get(&format!("act_{acct}/campaigns"), json!([]), "id");
+    let (paused, running) = (campaigns.body["data"][0]["id"].as_str().unwrap().to_string(), campaigns.body["data"][1]["id"].as_str().unwrap().to_string());
+    sim.control("POST", "/time/advance", json!({"seconds": 60}));
+    let before = sim.control("GET", "/time", json!(null))["now"].as_i64().unwrap();
+    assert_eq!(sim.call("POST", &format!("/v26.0/{paused}"), &[("access_token", &tok), ("status", "PAUSED")]).status, 200);
+    let ids = |r: &Resp, key: &str| -> Vec<String> {
+        r.body["data"].as_array().unwrap_or_else(|| panic!("{}", r.body)).iter().map(|a| a[key].as_str().unwrap().to_string()).collect()
+    };
+    // On /ads: the parent campaign's status and update time, in dot notation.
+    let r = get(&format!("act_{acct}/ads"), json!([{"field": "campaign.effective_status", "operator": "IN", "value": ["PAUSED"]}]), "campaign_id");
+    assert_eq!(ids(&r, "campaign_id"), vec![paused.clone(), paused.clone()]);
+    let r = get(&format!("act_{acct}/ads"), json!([{"field": "campaign.effective_status", "operator": "NOT_IN", "value": ["PAUSED"]}]), "campaign_id");
+    assert_eq!(ids(&r, "campaign_id"), vec![running.clone(), running.clone()]);
+    let r = get(&format!("act_{acct}/ads"), json!([{"field": "campaign.updated_time", "operator": "GREATER_THAN_OR_EQUAL", "value": before}]), "campaign_id");
+    assert_eq!(ids(&r, "campaign_id"), vec![paused.clone(), paused.clone()]);
+    let r = get(
+        &format!("act_{acct}/campaigns"),
+        json!([{"field": "campaign.id", "operator": "EQUAL", "value": running}, {"field": "name", "operator": "CONTAIN", "value": ""}]),
+        "id",
+    );
+    assert_eq!(ids(&r, "id"), vec![running.clone()], "filters combine");
+    // In insights, every level of an ad's tree.
+    let r = get(&format!("act_{acct}/insights"), json!([{"field": "campaign.effective_status", "operator": "IN", "value": ["ACTIVE"]}]), "campaign_id,spend");
+    let rows = r.body["data"].as_array().unwrap_or_else(|| panic!("{}", r.body)).clone();
+    let r2 = sim.call(
+        "GET",
+        &format!("/v26.0/act_{acct}/insights"),
+        &[
+            ("access_token", tok.as_str()),
+            ("level", "campaign"),
+            ("fields", "campaign_id"),
+            ("filtering", &json!([{"field": "campaign.effective_status", "operator": "IN", "value": ["ACTIVE"]}]).to_string()),
+        ],
+    );
+    assert_eq!(ids(&r2, "campaign_id"), vec![running.clone()], "{}", r2.body);
+    assert_eq!(rows.len(), 1);
+    // Meta's errors: an operator outside its list, one a field does not take, a field it does not filter on.
+    for (filtering, want) in [
+        (json!([{"field": "name", "operator": "LIKE", "value": "x"}]), "(#100) Param filtering[0][operator] must be one of {EQUAL, NOT_EQUAL,"),
+        (
+            json!([{"field": "campaign.updated_time", "operator": "NOT_EQUAL", "value": 1}]),
+            "(#100) Filtering field 'campaign.updated_time' with operation 'not_equal' is not supported",
+        ),
+        (json!([{"field": "ad.effective_status", "operator": "IN", "value": ["ACTIVE"]}]), "(#100) Filtering field 'ad.effective_status' is not supported"),
+    ] {
+        let r = get(&format!("act_{acct}/campaigns"), filtering, "id");
+        assert_eq!(r.code(), 100);
+        assert!(r.body["error"]["message"].as_str().unwrap().starts_with(want), "{}", r.body);
+    }
+}
+
+#[test]
+fn edges_clients_list_answer_with_lists() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 1, "adsets_per_campaign": 1, "ads_per_adset": 1, "days": 1, "system_user": true }));
+    let get = |path: &str, extra: &[(&str, &str)]| {
+        let mut form = vec![("access_token", tok.as_str())];
+        form.extend_from_slice(extra);
+        sim.call("GET", &format!("/v26.0/{path}"), &form)
+    };
+    let users = get("me/business_users", &[]);
+    assert_eq!(users.status, 200, "{}", users.body);
+    assert_eq!(users.body["data"][0]["tasks"], json!(["MANAGE", "ADVERTISE", "ANALYZE", "DRAFT"]));
+    let r = get(&format!("act_{acct}/assigned_users"), &[]);
+    assert_eq!((r.code(), r.body["error"]["message"].as_str()), (100, Some("(#100) The parameter business is required")));
+    let r = get(&format!("act_{acct}/assigned_users"), &[("business", "123")]);
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1, "{}", r.body);
+    assert_eq!((r.body["data"][0]["user_type"].as_str(), r.body["data"][0]["tasks"][0].as_str()), (Some("system_user"), Some("MANAGE")));
+    for edge in ["advideos", "customconversions"] {
+        let r = get(&format!("act_{acct}/{edge}"), &[]);
+        assert_eq!((r.status, r.body["data"].clone()), (200, json!([])), "{edge}: {}", r.body);
+    }
+    let r = get(&format!("act_{acct}/activities"), &[("fields", "event_type,object_type,event_time")]);
+    let kinds: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|a| a["event_type"].as_str().unwrap()).collect();
+    for k in ["create_campaign", "create_ad_set", "create_ad"] {
+        assert!(kinds.contains(&k), "{k}: {}", r.body);
+    }
+    let r = get(&format!("act_{acct}/activities"), &[("since", "4102444800")]);
+    assert_eq!(r.body["data"], json!([]), "none after 2100");
+    // An unknown edge of the caller, or of an account, is Meta's unknown path, not an unknown object.
+    for path in ["me/boguspath".to_string(), format!("act_{acct}/boguspath")] {
+        let r = get(&path, &[]);
+        assert_eq!(
+            (r.code(), r.body["error"]["message"].as_str(), r.body["error"]["type"].as_str()),
+            (2500, Some("Unknown path components: /boguspath"), Some("OAuthException")),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_items_parameters_are_in_the_ledger_with_tokens_redacted() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let batch = json!([
+        { "method": "GET", "name": "first", "relative_url": format!("act_{acct}/campaigns?fields=name&limit=2&access_token={tok}") },
+        { "method": "GET", "relative_url": "{result=missing:$.id}?fields=name" },
+        { "method": "POST", "relative_url": format!("act_{acct}/campaigns"), "body": "name=Kept&objective=OUTCOME_LEADS&special_ad_categories=[]&is_adset_budget_sharing_enabled=false&status=PAUSED" },
+    ]);
+    sim.call("POST", "/v26.0/", &[("access_token", &tok), ("batch", &batch.to_string())]);
+    let ledger = sim.control("GET", "/ledger", json!(null));
+    let items: Vec<Value> = ledger["entries"].as_array().unwrap().iter().filter(|e| e["batch"] == true).cloned().collect();
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!((items[0]["params"]["limit"].as_str(), items[0]["params"]["access_token"].as_str()), (Some("2"), Some("<redacted>")));
+    assert_eq!(items[0]["query_keys"], json!(["fields", "limit", "access_token"]), "names of what came in the item's URL");
+    assert_eq!(items[1]["params"]["fields"], "name", "kept though its dependency failed: {}", items[1]);
+    assert_eq!((items[2]["params"]["name"].as_str(), items[2]["params"]["status"].as_str()), (Some("Kept"), Some("PAUSED")));
+    assert!(!ledger.to_string().contains(&tok), "no token anywhere in the ledger");
 }
 
 #[test]
