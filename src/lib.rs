@@ -7,6 +7,7 @@
 pub mod account_gate;
 pub mod actions;
 pub mod api_keys;
+pub mod api_versions;
 pub mod audit;
 pub mod auth;
 pub mod auth_throttle;

@@ -84,6 +84,8 @@ pub struct Scope<'a> {
     pub workspace_id: &'a str,
     pub integration_id: Option<&'a str>,
     pub ad_account_id: Option<&'a str>,
+    /// The Graph API version to call at instead of the workspace's (an upgrade's shadow check).
+    pub api_version: Option<&'a str>,
 }
 
 /// What to ask Graph for through an integration.
@@ -172,6 +174,8 @@ pub struct Deployment {
     pub public_url: Option<String>,
     /// `ADGATE_ENV=local`: plain-HTTP loopback endpoints are allowed (tests, `scripts/dev`).
     pub local: bool,
+    /// `META_API_VERSION`: the Graph API version of workspaces not pinned to another.
+    pub meta_api_version: String,
 }
 
 impl dyn Ports + '_ {

@@ -7,6 +7,11 @@ pub fn iso_from_millis(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The UTC date of Unix milliseconds.
+pub fn date_from_millis(ms: i64) -> chrono::NaiveDate {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH).date_naive()
+}
+
 /// Unix milliseconds of an RFC 3339 timestamp.
 pub fn millis_from_iso(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
@@ -24,6 +29,7 @@ mod tests {
         assert_eq!(iso_from_millis(1_795_433_400_123), "2026-11-23T11:30:00.123Z");
         assert_eq!(millis_from_iso("2026-11-23T11:30:00.123Z"), Some(1_795_433_400_123));
         assert_eq!(millis_from_iso("yesterday"), None);
+        assert_eq!(date_from_millis(1_795_433_400_123).to_string(), "2026-11-23");
     }
 
     #[test]

@@ -88,6 +88,9 @@ catalog![
     admin_meta_ads_governance::rotate_credentials,
     admin_meta_ads_governance::rebind_ad_account,
     admin_meta_ads_governance::disable_integration,
+    admin_meta_ads_governance::get_api_version_status,
+    admin_meta_ads_governance::plan_api_version_upgrade,
+    admin_meta_ads_governance::apply_api_version_upgrade,
     recruiter_paid_media_analytics::get_insights_campaign_level,
     recruiter_paid_media_analytics::get_insights_adset_level,
     recruiter_paid_media_analytics::get_insights_ad_level,
@@ -214,7 +217,7 @@ mod tests {
                 a.meta.name()
             );
         }
-        for high in ["rotate_credentials", "rebind_ad_account", "disable_integration"] {
+        for high in ["rotate_credentials", "rebind_ad_account", "disable_integration", "plan_api_version_upgrade", "apply_api_version_upgrade"] {
             assert_eq!(find("admin_meta_ads_governance", high).unwrap().meta.tier, Tier::ExecuteHigh, "{high} needs an approval");
         }
         assert!(find("admin_meta_ads_governance", "nope").is_none());

@@ -21,7 +21,7 @@ pub struct BoundAccount {
 impl BoundAccount {
     /// Where a Graph call for this account comes from.
     pub fn scope<'a>(&'a self, workspace_id: &'a str) -> Scope<'a> {
-        Scope { workspace_id, integration_id: Some(&self.integration_id), ad_account_id: Some(&self.id) }
+        Scope { workspace_id, integration_id: Some(&self.integration_id), ad_account_id: Some(&self.id), api_version: None }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod ad_accounts;
 pub mod alerts;
+pub mod api_versions;
 pub mod approvals;
 pub mod audit_log;
 pub mod campaign_drafts;

@@ -45,6 +45,8 @@ pub struct CallMeta {
     pub waited_ms: u64,
     pub quota: Option<QuotaSnapshot>,
     pub fbtrace_id: Option<String>,
+    /// Meta's warning that the version called is deprecated (`x-ad-api-version-warning`).
+    pub version_warning: Option<String>,
 }
 
 /// One request inside a batch.
@@ -124,6 +126,11 @@ fn encode(pairs: &[(String, String)]) -> String {
 
 impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
     /// `jitter_seed` seeds the backoff jitter (any value; it need not be secret).
+    /// The API version every path is called at (`v26.0`).
+    pub fn version(&self) -> &str {
+        &self.cfg.version
+    }
+
     pub fn new(cfg: GraphConfig, token: &str, http: H, sleeper: S, jitter_seed: u64) -> Self {
         let proof = appsecret_proof(&cfg.app_secret, token);
         GraphClient { cfg, token: token.to_string(), proof, http, sleeper, rng: RefCell::new(fastrand::Rng::with_seed(jitter_seed)), observer: None }
@@ -186,6 +193,7 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
                         meta.quota = Some(q);
                     }
                     meta.fbtrace_id = resp.header("x-fb-trace-id").map(str::to_string);
+                    meta.version_warning = resp.header("x-ad-api-version-warning").map(|w| w.chars().take(500).collect());
                     if resp.status == 200 {
                         match serde_json::from_str::<Value>(&resp.body) {
                             Ok(v) => return Ok((v, meta)),
@@ -232,7 +240,16 @@ impl<H: HttpClient, S: Sleeper> GraphClient<H, S> {
 
     /// Cursor pagination over an edge; each `next_page` is one call (with its retries).
     pub fn pages(&self, path: &str, params: &[(String, String)]) -> Pager<'_, H, S> {
-        Pager { client: self, path: path.to_string(), params: params.to_vec(), after: None, done: false, calls: 0, last_quota: None }
+        Pager {
+            client: self,
+            path: path.to_string(),
+            params: params.to_vec(),
+            after: None,
+            done: false,
+            calls: 0,
+            last_quota: None,
+            last_version_warning: None,
+        }
     }
 
     /// The batch API: calls are sent 50 to a request, and each gets its own result.
@@ -295,6 +312,8 @@ pub struct Pager<'a, H, S> {
     pub calls: u32,
     /// The usage headers of the last page read.
     pub last_quota: Option<QuotaSnapshot>,
+    /// Meta's deprecation warning on the last page read, if any.
+    pub last_version_warning: Option<String>,
 }
 
 impl<H: HttpClient, S: Sleeper> Pager<'_, H, S> {
@@ -314,6 +333,7 @@ impl<H: HttpClient, S: Sleeper> Pager<'_, H, S> {
             }
             Ok((body, meta)) => {
                 self.last_quota = meta.quota;
+                self.last_version_warning = meta.version_warning;
                 let data = body["data"].as_array().cloned().unwrap_or_default();
                 match (body["paging"]["next"].as_str(), body["paging"]["cursors"]["after"].as_str()) {
                     (Some(_), Some(after)) => self.after = Some(after.to_string()),

@@ -9,6 +9,7 @@ mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 mod retry;
+pub mod schema;
 mod usage;
 
 pub use client::{BatchCall, BatchResult, CallMeta, GraphClient, GraphConfig, Pager, QuotaObserver, BATCH_MAX};

@@ -181,7 +181,7 @@ pub async fn send(ports: &dyn Ports, ws: &str) -> Result<Sent, Failure> {
         let events: Vec<Value> = group.iter().map(|r| event(&r.lead, &r.name, r.time.min(now_s))).collect();
         let params = vec![("data".to_string(), Value::Array(events).to_string())];
         let path = format!("{dataset}/events");
-        let scope = GraphScope { workspace_id: ws, integration_id: Some(&integration), ad_account_id: Some(account) };
+        let scope = GraphScope { workspace_id: ws, integration_id: Some(&integration), ad_account_id: Some(account), api_version: None };
         let result = ports.graph(scope, GraphCall::Write("POST", &path), &params).await;
         let mut audit = AuditEntry::new(AUDIT_ACTION, "pipeline", ports.correlation_id(), Outcome::Succeeded);
         audit.workspace_id = Some(ws.to_string());

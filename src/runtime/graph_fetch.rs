@@ -37,10 +37,10 @@ impl Sleeper for WorkerSleep {
     }
 }
 
-/// A client configured from the environment: `META_API_BASE_URL`, `META_API_VERSION` and the
-/// `META_APP_SECRET` secret, for the given token.
-pub fn client_for(env: &Env, token: &str) -> Result<GraphClient<WorkerFetch, WorkerSleep>, String> {
-    let version = env_text(env, "META_API_VERSION").unwrap_or_else(|| config::DEFAULT_META_API_VERSION.into());
+/// A client configured from the environment: `META_API_BASE_URL`, `META_API_VERSION` (unless a
+/// version is given) and the `META_APP_SECRET` secret, for the given token.
+pub fn client_for(env: &Env, token: &str, version: Option<&str>) -> Result<GraphClient<WorkerFetch, WorkerSleep>, String> {
+    let version = version.map(str::to_string).or_else(|| env_text(env, "META_API_VERSION")).unwrap_or_else(|| config::DEFAULT_META_API_VERSION.into());
     config::parse_meta_api_version(&version)?;
     let base_url = env_text(env, "META_API_BASE_URL").unwrap_or_else(|| "https://graph.facebook.com".into());
     let app_secret = env_text(env, "META_APP_SECRET").ok_or("the META_APP_SECRET secret is not set")?;

@@ -180,7 +180,12 @@ struct Job<'a> {
 
 impl<'a> Job<'a> {
     fn scope(&self) -> Scope<'_> {
-        Scope { workspace_id: &self.account.workspace_id, integration_id: self.account.integration_id.as_deref(), ad_account_id: Some(&self.account.id) }
+        Scope {
+            workspace_id: &self.account.workspace_id,
+            integration_id: self.account.integration_id.as_deref(),
+            ad_account_id: Some(&self.account.id),
+            api_version: None,
+        }
     }
 
     async fn get(&mut self, path: &str, params: &[(String, String)]) -> Result<Value, JobError> {

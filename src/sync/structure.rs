@@ -123,6 +123,12 @@ impl ObjectKind {
         }
     }
 
+    /// Creatives have no `created_time` or `updated_time` on Meta (its AdCreative reference), so
+    /// they are read whole each run instead of filtered by change.
+    pub fn has_times(self) -> bool {
+        self != ObjectKind::Creative
+    }
+
     /// Creatives have no delivery status of their own worth filtering on.
     pub fn has_effective_status(self) -> bool {
         self != ObjectKind::Creative
@@ -130,7 +136,11 @@ impl ObjectKind {
 
     /// The `fields` parameter: everything a mirror row keeps.
     pub fn fields(self) -> String {
-        let mut f = vec!["id", "account_id", "name", "status", "created_time", "updated_time"];
+        let mut f = vec!["id", "account_id", "name", "status"];
+        // Meta's ad creative has no created or updated time: asking for one fails the read.
+        if self.has_times() {
+            f.extend(["created_time", "updated_time"]);
+        }
         if self.has_effective_status() {
             f.push("effective_status");
         }
@@ -241,7 +251,7 @@ pub fn filtering(kind: ObjectKind, since_unix: Option<i64>) -> Option<String> {
     if kind.has_effective_status() {
         f.push(json!({ "field": "effective_status", "operator": "IN", "value": ALL_EFFECTIVE_STATUSES }));
     }
-    if let Some(t) = since_unix {
+    if let Some(t) = since_unix.filter(|_| kind.has_times()) {
         f.push(json!({ "field": "updated_time", "operator": "GREATER_THAN", "value": t }));
     }
     (!f.is_empty()).then(|| Value::Array(f).to_string())
@@ -287,6 +297,9 @@ mod tests {
             assert_eq!(ObjectKind::parse(k.as_str()), Some(k));
         }
         assert!(ObjectKind::Ad.fields().contains("creative"));
+        assert!(ObjectKind::Ad.fields().contains("updated_time"));
+        assert!(!ObjectKind::Creative.fields().contains("_time"), "Meta's creatives have no times: {}", ObjectKind::Creative.fields());
+        assert_eq!(filtering(ObjectKind::Creative, Some(5)), None, "creatives are read whole");
         let f: Value = serde_json::from_str(&filtering(ObjectKind::Campaign, Some(5)).unwrap()).unwrap();
         assert!(f[0]["value"].as_array().unwrap().iter().any(|s| s == "DELETED"));
         assert_eq!(f[1], json!({ "field": "updated_time", "operator": "GREATER_THAN", "value": 5 }));

@@ -105,13 +105,16 @@ pub async fn set_quarantine(cx: &Cx<'_>, account: &AdAccountId, reason: Option<&
     Ok(Change::done(200, after, Vec::new(), record))
 }
 
+pub mod apply_api_version_upgrade;
 pub mod disable_integration;
+pub mod get_api_version_status;
 pub mod get_approval_status;
 pub mod get_audit_events;
 pub mod get_meta_api_error_digest;
 pub mod get_rate_limit_posture;
 pub mod get_token_health;
 pub mod list_meta_integrations;
+pub mod plan_api_version_upgrade;
 pub mod quarantine_ad_account;
 pub mod quarantine_integration;
 pub mod rebind_ad_account;

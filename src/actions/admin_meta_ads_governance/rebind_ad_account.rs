@@ -36,7 +36,7 @@ impl Action for Act {
     /// The new integration must really see the account on Meta.
     async fn apply(cx: &Cx<'_>, input: &Input, before: Value) -> Result<Change, Failure> {
         let (account, iid) = (input.ad_account_id.digits(), input.integration_id.as_str());
-        let scope = Scope { workspace_id: cx.workspace, integration_id: Some(iid), ad_account_id: Some(account) };
+        let scope = Scope { workspace_id: cx.workspace, integration_id: Some(iid), ad_account_id: Some(account), api_version: None };
         let params = [("fields".to_string(), "account_id".to_string())];
         cx.ports.graph(scope, GraphCall::Object(&input.ad_account_id.node()), &params).await?;
         let now = cx.ports.now_iso();

@@ -61,7 +61,7 @@ impl Action for Act {
         let (from, to) = (from.map(|m| m.text()).unwrap_or_default(), to.map(|m| m.text()).unwrap_or_default());
         let held = costs::load(cx.ports, cx.workspace, &account.id, &from, &to).await?;
         let now = cx.ports.now_iso();
-        let (mut before, mut after, mut writes) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut before, mut after, mut removed, mut writes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for m in months {
             let month = m.month.text();
             if let Some(h) = held.iter().find(|h| h.first == m.month.first()) {
@@ -69,6 +69,7 @@ impl Action for Act {
             }
             let (internal, external) = (m.internal_minor.get(), m.other_external_minor.map_or(0, |e| e.get()));
             writes.push(if internal == 0 && external == 0 {
+                removed.push(month.clone());
                 Query::new("DELETE FROM pipeline_costs WHERE workspace_id = ?1 AND ad_account_id = ?2 AND month = ?3", crate::binds![cx.workspace, account.id.as_str(), month.as_str()])
             } else {
                 after.push(row_json(&month, internal, external));
@@ -83,7 +84,7 @@ impl Action for Act {
         let body = json!({
             "ad_account_id": format!("act_{}", account.id),
             "months": after,
-            "removed": months.iter().filter(|m| m.internal_minor.get() == 0 && m.other_external_minor.map_or(0, |e| e.get()) == 0).map(|m| m.month.text()).collect::<Vec<_>>(),
+            "removed": removed,
             "variant": costs::TOTAL_VARIANT,
             "updated_at": now,
         });

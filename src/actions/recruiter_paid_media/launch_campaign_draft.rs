@@ -249,8 +249,9 @@ impl Launch<'_> {
                 };
                 let name = step.params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
                 let filtering = json!([{ "field": "name", "operator": "EQUAL", "value": name }]).to_string();
-                let q =
-                    [("fields".to_string(), "id,name,created_time".to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
+                // Meta's ad creative has no created_time: a creative is known by its name alone.
+                let fields = if step.listed_as == ObjectKind::Creative.edge() { "id,name" } else { "id,name,created_time" };
+                let q = [("fields".to_string(), fields.to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
                 calls.push(BatchCall::get(format!("{parent}/{}", step.listed_as), &q));
                 asked.push((step, name, row.started_at.clone()));
             }
@@ -262,7 +263,11 @@ impl Launch<'_> {
                 let listed = batch_answer(result)?;
                 let since = chrono::DateTime::parse_from_rfc3339(&started_at).map(|d| d.timestamp()).unwrap_or(0);
                 let same = listed["data"].as_array().cloned().unwrap_or_default();
-                if let Some(found) = same.iter().find(|o| o["name"] == name.as_str() && meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300)) {
+                let recent = |o: &Value| o.get("created_time").is_none() || meta_time(&o["created_time"]).is_some_and(|t| t >= since - 300);
+                let named: Vec<&Value> = same.iter().filter(|o| o["name"] == name.as_str()).collect();
+                // Without a time, only a name no other creative has says it is the one this launch made.
+                let timeless = named.iter().any(|o| o.get("created_time").is_none());
+                if let Some(found) = named.iter().find(|o| recent(o)).filter(|_| !timeless || named.len() == 1) {
                     let id = found["id"].as_str().unwrap_or_default().to_string();
                     marks.push(self.mark(&step.key, Some(&id), "created"));
                     self.ids.insert(step.key.clone(), id);

@@ -73,7 +73,7 @@ impl Action for Act {
             Query::new(
                 "SELECT c.id, c.name FROM meta_creatives c WHERE c.workspace_id = ?1 AND c.ad_account_id = ?2 AND COALESCE(c.status, 'ACTIVE') NOT IN ('DELETED', 'ARCHIVED') \
                  AND c.id NOT IN (SELECT creative_id FROM meta_ads WHERE workspace_id = ?1 AND ad_account_id = ?2 AND effective_status = 'ACTIVE' AND creative_id IS NOT NULL) \
-                 ORDER BY c.meta_created_time DESC, c.id LIMIT 200",
+                 ORDER BY length(c.id) DESC, c.id DESC LIMIT 200",
                 crate::binds![cx.workspace, account.id.as_str()],
             ),
         )

@@ -1,4 +1,4 @@
-//! `GET /health`: the build, the pinned Graph API version, and live checks of D1 and the
+//! `GET /health`: the build, the default Graph API version with its end of life, and live checks of D1 and the
 //! Durable Object namespace.
 
 use crate::config;
@@ -17,6 +17,8 @@ pub async fn health(ctx: &RequestContext) -> HandlerResult {
         "version": config::BUILD_VERSION,
         "meta_api_version": meta_api_version,
         "meta_api_version_valid": config::parse_meta_api_version(&meta_api_version).is_ok(),
+        // Meta's calendar for the default version: its end of life, and the 90-day warning.
+        "meta_api_version_calendar": crate::api_versions::standing(&meta_api_version, crate::timefmt::date_from_millis(now_millis())),
         "checks": { "d1": d1, "durable_object": durable_object },
     });
     json_response(if healthy { 200 } else { 503 }, &body)

@@ -201,7 +201,7 @@ pub async fn health(ctx: &RequestContext, workspace_id: &str, integration_id: &s
 pub async fn discover(ctx: &RequestContext, workspace_id: &str, integration_id: &str) -> HandlerResult {
     let ws = crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     let params = vec![("fields".to_string(), "account_id,name,currency,timezone_name,account_status".to_string()), ("limit".to_string(), "100".to_string())];
-    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None };
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: None, api_version: None };
     let (accounts, calls) = governed::call(ctx, &scope, GraphCall::AllPages("me/adaccounts"), &params).await?;
     let accounts = accounts.as_array().cloned().unwrap_or_default();
     let currency = ws["currency"].as_str().unwrap_or_default();
@@ -235,7 +235,7 @@ pub async fn bind(req: Request, ctx: &RequestContext, principal: &Principal, wor
         .ok_or(FieldError { field: "account_id".into(), reason: "must be a Meta ad account id such as act_1234567890".into() })?;
     crate::db::workspaces::must_exist(&ctx.services, workspace_id).await?;
     super::workspaces::refuse_verified_binding(ctx, workspace_id, &account).await?;
-    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account) };
+    let scope = Scope { workspace_id, integration_id: Some(integration_id), ad_account_id: Some(&account), api_version: None };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name".to_string())];
     let (meta, _) = governed::call(ctx, &scope, GraphCall::Verify(&format!("act_{account}")), &fields).await.map_err(|e| e.refused_as_field("account_id"))?;
     let new = NewAdAccount {
@@ -270,7 +270,7 @@ pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_
     let iid = row
         .integration_id
         .ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
-    let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account) };
+    let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account), api_version: None };
     let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,amount_spent,spend_cap".to_string())];
     let (meta, _) = governed::call(ctx, &scope, GraphCall::Object(&format!("act_{account}")), &fields).await?;
     json_response(200, &meta)

@@ -1,8 +1,9 @@
 //! Records what Meta answered (errors with their Graph details, throttling, usage headers) in
 //! `meta_api_events`, and tells the account's gate. Recording never fails the call it describes.
 
-use super::Services;
+use super::{schemas, Services};
 use crate::failure::Failure;
+use crate::graph::schema::{self, Drift};
 use crate::graph::{BatchCall, BatchResult, CallMeta, ErrorClass, GraphClient, GraphFailure, QuotaSnapshot};
 use crate::ports::Scope;
 use crate::runtime::d1::{new_id, now_iso, opt_text, text};
@@ -12,6 +13,9 @@ use wasm_bindgen::JsValue;
 use worker::console_warn;
 
 pub type Client = GraphClient<WorkerFetch, WorkerSleep>;
+
+/// Meta's code for a call at a version it no longer serves.
+const DEPRECATED_VERSION: i64 = 2635;
 
 async fn insert(svc: &Services, scope: &Scope<'_>, kind: &str, endpoint: &str, fields: [JsValue; 7]) {
     let now = now_iso();
@@ -98,13 +102,39 @@ pub async fn call_admitted_by(
     match result {
         Ok((body, meta)) => {
             record_usage(svc, scope, path, meta.quota.as_ref()).await;
+            if method == "GET" {
+                schemas::observe(svc, scope, client.version(), path, params, schema::shape_of(&body)).await;
+            }
+            version_warning(svc, scope, client, path, meta.version_warning.as_deref()).await;
             Ok(body)
         }
         Err(f) => {
             record_failure(svc, scope, path, &f).await;
+            refused(svc, scope, client, path, &f).await;
             Err(Failure::from(f))
         }
     }
+}
+
+/// Meta's deprecation warning header, as drift of the version called.
+async fn version_warning(svc: &Services, scope: &Scope<'_>, client: &Client, path: &str, warning: Option<&str>) {
+    if let Some(w) = warning {
+        schemas::note(svc, scope, client.version(), path, Drift::new("deprecation_warning", None, None, None), Some(w)).await;
+    }
+}
+
+/// A refusal that says the API changed under us: a field Meta calls nonexisting, or a version it
+/// no longer serves (2635).
+async fn refused(svc: &Services, scope: &Scope<'_>, client: &Client, path: &str, f: &GraphFailure) {
+    let Some(e) = f.graph_error() else { return };
+    let drift = if e.code == DEPRECATED_VERSION {
+        Drift::new("version_refused", None, None, None)
+    } else if let Some(field) = (e.code == 100).then(|| schema::refused_field(&e.message)).flatten() {
+        Drift::new("field_removed", Some(&field), None, None)
+    } else {
+        return;
+    };
+    schemas::note(svc, scope, client.version(), path, drift, Some(&e.message)).await;
 }
 
 /// Tells the account's gate what a request's answer said: its usage, or a throttling wait.
@@ -154,10 +184,13 @@ pub async fn all_pages(svc: &Services, scope: &Scope<'_>, client: &Client, path:
     match pager.collect_all().await {
         Ok(rows) => {
             record_usage(svc, scope, path, pager.last_quota.as_ref()).await;
+            schemas::observe(svc, scope, client.version(), path, params, schema::shape_of_rows(&rows)).await;
+            version_warning(svc, scope, client, path, pager.last_version_warning.as_deref()).await;
             Ok((rows, pager.calls))
         }
         Err(f) => {
             record_failure(svc, scope, path, &f).await;
+            refused(svc, scope, client, path, &f).await;
             Err(Failure::from(f))
         }
     }

@@ -17,7 +17,7 @@ use std::future::Future;
 pub async fn call(svc: &Services, scope: &Scope<'_>, call: GraphCall<'_>, params: &[(String, String)]) -> Result<(Value, u32), Failure> {
     let iid = scope.integration_id.unwrap_or_default();
     let attempt = |token: String| async move {
-        let client = tokens::client(svc, &token)?;
+        let client = tokens::client_in(svc, scope, &token)?;
         match call {
             GraphCall::AllPages(path) => events::all_pages(svc, scope, &client, path, params).await.map(|(rows, calls)| (Value::Array(rows), calls)),
             GraphCall::Object(path) => events::call(svc, scope, &client, "GET", path, params).await.map(|v| (v, 1)),
@@ -89,7 +89,7 @@ pub async fn batch(svc: &Services, scope: &Scope<'_>, calls: &[BatchCall]) -> Re
             with_token(svc, scope, |token| {
                 let send = &send;
                 async move {
-                    let client = tokens::client(svc, &token)?;
+                    let client = tokens::client_in(svc, scope, &token)?;
                     events::batch_request(svc, scope, &client, send).await
                 }
             })

@@ -5,6 +5,7 @@
 pub mod events;
 pub mod gate;
 pub mod governed;
+pub mod schemas;
 pub mod tokens;
 
 use super::d1::{now_millis, statement};
@@ -28,11 +29,13 @@ pub struct Services {
     /// an action's several Graph calls open the sealed token once. Off for jobs and ticks, which
     /// run long enough that a quarantine in the meantime must still stop their next call.
     tokens: Option<RefCell<Vec<(String, String)>>>,
+    /// Each workspace's pinned Graph API version, read with its integration's token.
+    pins: RefCell<Vec<(String, Option<String>)>>,
 }
 
 impl Services {
     pub fn new(env: Env, correlation_id: impl Into<String>) -> Services {
-        Services { env, correlation_id: correlation_id.into(), trips: Cell::new(0), tokens: None }
+        Services { env, correlation_id: correlation_id.into(), trips: Cell::new(0), tokens: None, pins: RefCell::new(Vec::new()) }
     }
 
     /// Services for one HTTP request: as `new`, remembering the tokens it opens.
@@ -42,6 +45,17 @@ impl Services {
 
     pub fn remembered_token(&self, key: &str) -> Option<String> {
         self.tokens.as_ref()?.borrow().iter().find(|(k, _)| k == key).map(|(_, t)| t.clone())
+    }
+
+    /// The workspace's pinned Graph API version, if it was read (`None` inside: not pinned).
+    pub fn remembered_pin(&self, workspace_id: &str) -> Option<Option<String>> {
+        self.pins.borrow().iter().find(|(w, _)| w == workspace_id).map(|(_, v)| v.clone())
+    }
+
+    pub fn remember_pin(&self, workspace_id: &str, version: Option<String>) {
+        let mut pins = self.pins.borrow_mut();
+        pins.retain(|(w, _)| w != workspace_id);
+        pins.push((workspace_id.to_string(), version));
     }
 
     pub fn remember_token(&self, key: &str, token: &str) {
@@ -162,6 +176,7 @@ impl Ports for Services {
         Deployment {
             public_url: self.var("ADGATE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
             local: self.var("ADGATE_ENV").as_deref() == Some("local"),
+            meta_api_version: self.var("META_API_VERSION").unwrap_or_else(|| crate::config::DEFAULT_META_API_VERSION.into()),
         }
     }
 }

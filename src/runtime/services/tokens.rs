@@ -8,7 +8,7 @@ use crate::binds;
 use crate::db;
 use crate::failure::Failure;
 use crate::graph::GraphClient;
-use crate::ports::{Query, TokenChange};
+use crate::ports::{Query, Scope, TokenChange};
 use crate::problem::Problem;
 use crate::records::FieldError;
 use crate::runtime::d1::{now_iso, now_millis};
@@ -31,7 +31,15 @@ pub fn app_token(svc: &Services) -> Result<String, Failure> {
 }
 
 pub fn client(svc: &Services, token: &str) -> Result<GraphClient<WorkerFetch, WorkerSleep>, Failure> {
-    client_for(&svc.env, token).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
+    client_for(&svc.env, token, None).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
+}
+
+/// A client for a workspace's call: at the scope's version if it names one (a shadow check),
+/// else the workspace's pinned version (read with its token), else `META_API_VERSION`.
+pub fn client_in(svc: &Services, scope: &Scope<'_>, token: &str) -> Result<GraphClient<WorkerFetch, WorkerSleep>, Failure> {
+    let pinned = svc.remembered_pin(scope.workspace_id).flatten();
+    let version = scope.api_version.map(str::to_string).or(pinned);
+    client_for(&svc.env, token, version.as_deref()).map_err(|e| Problem::new("meta-misconfigured", "Meta Misconfigured", 500, e).into())
 }
 
 /// Asks Meta about a token with the app's own token. The token under inspection goes in a POST
@@ -52,6 +60,7 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
 struct SealedRow {
     token_ciphertext: Option<String>,
     status: String,
+    pinned_version: Option<String>,
 }
 
 fn token_key(workspace_id: &str, integration_id: &str) -> String {
@@ -65,10 +74,16 @@ pub async fn integration_token(svc: &Services, workspace_id: &str, integration_i
     if let Some(token) = svc.remembered_token(&key) {
         return Ok(token);
     }
-    let q = Query::new("SELECT token_ciphertext, status FROM integrations WHERE id = ?1 AND workspace_id = ?2", binds![integration_id, workspace_id]);
+    // The workspace's pinned API version comes with the token: no extra round trip.
+    let q = Query::new(
+        "SELECT i.token_ciphertext, i.status, p.api_version AS pinned_version FROM integrations i \
+         LEFT JOIN api_version_pins p ON p.workspace_id = i.workspace_id WHERE i.id = ?1 AND i.workspace_id = ?2",
+        binds![integration_id, workspace_id],
+    );
     let row: SealedRow = db::first(svc, q)
         .await?
         .ok_or_else(|| Failure::from(Problem::new("not-found", "Not Found", 404, format!("no integration {integration_id} in workspace {workspace_id}"))))?;
+    svc.remember_pin(workspace_id, row.pinned_version.clone());
     if row.status != "active" {
         return Err(Problem::conflict(format!("integration {integration_id} is {}", row.status)).into());
     }

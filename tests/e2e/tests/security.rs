@@ -624,6 +624,14 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         ours[k] = json!(v);
     }
     ours["months"] = json!([{"month": "2026-11", "internal_minor": 100}]);
+    ours["to_version"] = json!("v27.0");
+    // An upgrade plan of ours that found nothing blocking.
+    c.gw.plant(
+        "INSERT INTO api_upgrade_plans (id, workspace_id, from_version, to_version, report_json, created_by, created_at) \
+         VALUES ('avp_ours_probe', ?1, 'v26.0', 'v27.0', '{\"safe\":true,\"blocking\":[]}', 'probe', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        &[&ws],
+    );
+    ours["plan_id"] = json!("avp_ours_probe");
     ours["rule"] = json!({ "level": "adset", "window_days": 7, "match": "all", "conditions": [{"metric": "spend", "op": "gt", "value": 0}],
         "action": {"kind": "pause"}, "schedule": {"every": "sync"} });
     let id_fields = [
@@ -645,6 +653,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         "rule_id",
         "decision_id",
         "connection_id",
+        "plan_id",
     ];
     let meta_calls_before = c.sim.ledger().len();
     let ours_audited = || c.gw.query("SELECT COUNT(*) AS n FROM audit_log WHERE workspace_id = ?1", &[&ws])[0]["n"].clone();
@@ -698,6 +707,7 @@ fn every_route_and_action_is_isolated_by_workspace_and_role() {
         json!({"status": "active", "secret_sealed": "sealed"})
     );
     assert!(c.gw.query("SELECT 1 FROM notification_endpoints WHERE workspace_id = ?1", &[&ws]).is_empty(), "their endpoint is theirs");
+    assert!(c.gw.query("SELECT 1 FROM api_version_pins", &[]).is_empty(), "no workspace was pinned to our plan's version");
     assert_eq!(c.gw.query("SELECT status FROM integrations WHERE id = ?1", &[&iid])[0]["status"], "active");
     assert_eq!(c.gw.query("SELECT revision, status FROM campaign_drafts WHERE id = ?1", &[&draft_id])[0], json!({"revision": 1, "status": "draft"}));
     // The other workspace has no integration: nothing it asked for may reach Meta at all.

@@ -414,6 +414,7 @@ async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, St
         until,
         increment: Some(1),
         breakdowns: vec![],
+        action_breakdowns: vec![],
         fields: vec!["impressions".into(), "spend".into(), "clicks".into(), "actions".into()],
         windows: None,
         filters: vec![],

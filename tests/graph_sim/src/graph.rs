@@ -7,8 +7,10 @@ use crate::insights::{self, Level};
 use crate::objects;
 use crate::paging;
 use crate::params::Params;
+use crate::readable;
 use crate::store::{Kind, Node, ReportRun, Store, Token};
 use crate::usage::{self, UseCase};
+use crate::versions::Version;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
@@ -47,6 +49,7 @@ pub fn appsecret_proof(secret: &str, token: &str) -> String {
 
 /// Runs one call. Errors become Graph error bodies with their HTTP status.
 pub fn handle(store: &mut Store, req: Request, fbtrace: &str) -> Outcome {
+    store.serving = Version::parse(&req.version).unwrap_or(Version(26));
     let mut account = None;
     let mut use_case = UseCase::AdsManagement;
     match route(store, &req, &mut account, &mut use_case) {
@@ -137,8 +140,8 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, use_cas
                 .values()
                 .filter(|a| can_see(&tok, &a.id))
                 .map(|a| {
-                    let full = store.account_json(a);
-                    select(&full, &req.params, &["id", "account_id"])
+                    let full = crate::full::account(store, a, &req.params);
+                    select_account(store, &full, &req.params)
                 })
                 .collect::<GraphResult<_>>()?;
             list(store, req, accts)
@@ -165,8 +168,8 @@ fn route(store: &mut Store, req: &Request, account: &mut Option<String>, use_cas
             usage::admit(store, Some(&id), UseCase::AdsManagement)?;
             match req.method {
                 "GET" => {
-                    let full = store.account_json(&store.accounts[&id]);
-                    Ok(Outcome::ok(select(&full, &req.params, &["id", "account_id"])?))
+                    let full = crate::full::account(store, &store.accounts[&id], &req.params);
+                    Ok(Outcome::ok(select_account(store, &full, &req.params)?))
                 }
                 _ => Err(GraphError::unknown_path(node)),
             }
@@ -231,6 +234,23 @@ fn select(full: &Value, p: &Params, default: &[&str]) -> GraphResult<Value> {
     Ok(Value::Object(out))
 }
 
+/// An ad account's members as selected, refusing a field an ad account does not have.
+fn select_account(store: &Store, full: &Value, p: &Params) -> GraphResult<Value> {
+    if let Some(wanted) = parse_fields(p)? {
+        readable::check("AdAccount", &wanted, store.serving)?;
+    }
+    select(full, p, &["id", "account_id"])
+}
+
+/// Parses `fields` and refuses any the kind's node type does not have.
+fn checked_fields(store: &Store, p: &Params, kind: Kind) -> GraphResult<Option<Vec<Field>>> {
+    let wanted = parse_fields(p)?;
+    if let (Some(w), Some(node_type)) = (&wanted, readable::node_type(kind)) {
+        readable::check(node_type, w, store.serving)?;
+    }
+    Ok(wanted)
+}
+
 fn validate_only(p: &Params) -> bool {
     p.list("execution_options").is_some_and(|o| o.iter().any(|x| x == "validate_only"))
 }
@@ -263,7 +283,7 @@ fn list_window(store: &Store, req: &Request, total: usize, page_of: impl FnOnce(
 
 /// Renders a node with field selection and the expansions Graph supports on it.
 pub fn render(store: &Store, n: &Node, wanted: Option<&[Field]>) -> Value {
-    let full = objects::render_full(store, n);
+    let full = objects::render_full(store, n, &|name| wanted.is_some_and(|w| w.iter().any(|f| f.name == name)));
     let defaults: Vec<Field>;
     let wanted = match wanted {
         Some(w) => w,
@@ -286,7 +306,7 @@ pub fn render(store: &Store, n: &Node, wanted: Option<&[Field]>) -> Value {
                 })
             }
             "account" => store.accounts.get(&n.account_id).map(|a| {
-                let full = store.account_json(a);
+                let full = crate::full::account(store, a, &Params::default());
                 let obj = full.as_object().cloned().unwrap_or_default();
                 Value::Object(fields::select_plain(&obj, f.children.as_deref().unwrap_or(&[Field { name: "id".into(), modifiers: vec![], children: None }])))
             }),
@@ -315,7 +335,7 @@ pub fn render(store: &Store, n: &Node, wanted: Option<&[Field]>) -> Value {
 }
 
 fn list_nodes(store: &Store, req: &Request, kind: Kind, nodes: Vec<&Node>) -> GraphResult<Outcome> {
-    let wanted = parse_fields(&req.params)?;
+    let wanted = checked_fields(store, &req.params, kind)?;
     let keep = crate::filtering::edge_filter(&req.params, kind)?;
     let mut nodes: Vec<&Node> = nodes.into_iter().filter(|n| keep(store, n)).collect();
     // Newest first, as Graph lists them.
@@ -356,14 +376,14 @@ fn account_edge(store: &mut Store, req: &Request, account_id: &str, edge: &str) 
         ("GET", "insights") => {
             let today = insights::account_today(store, account_id);
             let created = chrono::DateTime::from_timestamp(store.accounts[account_id].created, 0).unwrap_or_default().date_naive();
-            let q = insights::parse_query(&req.params, Level::Account, today, created)?;
+            let q = insights::parse_query(&req.params, Level::Account, today, created, store.serving)?;
             let rows = insights::run(store, account_id, None, &q);
             list(store, req, rows)
         }
         ("POST", "insights") => {
             let today = insights::account_today(store, account_id);
             let created = chrono::DateTime::from_timestamp(store.accounts[account_id].created, 0).unwrap_or_default().date_naive();
-            insights::parse_query(&req.params, Level::Account, today, created)?;
+            insights::parse_query(&req.params, Level::Account, today, created, store.serving)?;
             let id = store.new_id();
             let fail_now = store.fail_next_reports > 0;
             store.fail_next_reports = store.fail_next_reports.saturating_sub(1);
@@ -468,7 +488,7 @@ fn node_call(store: &mut Store, req: &Request, node: Node) -> GraphResult<Outcom
     }
     match req.method {
         "GET" => {
-            let wanted = parse_fields(&req.params)?;
+            let wanted = checked_fields(store, &req.params, node.kind)?;
             Ok(Outcome::ok(render(store, &node, wanted.as_deref())))
         }
         "POST" => {
@@ -510,7 +530,7 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
             };
             let today = insights::account_today(store, &node.account_id);
             let created = chrono::DateTime::from_timestamp(store.accounts[&node.account_id].created, 0).unwrap_or_default().date_naive();
-            let q = insights::parse_query(&req.params, level, today, created)?;
+            let q = insights::parse_query(&req.params, level, today, created, store.serving)?;
             let rows = insights::run(store, &node.account_id, Some(&node), &q);
             list(store, req, rows)
         }
@@ -524,7 +544,7 @@ fn node_edge(store: &mut Store, req: &Request, node: Node, edge: &str) -> GraphR
                 None => {
                     let today = insights::account_today(store, &run.account_id);
                     let created = chrono::DateTime::from_timestamp(store.accounts[&run.account_id].created, 0).unwrap_or_default().date_naive();
-                    let q = insights::parse_query(&run.params, Level::Account, today, created)?;
+                    let q = insights::parse_query(&run.params, Level::Account, today, created, store.serving)?;
                     let rows = std::sync::Arc::new(insights::run(store, &run.account_id, None, &q));
                     if let Some(r) = store.report_runs.get_mut(&node.id) {
                         r.rows = Some(rows.clone());

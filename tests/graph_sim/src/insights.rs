@@ -24,6 +24,10 @@ pub struct Metrics {
     /// Conversions per action type and attribution window, as observed now.
     pub actions: BTreeMap<(String, String), i64>,
     pub purchase_value_cents: BTreeMap<String, i64>,
+    /// With `action_breakdowns` beyond `action_type`: each (action, window) count split by the
+    /// breakdowns' values, and purchase values likewise (keyed `purchase`).
+    pub action_parts: BTreeMap<(String, String, Vec<String>), i64>,
+    pub value_parts: BTreeMap<(String, String, Vec<String>), i64>,
 }
 
 impl Metrics {
@@ -39,12 +43,11 @@ impl Metrics {
         for (k, v) in &o.purchase_value_cents {
             *self.purchase_value_cents.entry(k.clone()).or_default() += v;
         }
-    }
-
-    /// The number the default attribution setting reports: 7-day click plus 1-day view.
-    pub fn action_default(&self, action: &str) -> i64 {
-        let get = |w: &str| self.actions.get(&(action.to_string(), w.to_string())).copied().unwrap_or(0);
-        get("7d_click") + get("1d_view")
+        for (mine, theirs) in [(&mut self.action_parts, &o.action_parts), (&mut self.value_parts, &o.value_parts)] {
+            for (k, v) in theirs {
+                *mine.entry(k.clone()).or_default() += v;
+            }
+        }
     }
 }
 
@@ -128,9 +131,18 @@ pub const BREAKDOWNS: [(&str, &[&str]); 8] = [
     ("country", &["US", "CA", "GB", "IN", "DE"]),
     ("region", &["California", "Texas", "New York", "Ontario", "Maharashtra"]),
     ("publisher_platform", &["facebook", "instagram", "audience_network", "messenger"]),
-    ("platform_position", &["feed", "story", "reels", "marketplace"]),
+    ("platform_position", &[]),
     ("device_platform", &["mobile_app", "mobile_web", "desktop"]),
     ("impression_device", &["iphone", "android_smartphone", "ipad", "desktop"]),
+];
+/// Where each platform shows ads, under the names insights report (Instagram's feed is `stream`,
+/// unlike Facebook's `feed`): only these pairs come back, so no `audience_network` x `reels` and
+/// no `messenger` x `marketplace`.
+pub const PLACEMENTS: &[(&str, &[&str])] = &[
+    ("facebook", &["feed", "facebook_stories", "facebook_reels", "marketplace", "video_feeds", "right_hand_column", "search", "instream_video"]),
+    ("instagram", &["stream", "instagram_stories", "instagram_reels", "instagram_explore", "instagram_profile_feed"]),
+    ("audience_network", &["an_classic", "rewarded_video"]),
+    ("messenger", &["messenger_inbox", "messenger_stories"]),
 ];
 pub const HOURLY: &str = "hourly_stats_aggregated_by_advertiser_time_zone";
 
@@ -183,7 +195,20 @@ fn bucket_values(name: &str) -> Vec<String> {
     if name == HOURLY {
         return (0..24).map(|h| format!("{h:02}:00:00 - {h:02}:59:59")).collect();
     }
+    if name == "platform_position" {
+        let all: Vec<String> = PLACEMENTS.iter().flat_map(|(_, ps)| ps.iter().map(|p| p.to_string())).collect();
+        return all;
+    }
     BREAKDOWNS.iter().find(|(n, _)| *n == name).map(|(_, v)| v.iter().map(|s| s.to_string()).collect()).unwrap_or_default()
+}
+
+/// Whether a combination of breakdown values is one Meta reports (a position on its own platform).
+fn reported(breakdowns: &[String], values: &[String]) -> bool {
+    let of = |name: &str| breakdowns.iter().position(|b| b == name).map(|i| values[i].as_str());
+    match (of("publisher_platform"), of("platform_position")) {
+        (Some(platform), Some(position)) => PLACEMENTS.iter().any(|(p, ps)| *p == platform && ps.contains(&position)),
+        _ => true,
+    }
 }
 
 /// Splits `total` over `weights` so the parts sum to `total` exactly (largest remainder).
@@ -213,6 +238,7 @@ fn slices(store: &Store, ad: &Node, day: &str, m: &Metrics, breakdowns: &[String
     for d in &dims {
         combos = combos.iter().flat_map(|c| d.iter().map(move |v| [c.clone(), vec![v.clone()]].concat())).collect();
     }
+    combos.retain(|c| reported(breakdowns, c));
     let weights: Vec<u64> = combos.iter().map(|c| c.iter().zip(breakdowns).map(|(v, b)| 1 + store.hash(&[&ad.id, day, b, v]) % 100).product::<u64>()).collect();
     let mut out: Vec<(Vec<String>, Metrics)> = combos.into_iter().map(|c| (c, Metrics::default())).collect();
     let mut apply = |total: i64, set: &mut dyn FnMut(&mut Metrics, i64)| {
@@ -267,6 +293,8 @@ pub struct Query {
     pub breakdowns: Vec<String>,
     pub fields: Vec<String>,
     pub windows: Option<Vec<String>>,
+    /// Action breakdowns besides `action_type` (always reported).
+    pub action_breakdowns: Vec<String>,
     pub filters: Vec<crate::filtering::Filter>,
 }
 
@@ -275,7 +303,7 @@ fn parse_date(s: &str, what: &str) -> GraphResult<NaiveDate> {
 }
 
 /// Reads the insights parameters. `default_level` is the level of the object queried.
-pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_created: NaiveDate) -> GraphResult<Query> {
+pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_created: NaiveDate, v: crate::versions::Version) -> GraphResult<Query> {
     let level = match p.str("level") {
         Some(l) => Level::parse(l)?,
         None => default_level,
@@ -329,14 +357,9 @@ pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_c
     };
     let breakdowns = p.list("breakdowns").unwrap_or_default();
     check_breakdowns(&breakdowns)?;
-    if let Some(ab) = p.list("action_breakdowns") {
-        if let Some(bad) = ab.iter().find(|a| a.as_str() != "action_type") {
-            return Err(GraphError::invalid_param(format!(
-                "(#100) action_breakdowns[0] must be one of the following values: action_type; got {bad} (the simulator reports by action_type only)"
-            )));
-        }
-    }
+    let action_breakdowns = crate::action_breakdowns::parse(p.list("action_breakdowns"))?;
     let fields = p.list("fields").unwrap_or_else(|| vec!["impressions".into(), "spend".into()]);
+    crate::readable::check_insights(&fields, v)?;
     let windows = p.list("action_attribution_windows");
     if let Some(ws) = &windows {
         if let Some(bad) = ws.iter().find(|w| !WINDOWS.contains(&w.as_str()) && w.as_str() != "default") {
@@ -347,7 +370,7 @@ pub fn parse_query(p: &Params, default_level: Level, today: NaiveDate, account_c
         }
     }
     let filters = crate::filtering::parse(p, None)?;
-    Ok(Query { level, since, until, increment, breakdowns, fields, windows, filters })
+    Ok(Query { level, since, until, increment, breakdowns, fields, windows, action_breakdowns, filters })
 }
 
 fn bad_preset(p: &str) -> GraphError {
@@ -406,7 +429,13 @@ pub fn run(store: &Store, account_id: &str, under: Option<&Node>, q: &Query) -> 
                     (s, (s + Duration::days(n - 1)).min(q.until))
                 }
             };
-            for (values, slice) in slices(store, ad, &day.to_string(), &m, &q.breakdowns) {
+            for (values, mut slice) in slices(store, ad, &day.to_string(), &m, &q.breakdowns) {
+                if !q.action_breakdowns.is_empty() {
+                    let salt = format!("{day}|{}", values.join("|"));
+                    slice.action_parts = crate::action_breakdowns::parts(store, ad, &salt, &slice.actions, &q.action_breakdowns);
+                    let values_by_window = slice.purchase_value_cents.iter().map(|(w, v)| (("purchase".to_string(), w.clone()), *v)).collect();
+                    slice.value_parts = crate::action_breakdowns::parts(store, ad, &salt, &values_by_window, &q.action_breakdowns);
+                }
                 let e =
                     groups.entry((object.clone(), bucket_start, values)).or_insert_with(|| (Metrics::default(), bucket_start, bucket_end, Some(ad.id.clone())));
                 e.0.add(&slice);
@@ -433,6 +462,9 @@ fn ratio(n: f64, d: f64, scale: f64) -> Option<String> {
     (d > 0.0).then(|| format!("{:.6}", n / d * scale).trim_end_matches('0').trim_end_matches('.').to_string())
 }
 
+/// One entry's value: (action type, action breakdown values, window) -> the number as text.
+type ValueOf<'a> = dyn Fn(&str, &[String], &str) -> Option<String> + 'a;
+
 #[allow(clippy::too_many_arguments)]
 fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[String], m: &Metrics, start: NaiveDate, stop: NaiveDate) -> Value {
     let mut row = Map::new();
@@ -445,31 +477,47 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
         _ => (None, None),
     };
     let windows = q.windows.clone().unwrap_or_default();
-    let action_list = |value_of: &dyn Fn(&str, &str) -> Option<String>| -> Value {
-        let items: Vec<Value> = ACTION_TYPES
-            .iter()
-            .filter_map(|a| {
-                let v = value_of(a, "default")?;
-                let mut item = json!({ "action_type": a, "value": v });
+    // With action breakdowns each action type has one entry per combination of their values.
+    let keys = crate::action_breakdowns::keys(&q.action_breakdowns);
+    let combos: Vec<Vec<String>> = if keys.is_empty() {
+        vec![vec![]]
+    } else {
+        m.action_parts.keys().map(|(_, _, c)| c.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    };
+    let action_list = |value_of: &ValueOf| -> Value {
+        let mut items = Vec::new();
+        for a in ACTION_TYPES {
+            for c in &combos {
+                let Some(v) = value_of(a, c, "default") else { continue };
+                let mut item = json!({ "action_type": a });
+                for (k, x) in keys.iter().zip(c) {
+                    item[k.as_str()] = json!(x);
+                }
+                item["value"] = json!(v);
                 for w in &windows {
                     if w != "default" {
-                        if let Some(x) = value_of(a, w) {
+                        if let Some(x) = value_of(a, c, w) {
                             item[w.as_str()] = json!(x);
                         }
                     }
                 }
-                Some(item)
-            })
-            .collect();
+                items.push(item);
+            }
+        }
         Value::Array(items)
     };
-    let count = |a: &str, w: &str| -> i64 {
+    // A count (or purchase value) for one action, combination and window; `default` is Meta's
+    // default attribution, 7-day click plus 1-day view.
+    let pick = |whole: &dyn Fn(&str) -> i64, parts: &BTreeMap<(String, String, Vec<String>), i64>, a: &str, c: &[String], w: &str| -> i64 {
+        let one = |w: &str| if c.is_empty() { whole(w) } else { parts.get(&(a.to_string(), w.to_string(), c.to_vec())).copied().unwrap_or(0) };
         if w == "default" {
-            m.action_default(a)
+            one("7d_click") + one("1d_view")
         } else {
-            m.actions.get(&(a.to_string(), w.to_string())).copied().unwrap_or(0)
+            one(w)
         }
     };
+    let count = |a: &str, c: &[String], w: &str| pick(&|w| m.actions.get(&(a.to_string(), w.to_string())).copied().unwrap_or(0), &m.action_parts, a, c, w);
+    let purchase_value = |c: &[String], w: &str| pick(&|w| m.purchase_value_cents.get(w).copied().unwrap_or(0), &m.value_parts, "purchase", c, w);
     for f in &q.fields {
         let v = match f.as_str() {
             "account_id" => json!(account_id),
@@ -490,32 +538,35 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
             "cpc" => ratio(m.spend_cents as f64 / 100.0, m.clicks as f64, 1.0).map(Value::from).unwrap_or(Value::Null),
             "cpm" => ratio(m.spend_cents as f64 / 100.0, m.impressions as f64, 1000.0).map(Value::from).unwrap_or(Value::Null),
             "frequency" => ratio(m.impressions as f64, m.reach as f64, 1.0).map(Value::from).unwrap_or(Value::Null),
-            "actions" => action_list(&|a, w| {
-                let n = count(a, w);
+            "actions" => action_list(&|a, c, w| {
+                let n = count(a, c, w);
                 (n > 0).then(|| n.to_string())
             }),
-            "action_values" => action_list(&|a, w| {
+            "action_values" => action_list(&|a, c, w| {
                 if a != "purchase" {
                     return None;
                 }
-                let cents = if w == "default" {
-                    m.purchase_value_cents.get("7d_click").copied().unwrap_or(0) + m.purchase_value_cents.get("1d_view").copied().unwrap_or(0)
-                } else {
-                    m.purchase_value_cents.get(w).copied().unwrap_or(0)
-                };
+                let cents = purchase_value(c, w);
                 (cents > 0).then(|| money(cents))
             }),
-            "cost_per_action_type" => action_list(&|a, w| {
-                let n = count(a, w);
+            "cost_per_action_type" => action_list(&|a, c, w| {
+                let n = count(a, c, w);
                 (n > 0).then(|| format!("{:.6}", m.spend_cents as f64 / 100.0 / n as f64))
             }),
             "date_start" | "date_stop" => continue,
-            _ => continue,
+            other => match derived(store, q, node, m, other) {
+                Some(v) => v,
+                None => continue,
+            },
         };
         let empty_list = v.as_array().is_some_and(|a| a.is_empty());
         if !v.is_null() && !empty_list {
             row.insert(f.clone(), v);
         }
+    }
+    // From v27.0 every row says which attribution setting computed it.
+    if store.serving >= crate::versions::Version(27) && !row.contains_key("attribution_setting") {
+        row.insert("attribution_setting".into(), json!(ATTRIBUTION_SETTING));
     }
     for (b, v) in q.breakdowns.iter().zip(values) {
         row.insert(b.clone(), json!(v));
@@ -523,6 +574,64 @@ fn render(store: &Store, account_id: &str, q: &Query, object: &str, values: &[St
     row.insert("date_start".into(), json!(start.to_string()));
     row.insert("date_stop".into(), json!(stop.to_string()));
     Value::Object(row)
+}
+
+/// The attribution setting the simulator's default windows are: 7-day click plus 1-day view.
+pub const ATTRIBUTION_SETTING: &str = "7d_click_1d_view";
+const RANKINGS: [&str; 5] = ["ABOVE_AVERAGE", "AVERAGE", "BELOW_AVERAGE_35", "BELOW_AVERAGE_20", "BELOW_AVERAGE_10"];
+
+/// Fields Meta derives from a row's delivery, or reads from the row's object, kept consistent:
+/// unique clicks never above clicks, each video quartile never above the one before.
+fn derived(store: &Store, q: &Query, node: Option<&Node>, m: &Metrics, field: &str) -> Option<Value> {
+    let spend = m.spend_cents as f64 / 100.0;
+    let unique_clicks = m.clicks * 9 / 10;
+    let plays = m.impressions / 4;
+    let p25 = plays * 7 / 10;
+    let p50 = p25 * 3 / 4;
+    let p75 = p50 * 4 / 5;
+    let p95 = p75 * 17 / 20;
+    let p100 = p95 * 9 / 10;
+    let video = |n: i64| (n > 0).then(|| json!([{ "action_type": "video_view", "value": n.to_string() }]));
+    let set = node.and_then(|n| match n.kind {
+        Kind::AdSet => Some(n),
+        Kind::Ad => n.adset_id.as_ref().and_then(|s| store.nodes.get(s)),
+        _ => None,
+    });
+    let campaign = node.and_then(|n| if n.kind == Kind::Campaign { Some(n) } else { n.campaign_id.as_ref().and_then(|c| store.nodes.get(c)) });
+    let day = |ts: i64| chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().date_naive().to_string();
+    let num = |x: Option<String>| x.map(Value::from);
+    match field {
+        "objective" => campaign.and_then(|c| c.fields.get("objective").cloned()),
+        "optimization_goal" => set.and_then(|s| s.fields.get("optimization_goal").cloned()),
+        "buying_type" => (q.level != Level::Account).then(|| json!("AUCTION")),
+        "attribution_setting" => Some(json!(ATTRIBUTION_SETTING)),
+        "created_time" => node.map(|n| json!(day(n.created))),
+        "updated_time" => node.map(|n| json!(day(n.updated))),
+        "unique_clicks" => Some(json!(unique_clicks.to_string())),
+        "unique_ctr" => num(ratio(unique_clicks as f64, m.reach as f64, 100.0)),
+        "cost_per_unique_click" => num(ratio(spend, unique_clicks as f64, 1.0)),
+        "outbound_clicks" => (m.link_clicks > 0).then(|| json!([{ "action_type": "outbound_click", "value": m.link_clicks.to_string() }])),
+        "inline_link_click_ctr" => num(ratio(m.link_clicks as f64, m.impressions as f64, 100.0)),
+        "cost_per_inline_link_click" => num(ratio(spend, m.link_clicks as f64, 1.0)),
+        "cpp" => num(ratio(spend, m.reach as f64, 1000.0)),
+        "quality_ranking" | "engagement_rate_ranking" | "conversion_rate_ranking" => node.filter(|n| n.kind == Kind::Ad).map(|n| {
+            // Meta ranks an ad only after 500 impressions.
+            if m.impressions < 500 {
+                json!("UNKNOWN")
+            } else {
+                json!(RANKINGS[(store.hash(&[&n.id, field]) % RANKINGS.len() as u64) as usize])
+            }
+        }),
+        "video_play_actions" => video(plays),
+        "video_p25_watched_actions" => video(p25),
+        "video_p50_watched_actions" => video(p50),
+        "video_p75_watched_actions" | "video_30_sec_watched_actions" => video(p75),
+        "video_p95_watched_actions" => video(p95),
+        "video_p100_watched_actions" => video(p100),
+        "video_thruplay_watched_actions" => video(p50),
+        "video_avg_time_watched_actions" => (plays > 0).then(|| json!([{ "action_type": "video_view", "value": "6" }])),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 // Graph errors are returned by value on every path; their size does not matter in a test tool.
 #![allow(clippy::result_large_err)]
 
+pub mod action_breakdowns;
 pub mod ads;
 pub mod adsets;
 pub mod audiences;
@@ -21,6 +22,7 @@ pub mod delivery;
 pub mod error;
 pub mod fields;
 pub mod filtering;
+pub mod full;
 pub mod graph;
 pub mod insights;
 pub mod objects;
@@ -29,6 +31,7 @@ pub mod paging;
 pub mod params;
 pub mod people;
 pub mod reach;
+pub mod readable;
 pub mod search;
 pub mod server;
 pub mod store;
@@ -36,6 +39,7 @@ pub mod subcodes;
 pub mod targeting;
 pub mod tokens;
 pub mod usage;
+pub mod versions;
 pub mod webhooks;
 
 pub use server::serve;

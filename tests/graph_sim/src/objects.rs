@@ -139,9 +139,21 @@ fn normalized(key: &str, v: &Value) -> Value {
     }
 }
 
+/// The parameters without an `id` naming the object the path names: Meta's SDKs send an object's
+/// own id with its writes (the Node.js SDK exports every field set on the object).
+fn without_own_id(p: &Params, own: &[String]) -> Params {
+    let mut p = p.clone();
+    let named = p.get("id").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    if named.is_some_and(|id| own.contains(&id)) {
+        p.0.remove("id");
+    }
+    p
+}
+
 /// Validates a create and returns what it makes, not yet stored: parents made from nested specs
 /// (`campaign_spec`, `adset_spec`, an inline `creative`) first, the requested object last.
 pub fn build(store: &Store, account_id: &str, kind: Kind, p: &Params) -> GraphResult<Vec<Node>> {
+    let p = &without_own_id(p, &[account_id.to_string(), format!("act_{account_id}")]);
     if let Some(k) = READ_ONLY.iter().find(|k| p.get(k).is_some()) {
         return Err(GraphError::invalid_param(format!("(#100) Param {k} cannot be set")));
     }
@@ -195,6 +207,7 @@ pub fn apply_update(store: &Store, node: &Node, p: &Params) -> GraphResult<Node>
     if node.status() == "DELETED" {
         return Err(GraphError::invalid_param(format!("(#100) Object {} has been deleted and cannot be updated", node.id)).subcode(subcodes::OBJECT_DELETED));
     }
+    let p = &without_own_id(p, std::slice::from_ref(&node.id));
     if let Some(k) = READ_ONLY.iter().chain(["campaign_id", "adset_id", "objective"].iter()).find(|k| p.get(k).is_some()) {
         return Err(GraphError::invalid_param(format!("(#100) Param {k} cannot be changed on an existing object")));
     }
@@ -227,13 +240,23 @@ pub fn apply_update(store: &Store, node: &Node, p: &Params) -> GraphResult<Node>
     Ok(next)
 }
 
-/// All members Graph can return for a node (before field selection).
-pub fn render_full(store: &Store, n: &Node) -> Map<String, Value> {
+/// All members Graph can return for a node (before field selection); members that read
+/// insights only when `asked`.
+pub fn render_full(store: &Store, n: &Node, asked: &dyn Fn(&str) -> bool) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), json!(n.id));
     m.insert("account_id".into(), json!(n.account_id));
     for (k, v) in &n.fields {
         m.insert(k.clone(), v.clone());
+    }
+    for (k, v) in crate::full::derived(store, n, asked) {
+        m.entry(k).or_insert(v);
+    }
+    // v28.0 reads an ad set's bid as a numeric string, like its budgets.
+    if n.kind == Kind::AdSet && store.serving >= crate::versions::Version(28) {
+        if let Some(b) = m.get("bid_amount").and_then(Value::as_i64) {
+            m.insert("bid_amount".into(), json!(b.to_string()));
+        }
     }
     if n.kind.has_status() {
         m.insert("configured_status".into(), json!(n.status()));

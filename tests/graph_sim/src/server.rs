@@ -86,6 +86,7 @@ pub fn record_with_query(store: &mut Store, method: &str, path: &str, params: Va
         error_code: code,
         batch,
         query_keys,
+        version: store.serving.name(),
     };
     store.ledger.push(entry);
 }
@@ -228,10 +229,20 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
         None => {}
     }
 
-    let (outcome, hs, trace) = {
+    let (outcome, hs, trace, version_warning) = {
         let mut s = store.lock().unwrap();
         let trace = fbtrace(&mut s);
         let ledger_params = redacted(&params);
+        // An expired version's read is served at the oldest live one, with a warning header.
+        let (version, version_warning) = match crate::versions::serve(&version, method_s != "GET", s.now_dt().date_naive()) {
+            Ok(served) => (served.version.name(), served.warning),
+            Err(e) => {
+                s.serving = crate::versions::Version::parse(&version).unwrap_or(s.serving);
+                record_with_query(&mut s, &method_s, &path, ledger_params, e.http_status, Some(e.code), false, in_url);
+                let hs = usage::headers(&mut s, None, crate::usage::UseCase::AdsManagement);
+                return json_response(e.http_status, &e.to_json(&trace), hs);
+            }
+        };
         let req = GraphRequest { method: &method_s, path: &path, params, bearer: bearer(&headers), version };
         let out = graph::handle(&mut s, req, &trace);
         if path.is_empty() && method_s == "POST" {
@@ -241,10 +252,13 @@ async fn graph_entry(State(store): State<Shared>, method: Method, uri: Uri, head
             record_with_query(&mut s, &method_s, &path, ledger_params, out.status, out.error_code, false, in_url);
         }
         let hs = usage::headers(&mut s, out.account.as_deref(), out.use_case);
-        (out, hs, trace)
+        (out, hs, trace, version_warning)
     };
     let mut hs = hs;
     hs.push(("x-fb-trace-id", trace));
+    if let Some(w) = version_warning {
+        hs.push(("x-ad-api-version-warning", w));
+    }
     if outcome.error_code == Some(190) {
         hs.push(("www-authenticate", "OAuth \"Facebook Platform\" \"invalid_token\"".into()));
     }

@@ -189,6 +189,8 @@ pub struct LedgerEntry {
     pub batch: bool,
     /// Parameter names that came in the URL's query string.
     pub query_keys: Vec<String>,
+    /// The API version the call was served at (after any auto-upgrade).
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +210,8 @@ pub struct ReportRun {
 
 pub struct Store {
     pub cfg: Config,
+    /// The API version the call being handled is served at (set per call, under the lock).
+    pub serving: crate::versions::Version,
     started: Instant,
     start_sim: i64,
     pub advanced_secs: i64,
@@ -286,6 +290,7 @@ impl Store {
         let start_sim = start.unwrap_or_else(Utc::now).timestamp();
         Store {
             cfg,
+            serving: crate::versions::Version(26),
             started: Instant::now(),
             start_sim,
             advanced_secs: 0,

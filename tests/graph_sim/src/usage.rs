@@ -86,19 +86,38 @@ pub fn formula(use_case: UseCase, tier: &str, active_ads: u64, active_audiences:
     }
 }
 
-/// The account's budget for the use case: a test's override, else Meta's formula.
-pub fn budget(store: &Store, account: &str, use_case: UseCase) -> u64 {
-    let Some(acct) = store.accounts.get(account) else { return u64::MAX };
+/// What Meta's formulas count on an account: active ads, custom audiences, leads.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    active_ads: u64,
+    audiences: u64,
+    leads: u64,
+}
+
+/// Counts what `use_cases` need, each kind once.
+fn counts(store: &Store, account: &str, use_cases: &[UseCase]) -> Counts {
+    let count = |kind: Kind, active: bool| store.children(account, kind).filter(|n| !active || store.effective_status(n) == "ACTIVE").count() as u64;
+    let needs = |ucs: &[UseCase]| use_cases.iter().any(|u| ucs.contains(u));
+    Counts {
+        active_ads: if needs(&[UseCase::AdsManagement, UseCase::AdsInsights]) { count(Kind::Ad, true) } else { 0 },
+        audiences: if needs(&[UseCase::CustomAudience]) { count(Kind::CustomAudience, false) } else { 0 },
+        leads: if needs(&[UseCase::Leadgen]) { count(Kind::Lead, false) } else { 0 },
+    }
+}
+
+fn budget_of(acct: &crate::store::Account, use_case: UseCase, c: Counts) -> u64 {
     if let Some(b) = acct.use_case_budgets.get(use_case.as_str()).or(acct.call_budget.as_ref()) {
         return u64::from(*b);
     }
-    let count = |kind: Kind, active: bool| store.children(account, kind).filter(|n| !active || store.effective_status(n) == "ACTIVE").count() as u64;
-    let (ads, audiences, leads) = match use_case {
-        UseCase::AdsManagement | UseCase::AdsInsights => (count(Kind::Ad, true), 0, 0),
-        UseCase::CustomAudience => (0, count(Kind::CustomAudience, false), 0),
-        UseCase::Leadgen => (0, 0, count(Kind::Lead, false)),
-    };
-    formula(use_case, &acct.access_tier, ads, audiences, leads)
+    formula(use_case, &acct.access_tier, c.active_ads, c.audiences, c.leads)
+}
+
+/// The account's budget for the use case: a test's override, else Meta's formula.
+pub fn budget(store: &Store, account: &str, use_case: UseCase) -> u64 {
+    let Some(acct) = store.accounts.get(account) else { return u64::MAX };
+    let overridden = acct.use_case_budgets.contains_key(use_case.as_str()) || acct.call_budget.is_some();
+    let c = if overridden { Counts::default() } else { counts(store, account, &[use_case]) };
+    budget_of(acct, use_case, c)
 }
 
 fn prune(q: &mut VecDeque<i64>, now: i64, window: i64) {
@@ -150,11 +169,11 @@ pub fn admit(store: &mut Store, account: Option<&str>, use_case: UseCase) -> Res
     Ok(())
 }
 
-/// One use case's standing on an account: percent used and minutes to regain access.
-fn standing(store: &mut Store, account: &str, use_case: UseCase) -> (i64, i64, i64) {
+/// One use case's standing on an account against its budget: percent used, minutes to regain
+/// access, and seconds until the window's oldest call leaves it.
+fn standing(store: &mut Store, account: &str, use_case: UseCase, budget: u64) -> (i64, i64, i64) {
     let now = store.now();
     let window = use_case.window(store.usage_window_secs);
-    let budget = budget(store, account, use_case);
     let q = store.usage.entry(key(account, use_case)).or_default();
     prune(q, now, window);
     let used = pct(q.len(), budget);
@@ -174,18 +193,24 @@ pub fn headers(store: &mut Store, account: Option<&str>, use_case: UseCase) -> V
     let mut out = vec![("x-app-usage", json!({ "call_count": app, "total_cputime": app / 2, "total_time": app / 2 }).to_string())];
     let Some(id) = account else { return out };
     let Some(acct) = store.accounts.get(id).cloned() else { return out };
-    let (management, _, reset) = standing(store, id, UseCase::AdsManagement);
+    // The formulas' counts are read once for every budget these headers report.
+    let c = counts(store, id, &UseCase::ALL);
+    let (management, _, reset) = standing(store, id, UseCase::AdsManagement, budget_of(&acct, UseCase::AdsManagement, c));
     out.push((
         "x-ad-account-usage",
         json!({ "acc_id_util_pct": management, "reset_time_duration": reset, "ads_api_access_tier": acct.access_tier }).to_string(),
     ));
     let mut entries = Vec::new();
+    let mut insights = 0;
     for uc in UseCase::ALL {
         let used_any = store.usage.get(&key(id, uc)).is_some_and(|q| !q.is_empty());
         if uc != use_case && !used_any {
             continue;
         }
-        let (used, regain, _) = standing(store, id, uc);
+        let (used, regain, _) = standing(store, id, uc, budget_of(&acct, uc, c));
+        if uc == UseCase::AdsInsights {
+            insights = used;
+        }
         let mut e = Map::new();
         e.insert("type".into(), json!(uc.as_str()));
         e.insert("call_count".into(), json!(used));
@@ -200,7 +225,6 @@ pub fn headers(store: &mut Store, account: Option<&str>, use_case: UseCase) -> V
     }
     out.push(("x-business-use-case-usage", json!({ acct.business_id: entries }).to_string()));
     if use_case == UseCase::AdsInsights {
-        let (insights, _, _) = standing(store, id, UseCase::AdsInsights);
         out.push((
             "x-fb-ads-insights-throttle",
             json!({ "app_id_util_pct": app, "acc_id_util_pct": insights, "ads_api_access_tier": acct.access_tier }).to_string(),

@@ -484,3 +484,135 @@ fn a_post_with_method_get_is_served_as_the_read_and_the_ledger_names_url_paramet
     assert_eq!(debug[0]["query_keys"], json!([]), "the POST carried nothing in its URL");
     assert_eq!(debug[1]["query_keys"], json!(["access_token", "input_token"]));
 }
+
+#[test]
+fn objects_carry_the_fields_metas_reference_lists_consistent_with_each_other() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let get = |path: &str, fields: &str| {
+        let r = sim.call("GET", &format!("/v26.0/{path}"), &[("access_token", &tok), ("fields", fields)]);
+        assert_eq!(r.status, 200, "{path}?fields={fields}: {}", r.body);
+        r.body
+    };
+    let account = get(&format!("act_{acct}"), "amount_spent,balance,spend_cap,timezone_offset_hours_utc,min_daily_budget,owner,currency");
+    let truth = sim.control("GET", &format!("/truth?account_id={acct}&since=2000-01-01&until=2100-01-01"), json!(null));
+    assert_eq!(account["amount_spent"], json!(truth["totals"]["spend_cents"].as_i64().unwrap().to_string()), "all spend to date, in minor units");
+    assert!(account["min_daily_budget"].is_i64() && account["timezone_offset_hours_utc"].is_number() && account["owner"].is_string(), "{account}");
+    let campaign =
+        &get(&format!("act_{acct}/campaigns"), "start_time,budget_remaining,special_ad_category,special_ad_categories,bid_strategy,buying_type,daily_budget")
+            ["data"][0];
+    assert_eq!(campaign["special_ad_category"], campaign["special_ad_categories"][0], "{campaign}");
+    assert!(campaign["start_time"].is_string() && campaign["buying_type"] == "AUCTION" && campaign["bid_strategy"].is_string(), "{campaign}");
+    let set = &get(&format!("act_{acct}/adsets"), "bid_strategy,promoted_object,budget_remaining,billing_event,daily_budget,targeting,learning_stage_info")
+        ["data"][0];
+    let left: i64 = set["budget_remaining"].as_str().unwrap().parse().unwrap();
+    let daily: i64 = set["daily_budget"].as_str().map_or(0, |d| d.parse().unwrap());
+    assert!((0..=daily).contains(&left), "what is left of today's budget: {set}");
+    let ad = &get(
+        &format!("act_{acct}/ads"),
+        "targeting,tracking_specs,conversion_specs,adset{targeting},creative{body,title,thumbnail_url,object_type,effective_object_story_id,object_story_spec}",
+    )["data"][0];
+    assert_eq!(ad["targeting"], ad["adset"]["targeting"], "an ad's targeting is its ad set's");
+    let creative = &ad["creative"];
+    assert_eq!(creative["body"], creative["object_story_spec"]["link_data"]["message"], "{creative}");
+    let page = creative["object_story_spec"]["page_id"].as_str().unwrap();
+    assert!(creative["effective_object_story_id"].as_str().unwrap().starts_with(&format!("{page}_")), "{creative}");
+    assert_eq!(ad["tracking_specs"][0]["page"][0], page, "{ad}");
+    get(
+        &format!("act_{acct}/insights"),
+        "objective,optimization_goal,buying_type,attribution_setting,created_time,updated_time,unique_ctr,inline_link_click_ctr,cost_per_inline_link_click,engagement_rate_ranking,conversion_rate_ranking,video_play_actions,video_p50_watched_actions,video_p75_watched_actions,video_p95_watched_actions,video_avg_time_watched_actions,video_30_sec_watched_actions,video_thruplay_watched_actions",
+    );
+    let rows = sim.call("GET", &format!("/v26.0/act_{acct}/insights"), &[("access_token", &tok), ("level", "ad"), ("date_preset", "last_7d"), ("fields", "objective,attribution_setting,clicks,unique_clicks,outbound_clicks,inline_link_clicks,quality_ranking,video_p25_watched_actions,video_p100_watched_actions,cpp,reach,spend")]).body["data"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let n = |k: &str| r[k].as_str().unwrap().parse::<i64>().unwrap();
+        assert!(n("unique_clicks") <= n("clicks"), "{r}");
+        assert_eq!(r["outbound_clicks"][0]["value"], r["inline_link_clicks"], "{r}");
+        let v = |k: &str| r[k][0]["value"].as_str().map_or(0, |s| s.parse::<i64>().unwrap());
+        assert!(v("video_p100_watched_actions") <= v("video_p25_watched_actions"), "{r}");
+        assert_eq!((r["objective"].as_str(), r["attribution_setting"].as_str()), (Some("OUTCOME_LEADS"), Some("7d_click_1d_view")), "{r}");
+        assert!(r["quality_ranking"].is_string(), "{r}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_refused_as_meta_refuses_them_on_nodes_edges_and_insights() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let refused = |path: &str, fields: &str| {
+        let r = sim.call("GET", &format!("/v26.0/{path}"), &[("access_token", &tok), ("fields", fields)]);
+        assert_eq!((r.status, r.code()), (400, 100), "{path}: {}", r.body);
+        r.body["error"]["message"].as_str().unwrap().to_string()
+    };
+    assert_eq!(refused(&format!("act_{acct}"), "name,colour"), "(#100) Tried accessing nonexisting field (colour) on node type (AdAccount)");
+    assert_eq!(refused(&format!("act_{acct}/campaigns"), "colour"), "(#100) Tried accessing nonexisting field (colour) on node type (AdCampaignGroup)");
+    assert_eq!(refused(&format!("act_{acct}/adsets"), "colour"), "(#100) Tried accessing nonexisting field (colour) on node type (AdCampaign)");
+    let ad = sim.call("GET", &format!("/v26.0/act_{acct}/ads"), &[("access_token", &tok), ("limit", "1")]).body["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(refused(&ad, "colour"), "(#100) Tried accessing nonexisting field (colour) on node type (Adgroup)");
+    assert_eq!(refused(&ad, "creative{colour}"), "(#100) Tried accessing nonexisting field (colour) on node type (AdCreative)");
+    assert_eq!(
+        refused(&format!("act_{acct}/insights"), "spend,colour"),
+        "(#100) colour is not valid for fields param. please check https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ for all valid values"
+    );
+}
+
+#[test]
+fn versions_are_served_upgraded_or_refused_and_differ_as_documented() {
+    let sim = Sim::start();
+    // 2026-11-24: v24.0 expired on 2026-11-10, v25.0 is live until 2027-02-23.
+    sim.control("POST", "/time/freeze", json!({"at": 1_795_521_600}));
+    let (acct, tok) = sim.seed_small();
+    let at = |v: &str, method: &str, path: &str, fields: &str| {
+        sim.call(method, &format!("/{v}/{path}"), &[("access_token", &tok), ("fields", fields), ("level", "ad"), ("date_preset", "last_7d")])
+    };
+    let old = at("v24.0", "GET", &format!("act_{acct}/campaigns"), "name");
+    assert_eq!(old.status, 200, "{}", old.body);
+    assert_eq!(old.header("x-ad-api-version-warning"), Some("The call has been auto-upgraded to v25.0 as v24.0 has been deprecated"));
+    assert!(old.body["paging"]["next"].is_null() || old.body["paging"]["next"].as_str().unwrap().contains("/v25.0/"), "{}", old.body);
+    let write = at("v24.0", "POST", &format!("act_{acct}/campaigns"), "name");
+    assert_eq!((write.code(), write.body["error"]["type"].as_str()), (2635, Some("OAuthException")), "{}", write.body);
+    assert_eq!(write.body["error"]["message"], "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: v27.0.");
+    assert_eq!(at("v19.0", "GET", &format!("act_{acct}"), "name").code(), 2635);
+    assert!(at("v26.0", "GET", &format!("act_{acct}"), "name").header("x-ad-api-version-warning").is_none());
+    // v27.0: insights rows always name their attribution setting; v26.0 only when asked.
+    let insights = |v: &str| at(v, "GET", &format!("act_{acct}/insights"), "spend").body["data"][0].clone();
+    assert!(insights("v26.0").get("attribution_setting").is_none());
+    assert_eq!(insights("v27.0")["attribution_setting"], "7d_click_1d_view");
+    // v28.0: a bid reads as a numeric string; url_tags is gone from creatives.
+    let sets = |v: &str| at(v, "GET", &format!("act_{acct}/adsets"), "bid_amount").body["data"].as_array().unwrap().clone();
+    let set = sets("v27.0")[0]["id"].as_str().unwrap().to_string();
+    let bid = sim.call("POST", &format!("/v27.0/{set}"), &[("access_token", &tok), ("bid_amount", "250")]);
+    assert_eq!(bid.status, 200, "{}", bid.body);
+    let read = |v: &str| sets(v).into_iter().find(|s| s["id"] == set.as_str()).unwrap()["bid_amount"].clone();
+    assert_eq!((read("v27.0"), read("v28.0")), (json!(250), json!("250")));
+    assert_eq!(at("v27.0", "GET", &format!("act_{acct}/adcreatives"), "url_tags").status, 200);
+    let gone = at("v28.0", "GET", &format!("act_{acct}/adcreatives"), "url_tags");
+    assert_eq!(gone.body["error"]["message"], "(#100) Tried accessing nonexisting field (url_tags) on node type (AdCreative)");
+    assert_eq!(at("v29.0", "GET", &format!("act_{acct}"), "name").code(), 100);
+}
+
+#[test]
+fn a_write_naming_its_own_object_by_id_is_accepted_as_the_sdks_send_it() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed(json!({ "campaigns": 1, "days": 1 }));
+    let path = format!("/v26.0/act_{acct}/campaigns");
+    let base = [
+        ("access_token", tok.as_str()),
+        ("name", "with id"),
+        ("objective", "OUTCOME_LEADS"),
+        ("special_ad_categories", "[\"NONE\"]"),
+        ("is_adset_budget_sharing_enabled", "false"),
+    ];
+    let mut with_own = base.to_vec();
+    let own = format!("act_{acct}");
+    with_own.push(("id", &own));
+    let made = sim.call("POST", &path, &with_own);
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let mut other = base.to_vec();
+    other.push(("id", "123"));
+    assert_eq!(sim.call("POST", &path, &other).code(), 100, "an id naming another object is still refused");
+    let renamed = sim.call("POST", &format!("/v26.0/{id}"), &[("access_token", &tok), ("id", &id), ("name", "renamed")]);
+    assert_eq!(renamed.body, json!({"success": true}));
+    assert_eq!(sim.call("POST", &format!("/v26.0/{id}"), &[("access_token", &tok), ("id", "999"), ("name", "x")]).code(), 100);
+}

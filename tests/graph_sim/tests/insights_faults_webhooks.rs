@@ -66,6 +66,99 @@ fn breakdowns_split_totals_exactly_and_bad_combinations_fail() {
 }
 
 #[test]
+fn placements_come_only_in_the_pairs_meta_reports_and_still_sum() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let path = format!("/v26.0/act_{acct}/insights");
+    let base = [("access_token", tok.as_str()), ("level", "ad"), ("date_preset", "last_7d"), ("fields", "ad_id,impressions,spend")];
+    let plain = all_rows(&sim, &path, &base);
+    let mut q = base.to_vec();
+    q.push(("breakdowns", "publisher_platform,platform_position"));
+    let rows = all_rows(&sim, &path, &q);
+    let pairs: std::collections::BTreeSet<(String, String)> =
+        rows.iter().map(|r| (r["publisher_platform"].as_str().unwrap().to_string(), r["platform_position"].as_str().unwrap().to_string())).collect();
+    let has = |p: &str, pos: &str| pairs.contains(&(p.to_string(), pos.to_string()));
+    assert!(has("instagram", "stream") && !has("instagram", "feed"), "Instagram's feed is stream: {pairs:?}");
+    assert!(has("facebook", "feed") && has("audience_network", "an_classic") && has("messenger", "messenger_inbox"), "{pairs:?}");
+    assert!(!pairs.iter().any(|(p, pos)| p == "audience_network" && pos.contains("reels")), "{pairs:?}");
+    assert!(!has("messenger", "marketplace") && !has("instagram", "marketplace"), "{pairs:?}");
+    for ad in plain.iter().map(|r| r["ad_id"].as_str().unwrap()) {
+        let want: i64 = plain.iter().filter(|r| r["ad_id"] == ad).map(|r| num(&r["impressions"])).sum();
+        let got: i64 = rows.iter().filter(|r| r["ad_id"] == ad).map(|r| num(&r["impressions"])).sum();
+        assert_eq!(got, want, "ad {ad}'s placements sum to its impressions");
+    }
+    assert_eq!(rows.iter().map(|r| cents(&r["spend"])).sum::<i64>(), plain.iter().map(|r| cents(&r["spend"])).sum::<i64>());
+}
+
+/// Sums an `actions` list per action type, optionally only entries with `key` = `value`.
+fn action_sums(rows: &[Value], field: &str) -> std::collections::BTreeMap<String, i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rows {
+        for a in r[field].as_array().into_iter().flatten() {
+            *out.entry(a["action_type"].as_str().unwrap().to_string()).or_default() += num(&a["value"]);
+        }
+    }
+    out
+}
+
+#[test]
+fn action_breakdowns_split_each_action_and_sum_to_its_total_at_every_level() {
+    let sim = Sim::start();
+    let (acct, tok) = sim.seed_small();
+    let path = format!("/v26.0/act_{acct}/insights");
+    let rows = |level: &str, ab: Option<&str>| {
+        let mut q = vec![
+            ("access_token", tok.as_str()),
+            ("level", level),
+            ("date_preset", "last_7d"),
+            ("fields", "actions,action_values"),
+            ("action_attribution_windows", "[\"1d_click\",\"default\"]"),
+        ];
+        if let Some(ab) = ab {
+            q.push(("action_breakdowns", ab));
+        }
+        all_rows(&sim, &path, &q)
+    };
+    let plain = rows("ad", None);
+    let totals = action_sums(&plain, "actions");
+    assert!(totals["lead"] > 0, "{totals:?}");
+    for ab in [
+        "action_type,action_device",
+        "action_reaction",
+        "action_video_type,action_destination",
+        "action_target_id",
+        "action_carousel_card_id,action_carousel_card_name",
+    ] {
+        let split = rows("ad", Some(ab));
+        assert_eq!(action_sums(&split, "actions"), totals, "{ab}: the parts sum to each action's total");
+        assert_eq!(action_sums(&split, "action_values"), action_sums(&plain, "action_values"), "{ab}: purchase values too");
+        let by_campaign = rows("campaign", Some(ab));
+        assert_eq!(action_sums(&by_campaign, "actions"), totals, "{ab} at campaign level");
+        let first = &split.iter().find(|r| r["actions"].is_array()).unwrap()["actions"][0];
+        for key in ab.split(',') {
+            assert!(first[key].is_string(), "{ab}: each entry names its {key}: {first}");
+        }
+        let windowed = split.iter().flat_map(|r| r["actions"].as_array().into_iter().flatten()).any(|a| a["1d_click"].is_string());
+        assert!(windowed, "{ab}: windows are kept per entry");
+    }
+    let devices = rows("ad", Some("action_device"));
+    let seen: std::collections::BTreeSet<&str> =
+        devices.iter().flat_map(|r| r["actions"].as_array().into_iter().flatten()).map(|a| a["action_device"].as_str().unwrap()).collect();
+    assert!(seen.contains("iphone") && seen.contains("desktop") && seen.len() > 3, "{seen:?}");
+    let card = rows("ad", Some("action_carousel_card_name,action_carousel_card_id"));
+    let entry = &card.iter().find(|r| r["actions"].is_array()).unwrap()["actions"][0];
+    assert_eq!(
+        entry["action_carousel_card_name"].as_str().unwrap(),
+        format!("Card {}", entry["action_carousel_card_id"].as_str().unwrap()),
+        "a card's id and name go together"
+    );
+    for bad in ["action_colour", "action_device,action_reaction,action_video_type"] {
+        let r = sim.call("GET", &path, &[("access_token", &tok), ("action_breakdowns", bad)]);
+        assert_eq!((r.status, r.code()), (400, 100), "{bad}: {}", r.body);
+    }
+}
+
+#[test]
 fn late_attribution_changes_only_recent_days_and_windows_are_reported() {
     let sim = Sim::start();
     let (acct, tok) = sim.seed(json!({ "campaigns": 2, "adsets_per_campaign": 2, "ads_per_adset": 3, "days": 30 }));
