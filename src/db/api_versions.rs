@@ -20,6 +20,14 @@ pub async fn effective(ports: &dyn Ports, ws: &str) -> Result<(String, bool), Fa
     })
 }
 
+/// The version the workspace's calls use, whether it is pinned, and where it stands in Meta's
+/// calendar on the day of `now_millis`.
+pub async fn standing(ports: &dyn Ports, ws: &str) -> Result<(String, bool, Value), Failure> {
+    let (version, pinned) = effective(ports, ws).await?;
+    let calendar = crate::api_versions::standing(&version, crate::timefmt::date_from_millis(ports.now_millis()));
+    Ok((version, pinned, calendar))
+}
+
 pub fn pin(ws: &str, version: &str, previous: &str, plan_id: &str, by: &str, now: &str) -> Query {
     Query::new(
         "INSERT INTO api_version_pins (workspace_id, api_version, previous_version, plan_id, pinned_by, pinned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \

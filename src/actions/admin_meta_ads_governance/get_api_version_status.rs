@@ -20,13 +20,12 @@ impl Action for Act {
     async fn apply(cx: &Cx<'_>, input: &Input, _plan: ()) -> Result<Change, Failure> {
         let now = cx.ports.now_millis();
         let since = input.since(now);
-        let (version, pinned) = api_versions::effective(cx.ports, cx.workspace).await?;
-        let today = crate::timefmt::date_from_millis(now);
+        let (version, pinned, calendar) = api_versions::standing(cx.ports, cx.workspace).await?;
         Ok(Change::read(json!({
             "api_version": version,
             "pinned": pinned,
             "default": cx.ports.deployment().meta_api_version,
-            "calendar": crate::api_versions::standing(&version, today),
+            "calendar": calendar,
             "drift": api_versions::drift(cx.ports, cx.workspace, &since, EVENTS_MAX).await?,
             "upgrade_plans": api_versions::recent_plans(cx.ports, cx.workspace, 10).await?,
         })))

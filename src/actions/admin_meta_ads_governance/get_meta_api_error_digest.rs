@@ -21,8 +21,7 @@ impl Action for Act {
         let since = input.since(now);
         let mut digest = meta_api_events::error_digest(cx.ports, cx.workspace, &since).await?;
         // What changed in Meta's answers, and the version's end of life, belong beside its errors.
-        let (version, _) = api_versions::effective(cx.ports, cx.workspace).await?;
-        digest["api_version"] = crate::api_versions::standing(&version, crate::timefmt::date_from_millis(now));
+        digest["api_version"] = api_versions::standing(cx.ports, cx.workspace).await?.2;
         digest["schema_drift"] = api_versions::drift(cx.ports, cx.workspace, &since, DRIFT_EVENTS).await?;
         Ok(Change::read(digest))
     }

@@ -249,8 +249,9 @@ impl Launch<'_> {
                 };
                 let name = step.params.0.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
                 let filtering = json!([{ "field": "name", "operator": "EQUAL", "value": name }]).to_string();
-                // Meta's ad creative has no created_time: a creative is known by its name alone.
-                let fields = if step.listed_as == ObjectKind::Creative.edge() { "id,name" } else { "id,name,created_time" };
+                // A kind without times on Meta (creatives) is known by its name alone.
+                let timed = ObjectKind::parse(step.listed_as).is_none_or(|k| k.has_times());
+                let fields = if timed { "id,name,created_time" } else { "id,name" };
                 let q = [("fields".to_string(), fields.to_string()), ("filtering".to_string(), filtering), ("limit".to_string(), "50".to_string())];
                 calls.push(BatchCall::get(format!("{parent}/{}", step.listed_as), &q));
                 asked.push((step, name, row.started_at.clone()));

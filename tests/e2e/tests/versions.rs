@@ -68,6 +68,21 @@ fn answers_are_fingerprinted_drift_recorded_and_an_upgrade_planned_then_applied_
         assert!(r.text.contains(field), "{body} names {field}: {}", r.text);
     }
     assert!(c.gw.query("SELECT id FROM approvals WHERE workspace_id = ?1", &[&ws]).is_empty(), "bad input asks nobody");
+    // The status and the apply: admins only, and their own bad input refused by field.
+    for (action, body) in [("get_api_version_status", json!({})), ("apply_api_version_upgrade", json!({"plan_id": "avp_x"}))] {
+        assert_eq!(c.gw.act(&recruiter, GOVERN, action, &body).status, 403, "{action} is for admins");
+    }
+    for (action, body, field) in [
+        ("get_api_version_status", json!({"since_hours": 0}), "since_hours"),
+        ("get_api_version_status", json!({"since_hours": 2_161}), "since_hours"),
+        ("get_api_version_status", json!({"colour": 1}), "colour"),
+        ("apply_api_version_upgrade", json!({"plan_id": "p".repeat(65)}), "plan_id"),
+        ("apply_api_version_upgrade", json!({"plan_id": "avp_x", "colour": 1}), "colour"),
+        ("apply_api_version_upgrade", json!({"plan_id": "avp_not_a_plan"}), "plan_id"),
+    ] {
+        let r = c.gw.act(&alice, GOVERN, action, &body);
+        assert_eq!((r.status, r.body["field"].as_str()), (422, Some(field)), "{action} {body}: {}", r.text);
+    }
 
     // v28.0 drops a creative field adgate mirrors: the shadow check says so and blocks.
     let mirrored = || c.gw.query("SELECT MAX(synced_at) AS at, COUNT(*) AS n FROM meta_creatives WHERE workspace_id = ?1", &[&ws]);

@@ -408,17 +408,7 @@ async fn truth(State(s): State<Shared>, UrlQuery(q): UrlQuery<HashMap<String, St
     let (Some(since), Some(until)) = (parse("since"), parse("until")) else {
         return bad("since and until (YYYY-MM-DD) are required");
     };
-    let query = Query {
-        level: Level::Ad,
-        since,
-        until,
-        increment: Some(1),
-        breakdowns: vec![],
-        action_breakdowns: vec![],
-        fields: vec!["impressions".into(), "spend".into(), "clicks".into(), "actions".into()],
-        windows: None,
-        filters: vec![],
-    };
+    let query = Query::plain(Level::Ad, since, until, Some(1), &["impressions", "spend", "clicks", "actions"]);
     let rows = insights::run(&st, &account, None, &query);
     let mut by_day: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
     for r in &rows {

@@ -62,17 +62,7 @@ fn spent_since(store: &Store, account_id: &str, under: Option<&Node>, since: Opt
     let Some(a) = store.accounts.get(account_id) else { return 0 };
     let today = insights::account_today(store, account_id);
     let first = chrono::DateTime::from_timestamp(a.created, 0).unwrap_or_default().with_timezone(&a.tz()).date_naive();
-    let q = insights::Query {
-        level: Level::Account,
-        since: since.unwrap_or(first),
-        until: today,
-        increment: None,
-        breakdowns: vec![],
-        fields: vec!["spend".into()],
-        windows: None,
-        action_breakdowns: vec![],
-        filters: vec![],
-    };
+    let q = insights::Query::plain(Level::Account, since.unwrap_or(first), today, None, &["spend"]);
     insights::run(store, account_id, under, &q)
         .iter()
         .filter_map(|r| r["spend"].as_str())

@@ -298,6 +298,23 @@ pub struct Query {
     pub filters: Vec<crate::filtering::Filter>,
 }
 
+impl Query {
+    /// A query of the simulator's own (truth, amounts spent): no breakdowns, windows or filters.
+    pub fn plain(level: Level, since: NaiveDate, until: NaiveDate, increment: Option<i64>, fields: &[&str]) -> Query {
+        Query {
+            level,
+            since,
+            until,
+            increment,
+            breakdowns: vec![],
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            windows: None,
+            action_breakdowns: vec![],
+            filters: vec![],
+        }
+    }
+}
+
 fn parse_date(s: &str, what: &str) -> GraphResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| GraphError::invalid_param(format!("(#100) {what} must be a date in YYYY-MM-DD form, got {s}")))
 }
