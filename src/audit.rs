@@ -42,6 +42,9 @@ pub struct AuditEntry {
     pub approval_id: Option<String>,
     pub outcome: Outcome,
     pub graph_error: Option<Value>,
+    /// Writes the audited work sent to Meta (the completeness check matches them with the
+    /// `mutation` events); `None` where the work does not count them.
+    pub meta_writes: Option<i64>,
 }
 
 impl AuditEntry {
@@ -62,6 +65,7 @@ impl AuditEntry {
             approval_id: None,
             outcome,
             graph_error: None,
+            meta_writes: None,
         }
     }
 
@@ -75,8 +79,8 @@ impl AuditEntry {
 
 pub const INSERT_SQL: &str = "INSERT INTO audit_log (id, occurred_at, workspace_id, ad_account_id, actor, action, \
      risk_tier, external_id, before_json, after_json, correlation_id, idempotency_key, approval_id, \
-     outcome, graph_error, actor_member_id, via, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?2, ?2)";
+     outcome, graph_error, actor_member_id, via, meta_writes, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?2, ?2)";
 
 /// JSON text for a nullable JSON column.
 pub fn json_text(v: &Option<Value>) -> Option<String> {
@@ -93,9 +97,9 @@ mod tests {
     #[test]
     fn insert_binds_every_column_it_names() {
         let columns = INSERT_SQL.split('(').nth(1).unwrap().split(')').next().unwrap().split(',').count();
-        assert_eq!(columns, 19);
-        assert!((1..=17).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
-        assert!(!INSERT_SQL.contains("?18"));
+        assert_eq!(columns, 20);
+        assert!((1..=18).all(|n| INSERT_SQL.contains(&format!("?{n}"))));
+        assert!(!INSERT_SQL.contains("?19"));
     }
 
     #[test]

@@ -90,6 +90,14 @@ const DOCS: &[Doc] = &[
     },
     Doc { route: Route::OpenApi, path: "/openapi.json", summary: "This document", ok: 200, auth: false, body: None },
     Doc {
+        route: Route::Metrics,
+        path: "/metrics",
+        summary: "Telemetry of every workspace in the OpenMetrics text format (the scrape key ADGATE_METRICS_KEY, or the bootstrap key)",
+        ok: 200,
+        auth: true,
+        body: None,
+    },
+    Doc {
         route: Route::CreateWorkspace,
         path: "/v1/workspaces",
         summary: "Create a workspace (bootstrap key)",
@@ -390,7 +398,11 @@ pub fn document(server_url: &str) -> Value {
         let (method, _, _) = routes::table().find(|(_, _, r)| *r == d.route).expect("every documented route is in the table");
         let mut params = params_of(d.path);
         params.extend(query_params(d.route));
-        let op = operation(d.summary, d.ok, d.auth, params, d.body.map(|b| b()));
+        let mut op = operation(d.summary, d.ok, d.auth, params, d.body.map(|b| b()));
+        if d.route == Route::Metrics {
+            let media = crate::telemetry::openmetrics::CONTENT_TYPE.split(';').next().unwrap_or_default();
+            op["responses"][d.ok.to_string()] = json!({ "description": "The exposition", "content": { media: { "schema": { "type": "string" } } } });
+        }
         let item = paths.entry(d.path.to_string()).or_insert_with(|| json!({}));
         item[method.to_ascii_lowercase()] = op;
     }

@@ -69,6 +69,15 @@ impl Query {
     pub fn new(sql: impl Into<String>, binds: Vec<Bind>) -> Self {
         Query { sql: sql.into(), binds }
     }
+
+    /// A query given the binds of a family of statements: SQLite counts parameters up to the
+    /// highest `?N` the statement uses, and D1 refuses any other count, so the rest are dropped.
+    pub fn numbered(sql: impl Into<String>, mut binds: Vec<Bind>) -> Self {
+        let sql = sql.into();
+        let highest = sql.split('?').skip(1).filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok()).max().unwrap_or(0);
+        binds.truncate(highest);
+        Query { sql, binds }
+    }
 }
 
 /// Builds a query's binds from mixed values: `binds![ws, limit, None::<&str>]`.
@@ -116,6 +125,12 @@ pub struct TokenChange {
 pub trait Ports {
     /// The request's (or job's) correlation id, carried into audit rows.
     fn correlation_id(&self) -> &str;
+    /// Writes sent to Meta so far by this work (each also a `mutation` event), for audit rows.
+    fn meta_writes(&self) -> u32 {
+        0
+    }
+    /// Telemetry: an action call answered with `status`, timed from the start of the work.
+    fn observe_action(&self, _workspace: &str, _action: &str, _via: &str, _status: u16) {}
     /// A line for the operators' log (never a secret).
     fn log_error(&self, message: &str);
     fn now_millis(&self) -> i64;
@@ -187,6 +202,22 @@ impl dyn Ports + '_ {
 /// A new id with a readable prefix, e.g. `apr_3f2a...`.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[cfg(test)]
+mod numbered_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_numbered_query_keeps_the_binds_up_to_its_highest_placeholder() {
+        let all = || vec![Bind::Int(1), Bind::Int(2), Bind::Int(3)];
+        assert_eq!(Query::numbered("SELECT ?1", all()).binds.len(), 1);
+        assert_eq!(Query::numbered("SELECT ?2 WHERE x = ?1", all()).binds.len(), 2);
+        assert_eq!(Query::numbered("SELECT ?3", all()).binds.len(), 3);
+        assert_eq!(Query::numbered("SELECT 1", all()).binds.len(), 0);
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Health,
+    /// Telemetry in the OpenMetrics text format, for the operator's scraper.
+    Metrics,
     OpenApi,
     CreateWorkspace,
     GetWorkspace,
@@ -60,6 +62,7 @@ impl Route {
 
 const TABLE: &[(&str, &str, Route)] = &[
     ("GET", "/health", Route::Health),
+    ("GET", "/metrics", Route::Metrics),
     ("GET", "/openapi.json", Route::OpenApi),
     ("POST", "/v1/workspaces", Route::CreateWorkspace),
     ("GET", "/v1/workspaces/{}", Route::GetWorkspace),
@@ -167,6 +170,7 @@ mod tests {
     #[test]
     fn matches_static_and_parameterised_paths() {
         assert_eq!(found("GET", "/health"), (Route::Health, vec![]));
+        assert_eq!(found("GET", "/metrics"), (Route::Metrics, vec![]));
         assert_eq!(found("GET", "/health/"), (Route::Health, vec![]));
         assert_eq!(found("POST", "/v1/workspaces/ws_1/ad-accounts"), (Route::BindAdAccount, vec!["ws_1".to_string()]));
         assert_eq!(found("POST", "/v1/ad-accounts/act_9/gate/admit"), (Route::GateAdmit, vec!["act_9".to_string()]));

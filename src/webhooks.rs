@@ -34,6 +34,8 @@ pub struct Change {
     pub value: Value,
     /// The same for every delivery of this change.
     pub dedupe_key: String,
+    /// Meta's event time (Unix seconds), when the entry has one.
+    pub time: Option<i64>,
 }
 
 impl Change {
@@ -80,7 +82,14 @@ pub fn changes(body: &Value) -> Result<Vec<Change>, String> {
             let field = c["field"].as_str().ok_or("a change has no field")?.to_string();
             let value = c["value"].clone();
             let digest = Sha256::digest(format!("{object}\n{entry_id}\n{time}\n{field}\n{value}").as_bytes());
-            out.push(Change { object: object.to_string(), entry_id: entry_id.clone(), field, value, dedupe_key: hex::encode(digest) });
+            out.push(Change {
+                object: object.to_string(),
+                entry_id: entry_id.clone(),
+                field,
+                value,
+                dedupe_key: hex::encode(digest),
+                time: e["time"].as_i64(),
+            });
         }
     }
     Ok(out)

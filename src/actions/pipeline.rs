@@ -71,8 +71,22 @@ fn workspace_of(principal: &Principal, body: &Value) -> Result<String, Failure> 
     }
 }
 
-/// Runs one call: `instance` is the request path, named in problems a replay returns.
+/// Runs one call: `instance` is the request path, named in problems a replay returns. Its
+/// answer's status and time go to telemetry under the workspace it acted in.
 pub async fn run(ports: &dyn Ports, principal: &Principal, entry: &Entry, body: Value, key: &KeyFrom, via: Via, instance: &str) -> Result<Reply, Failure> {
+    let workspace = workspace_of(principal, &body).ok();
+    let reply = run_once(ports, principal, entry, body, key, via, instance).await;
+    if let Some(ws) = workspace {
+        let status = match &reply {
+            Ok(Reply::Fresh(s, _) | Reply::Replayed(s, _)) => *s,
+            Err(f) => f.to_problem().map_or(500, |p| p.status),
+        };
+        ports.observe_action(&ws, &format!("{}/{}", entry.meta.router(), entry.meta.name()), via.as_str(), status);
+    }
+    reply
+}
+
+async fn run_once(ports: &dyn Ports, principal: &Principal, entry: &Entry, body: Value, key: &KeyFrom, via: Via, instance: &str) -> Result<Reply, Failure> {
     let meta = entry.meta;
     check_role(meta, principal)?;
     let key = if meta.tier.is_mutation() { Some(key.checked()?) } else { None };
@@ -140,20 +154,28 @@ pub async fn run(ports: &dyn Ports, principal: &Principal, entry: &Entry, body: 
 /// Runs an approved action for its requester: `prepare` again (the guardrails hold at execution
 /// time too), then `apply`, audited with the approval.
 pub async fn run_approved(ports: &dyn Ports, entry: &Entry, exec: &Exec, workspace: &str, input: &Value) -> Result<(u16, Value), Failure> {
-    execute(ports, entry, exec, workspace, input, Stage::Approved).await
+    let outcome = execute(ports, entry, exec, workspace, input, Stage::Approved).await;
+    let status = match &outcome {
+        Ok((s, _)) => *s,
+        Err(f) => f.to_problem().map_or(500, |p| p.status),
+    };
+    ports.observe_action(workspace, &format!("{}/{}", entry.meta.router(), entry.meta.name()), exec.via.as_str(), status);
+    outcome
 }
 
 async fn execute(ports: &dyn Ports, entry: &Entry, exec: &Exec, ws: &str, input: &Value, stage: Stage) -> Result<(u16, Value), Failure> {
     let cx = Cx { ports, workspace: ws, exec, meta: entry.meta };
+    let writes_before = ports.meta_writes();
     match (entry.run)(&cx, input, stage).await? {
         Step::Held { account, flags } => request_approval(ports, exec, entry.meta, ws, input, account.as_deref(), &flags).await,
-        Step::Applied(change) => commit(ports, exec, entry.meta, ws, *change).await,
+        Step::Applied(change) => commit(ports, exec, entry.meta, ws, *change, ports.meta_writes() - writes_before).await,
     }
 }
 
 /// How a failure is kept on its audit row: Meta's code, subcode and trace when Meta refused.
 /// Writes a mutation's rows and its audit row (done, or attempted and failed) in one batch.
-async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: Change) -> Result<(u16, Value), Failure> {
+/// `meta_writes` is how many writes the action sent to Meta.
+async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: Change, meta_writes: u32) -> Result<(u16, Value), Failure> {
     let Change { result, mut writes, record, then_enqueue } = change;
     if !meta.tier.is_mutation() || matches!(result, Err(Failure::Internal(_))) {
         return result;
@@ -163,6 +185,7 @@ async fn commit(ports: &dyn Ports, exec: &Exec, meta: &Meta, ws: &str, change: C
     audit.external_id = record.external_id;
     audit.before = record.before;
     audit.after = record.after;
+    audit.meta_writes = Some(i64::from(meta_writes));
     if let Err(f) = &result {
         audit.outcome = Outcome::Failed;
         audit.graph_error = f.audit_record();

@@ -29,6 +29,7 @@ pub fn insert(entry: &AuditEntry, now: &str) -> Query {
             json_text(&entry.graph_error),
             entry.actor_member_id.as_deref(),
             entry.via.as_deref(),
+            entry.meta_writes,
         ],
     )
 }
@@ -84,8 +85,10 @@ mod tests {
     fn the_insert_binds_the_entry_in_column_order() {
         let mut e = AuditEntry::new("pause_campaign", "key_1", "cid", Outcome::Failed);
         e.via = Some("mcp".into());
+        e.meta_writes = Some(2);
         let q = insert(&e, "2026-11-24T00:00:00.000Z");
-        assert_eq!(q.binds.len(), 17);
+        assert_eq!(q.binds.len(), 18);
+        assert_eq!(q.binds[17], Bind::Int(2));
         assert_eq!(
             (&q.binds[4], &q.binds[5], &q.binds[13], &q.binds[16]),
             (&Bind::from("key_1"), &Bind::from("pause_campaign"), &Bind::from("failed"), &Bind::from("mcp"))

@@ -182,8 +182,10 @@ pub async fn send(ports: &dyn Ports, ws: &str) -> Result<Sent, Failure> {
         let params = vec![("data".to_string(), Value::Array(events).to_string())];
         let path = format!("{dataset}/events");
         let scope = GraphScope { workspace_id: ws, integration_id: Some(&integration), ad_account_id: Some(account), api_version: None };
+        let writes_before = ports.meta_writes();
         let result = ports.graph(scope, GraphCall::Write("POST", &path), &params).await;
         let mut audit = AuditEntry::new(AUDIT_ACTION, "pipeline", ports.correlation_id(), Outcome::Succeeded);
+        audit.meta_writes = Some(i64::from(ports.meta_writes() - writes_before));
         audit.workspace_id = Some(ws.to_string());
         audit.ad_account_id = Some(account.clone());
         audit.risk_tier = Some("execute_low".into());
@@ -213,7 +215,16 @@ pub async fn send(ports: &dyn Ports, ws: &str) -> Result<Sent, Failure> {
             }
             Err(e) => {
                 ports.log_error(&format!("pipeline conversions for {ws}: {} stages wait: {}", pairs.len(), e.summary()));
-                ports.batch(vec![finish(ws, &claim_id, &pairs, None, None, Some(&e.summary()), &now)]).await?;
+                let mut writes = vec![finish(ws, &claim_id, &pairs, None, None, Some(&e.summary()), &now)];
+                // A request that may have reached Meta is audited as failed (the stages wait and
+                // are sent again), so no write to Meta is ever without its audit row.
+                if audit.meta_writes.unwrap_or(0) > 0 {
+                    audit.outcome = Outcome::Failed;
+                    audit.after = Some(json!({ "events": group.len(), "stages": stages, "will_retry": true }));
+                    audit.graph_error = e.audit_record();
+                    writes.push(crate::db::audit_log::insert(&audit, &now));
+                }
+                ports.batch(writes).await?;
                 done.retry += pairs.len();
             }
         }

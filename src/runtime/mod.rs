@@ -39,19 +39,25 @@ fn notify_entry_of_panic() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     clock::follow(&env).await;
-    Ok(handlers::serve(req, env).await)
+    let response = handlers::serve(req, env.clone()).await;
+    // Telemetry goes to D1 after the response, so no caller waits for it.
+    ctx.wait_until(async move { services::telemetry::flush(&env).await });
+    Ok(response)
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     clock::follow(&env).await;
     scheduled::run_tick(&event.cron(), event.schedule(), &env).await;
+    services::telemetry::flush(&env).await;
 }
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
     clock::follow(&env).await;
-    queue_consumer::consume(batch, &env).await
+    let outcome = queue_consumer::consume(batch, &env).await;
+    services::telemetry::flush(&env).await;
+    outcome
 }

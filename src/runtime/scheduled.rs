@@ -49,10 +49,9 @@ pub async fn run_tick(cron_expr: &str, scheduled_ms: f64, env: &Env) {
     };
     let jobs = super::jobs::tick(env).await;
     let tokens = if daily { Some(refresh_tokens(env, &run_id).await) } else { None };
-    let detail = match (tokens, jobs) {
-        (Some(t), Some(j)) => Some(format!("{t}; {j}")),
-        (t, j) => t.or(j),
-    };
+    let operations = operations(env, &run_id, daily).await;
+    let detail = [tokens, jobs, Some(operations)].into_iter().flatten().collect::<Vec<_>>().join("; ");
+    let detail = (!detail.is_empty()).then_some(detail);
     if let Err(e) = close_run(&db, &run_id, &outcome, detail.as_deref()).await {
         console_error!("cron {cron_expr}: could not close run {run_id}: {e}");
     }
@@ -126,6 +125,40 @@ async fn fan_out(db: &D1Database, env: &Env, run_id: &str, kind: TickKind) -> wo
         queue.send_batch(chunk.to_vec()).await?;
     }
     Ok(messages.len())
+}
+
+/// The platform's own upkeep: service alerts on every tick; on the daily tick first the
+/// retention purges and the audit completeness check (whose gaps the alerts then report).
+/// Returns what it did, for the ledger; a failure is logged and never fails the tick.
+async fn operations(env: &Env, run_id: &str, daily: bool) -> String {
+    use crate::ports::Ports;
+    let svc = super::services::Services::new(env.clone(), format!("cron:{run_id}"));
+    let ports: &dyn Ports = &svc;
+    let mut done = Vec::new();
+    if daily {
+        match crate::ops::retention::run(ports, Some(run_id)).await {
+            Ok(p) => done.push(format!("retention: {} purges, {} rows, {} unfinished", p.purges, p.rows, p.unfinished)),
+            Err(e) => {
+                console_error!("cron {run_id}: retention failed: {}", e.summary());
+                done.push("retention failed; see the logs".into());
+            }
+        }
+        match crate::ops::audit_check::run(ports, None, crate::ops::audit_check::DEFAULT_WINDOW_HOURS, "cron").await {
+            Ok(c) => done.push(format!("audit completeness: {} gaps ({} new)", c.gaps.len(), c.new_gaps)),
+            Err(e) => {
+                console_error!("cron {run_id}: audit completeness failed: {}", e.summary());
+                done.push("audit completeness failed; see the logs".into());
+            }
+        }
+    }
+    match crate::ops::service_alerts::evaluate(ports).await {
+        Ok(e) => done.push(format!("service alerts: {} opened, {} closed, {} open", e.opened, e.closed, e.open)),
+        Err(e) => {
+            console_error!("cron {run_id}: service alerts failed: {}", e.summary());
+            done.push("service alerts failed; see the logs".into());
+        }
+    }
+    done.join("; ")
 }
 
 /// Token refresh for integrations expiring within a week; returns what it did, for the ledger.

@@ -543,13 +543,34 @@ impl<'a> Job<'a> {
             select("account", "ad_account_id")
         );
         let args = [text(&self.account.id), text(since), text(until), text(&now_iso())];
-        self.db
+        // The account's conversions per day before and after, in the same transaction: a day
+        // whose count changed tells how late attribution still moves (telemetry).
+        let conversions = "SELECT date, leads + purchases AS conversions FROM insights_daily WHERE ad_account_id = ?1 AND level = 'account' \
+                           AND attribution_window = 'default' AND date BETWEEN ?2 AND ?3";
+        let results = self
+            .db
             .batch(vec![
+                self.db.prepare(conversions).bind(&args[..3])?,
                 self.db.prepare("DELETE FROM insights_daily WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3").bind(&args[..3])?,
                 self.db.prepare(insert).bind(&args)?,
+                self.db.prepare(conversions).bind(&args[..3])?,
                 progress(&self.db, &self.run.id, "validate", None, 0, 0, 0)?,
             ])
             .await?;
+        let day_counts = |i: usize| -> Vec<(String, i64)> {
+            let rows = results.get(i).and_then(|r| r.results::<Value>().ok()).unwrap_or_default();
+            rows.iter().filter_map(|r| Some((r["date"].as_str()?.to_string(), r["conversions"].as_i64()?))).collect()
+        };
+        let now = now_millis();
+        let after = day_counts(3);
+        for (date, was) in day_counts(0) {
+            let changed = after.iter().any(|(d, n)| *d == date && *n != was);
+            let day_end = crate::timefmt::millis_from_iso(&format!("{date}T00:00:00Z")).map(|m| m + 86_400_000);
+            if let (true, Some(end)) = (changed, day_end) {
+                let hours = ((now - end).max(0) as f64) / 3_600_000.0;
+                super::services::telemetry::observe(&crate::telemetry::ATTRIBUTION_CHANGE_AGE, &self.account.workspace_id, &self.account.id, &[], hours);
+            }
+        }
         self.run.phase = Some("validate".into());
         Ok(())
     }

@@ -271,7 +271,7 @@ pub async fn account_from_meta(ctx: &RequestContext, principal: &Principal, raw_
         .integration_id
         .ok_or_else(|| HandlerError::from(Problem::conflict(format!("ad account act_{account} has no Meta integration; bind it through one"))))?;
     let scope = Scope { workspace_id: &row.workspace_id, integration_id: Some(&iid), ad_account_id: Some(&account), api_version: None };
-    let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,amount_spent,spend_cap".to_string())];
+    let fields = [("fields".to_string(), "account_id,name,currency,timezone_name,account_status,disable_reason,amount_spent,spend_cap".to_string())];
     let (meta, _) = governed::call(ctx, &scope, GraphCall::Object(&format!("act_{account}")), &fields).await?;
     json_response(200, &meta)
 }

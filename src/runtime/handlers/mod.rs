@@ -13,6 +13,7 @@ mod integrations;
 mod ledgers;
 mod mcp;
 mod members;
+mod metrics;
 mod reports;
 pub(crate) mod sync;
 pub(crate) mod webhooks;
@@ -83,6 +84,8 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
         | Route::DevFail
         | Route::DevPanic
         | Route::DevQueueSend
+        // The scrape key is checked by the handler (or, failing it, the bootstrap key).
+        | Route::Metrics
         | Route::ConnectCallback
         | Route::WebhookHandshake
         | Route::WebhookNotification
@@ -97,6 +100,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
     let need = |n: Need| crate::api_keys::authorize(p, n).map_err(|d| HandlerError::from(Problem::forbidden(d.0)));
     match route {
         Route::Health => health::health(ctx).await,
+        Route::Metrics => metrics::scrape(&req, ctx).await,
         Route::OpenApi => {
             let origin = req.url()?.origin().ascii_serialization();
             json_response(200, &crate::openapi::document(&origin))
@@ -206,7 +210,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
 /// compared in constant time), or a workspace key found by its SHA-256 hash. Unknown or revoked
 /// keys are 401, or 429 once the client has spent its budget of failures (a valid key is
 /// always evaluated first, so it is never refused); the key itself is never logged or echoed.
-async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, HandlerError> {
+pub(crate) async fn authenticate(req: &Request, ctx: &RequestContext) -> Result<Principal, HandlerError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let presented = auth::bearer_token(header.as_deref()).ok_or_else(|| HandlerError::from(Problem::unauthorized()))?;
     if let Some(expected) = ctx.var("ADGATE_BOOTSTRAP_KEY").filter(|k| k.len() >= auth::MIN_KEY_LEN) {

@@ -77,6 +77,34 @@ async fn send_in_batches(queue: &worker::Queue, messages: Vec<WebhookMessage>) -
     Ok(())
 }
 
+/// Webhook delivery lag, from Meta's event time (or our receipt) to now, per field: under the
+/// workspace of the ad account an entry names, or platform-wide for other objects (pages).
+async fn lag(db: &worker::D1Database, changes: &[(crate::webhooks::Change, String)]) {
+    use crate::runtime::services::telemetry;
+    let ids: Vec<&str> = changes.iter().filter(|(c, _)| c.object == "ad_account").map(|(c, _)| c.entry_id.as_str()).collect();
+    let mut owners: Vec<(String, String)> = Vec::new();
+    if !ids.is_empty() {
+        let list = serde_json::to_string(&ids).unwrap_or_default();
+        if let Ok(rows) = async {
+            db.prepare("SELECT id, workspace_id FROM ad_accounts WHERE id IN (SELECT value FROM json_each(?1))")
+                .bind(&[text(&list)])?
+                .all()
+                .await?
+                .results::<Value>()
+        }
+        .await
+        {
+            owners = rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["workspace_id"].as_str()?.to_string()))).collect();
+        }
+    }
+    let now = crate::runtime::d1::now_millis();
+    for (c, received_at) in changes {
+        let from_ms = c.time.map(|t| t.saturating_mul(1_000)).or_else(|| crate::timefmt::millis_from_iso(received_at)).unwrap_or(now);
+        let (ws, account) = owners.iter().find(|(a, _)| *a == c.entry_id).map_or(("", ""), |(a, w)| (w.as_str(), a.as_str()));
+        telemetry::observe(&crate::telemetry::WEBHOOK_LAG, ws, account, &[("field", &c.field)], ((now - from_ms).max(0) as f64) / 1_000.0);
+    }
+}
+
 /// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
 /// RETURNING names the new ones, in one round trip); one targeted structure run is queued per
 /// bound account named, with all its objects, and one leads run per account whose ads got leads.
@@ -95,6 +123,7 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
         );
     }
     let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
+    lag(&db, &changes).await;
     let mut seen = std::collections::HashSet::new();
     let mut jobs: std::collections::BTreeMap<(String, &str), Vec<String>> = Default::default();
     for ((c, _), r) in changes.iter().zip(&inserted) {

@@ -1,7 +1,7 @@
 //! Records what Meta answered (errors with their Graph details, throttling, usage headers) in
 //! `meta_api_events`, and tells the account's gate. Recording never fails the call it describes.
 
-use super::{schemas, Services};
+use super::{schemas, telemetry, Services};
 use crate::failure::Failure;
 use crate::graph::schema::{self, Drift};
 use crate::graph::{BatchCall, BatchResult, CallMeta, ErrorClass, GraphClient, GraphFailure, QuotaSnapshot};
@@ -56,6 +56,9 @@ async fn insert(svc: &Services, scope: &Scope<'_>, kind: &str, endpoint: &str, f
 
 pub async fn record_usage(svc: &Services, scope: &Scope<'_>, endpoint: &str, quota: Option<&QuotaSnapshot>) {
     let Some(q) = quota else { return };
+    for (use_case, pct) in q.by_budget() {
+        telemetry::observe(&crate::telemetry::META_USAGE, scope.workspace_id, scope.ad_account_id.unwrap_or_default(), &[("use_case", &use_case)], pct);
+    }
     let usage = serde_json::to_string(q).unwrap_or_default();
     let n = JsValue::NULL;
     insert(svc, scope, "usage", endpoint, [n.clone(), n.clone(), n.clone(), n.clone(), n, text(&usage), JsValue::from_f64(q.max_pct())]).await;
@@ -74,6 +77,62 @@ pub async fn record_failure(svc: &Services, scope: &Scope<'_>, endpoint: &str, f
         None => (JsValue::NULL, JsValue::NULL, JsValue::NULL, text(&failure.to_string())),
     };
     insert(svc, scope, kind, endpoint, [code, subcode, text(&class), trace, message, JsValue::NULL, JsValue::NULL]).await;
+}
+
+/// Writes sent to Meta, each a `mutation` event under the work's correlation id (what the audit
+/// completeness check matches with audit rows), counted on `svc` for the audit row's
+/// `meta_writes`; one D1 batch for all of them. `outcome` is `ok`, `refused` (Meta answered
+/// with an error) or `unknown` (no answer: it may have been applied).
+/// One write: method, endpoint, outcome and Meta's error code.
+pub type Write = (String, String, &'static str, Option<i64>);
+
+pub async fn record_mutations(svc: &Services, scope: &Scope<'_>, writes: &[Write]) {
+    if writes.is_empty() {
+        return;
+    }
+    svc.count_meta_writes(writes.len() as u32);
+    let now = now_iso();
+    let result = async {
+        let db = svc.env.d1("DB")?;
+        let mut statements = Vec::with_capacity(writes.len());
+        for (method, endpoint, outcome, code) in writes {
+            statements.push(
+                db.prepare(
+                    "INSERT INTO meta_api_events (id, workspace_id, integration_id, ad_account_id, kind, endpoint, graph_code, method, correlation_id, outcome, \
+                     occurred_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'mutation', ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?10)",
+                )
+                .bind(&[
+                    text(&new_id("mev")),
+                    text(scope.workspace_id),
+                    opt_text(scope.integration_id),
+                    opt_text(scope.ad_account_id),
+                    text(endpoint),
+                    code.map_or(JsValue::NULL, |c| JsValue::from_f64(c as f64)),
+                    text(method),
+                    text(&svc.correlation_id),
+                    text(outcome),
+                    text(&now),
+                ])?,
+            );
+        }
+        svc.trip();
+        db.batch(statements).await
+    }
+    .await;
+    if let Err(e) = result {
+        console_warn!("could not record {} Meta mutation events: {e}", writes.len());
+    }
+}
+
+/// How a write ended, for its mutation event.
+fn write_outcome(f: Option<&GraphFailure>) -> (&'static str, Option<i64>) {
+    match f {
+        None => ("ok", None),
+        Some(f) => match f.graph_error() {
+            Some(e) => ("refused", Some(e.code)),
+            None => ("unknown", None),
+        },
+    }
 }
 
 /// One call through the client, recorded either way; failures become problems. A call for an
@@ -95,9 +154,17 @@ pub async fn call_admitted_by(
 ) -> Result<Value, Failure> {
     if let Some(gate) = admit_on {
         svc.trip();
-        super::gate::admit_graph_call(&svc.env, gate, crate::graph::use_case_of(path, params)).await?;
+        let admitted = super::gate::admit_graph_call(&svc.env, gate, crate::graph::use_case_of(path, params)).await;
+        telemetry::gate_decision(scope, gate, admitted.as_ref().map(|_| ()));
+        admitted?;
     }
+    let started = worker::Date::now().as_millis() as f64;
     let result = client.call(method, path, params).await;
+    telemetry::graph_call(scope, method, path, result.as_ref().map(|(_, m)| m.attempts), worker::Date::now().as_millis() as f64 - started);
+    if crate::graph::changes_meta(method, path) {
+        let (outcome, code) = write_outcome(result.as_ref().err());
+        record_mutations(svc, scope, &[(method.to_string(), path.to_string(), outcome, code)]).await;
+    }
     report(svc, scope, &result).await;
     match result {
         Ok((body, meta)) => {
@@ -158,20 +225,41 @@ async fn report<T>(svc: &Services, scope: &Scope<'_>, result: &Result<(T, CallMe
 /// One batch request, already admitted by the account's gate: recorded like a call (usage once
 /// for the request), and each call Meta refused recorded as its own error.
 pub async fn batch_request(svc: &Services, scope: &Scope<'_>, client: &Client, calls: &[BatchCall]) -> Result<Vec<BatchResult>, Failure> {
+    let started = worker::Date::now().as_millis() as f64;
     let result = client.batch_request(calls).await;
+    telemetry::graph_call(scope, "POST", "batch", result.as_ref().map(|(_, m)| m.attempts), worker::Date::now().as_millis() as f64 - started);
     report(svc, scope, &result).await;
+    let endpoint = |call: &BatchCall| call.relative_url.split('?').next().unwrap_or_default().to_string();
+    let writes = |answers: Option<&[BatchResult]>| -> Vec<Write> {
+        calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| crate::graph::changes_meta(&c.method, &c.relative_url))
+            .map(|(i, c)| {
+                let (outcome, code) = match answers.map(|a| a.get(i)) {
+                    Some(Some(BatchResult::Err(e))) => ("refused", Some(e.code)),
+                    Some(Some(_)) => ("ok", None),
+                    _ => ("unknown", None),
+                };
+                (c.method.clone(), endpoint(c), outcome, code)
+            })
+            .collect()
+    };
     match result {
         Ok((results, meta)) => {
             record_usage(svc, scope, "batch", meta.quota.as_ref()).await;
+            record_mutations(svc, scope, &writes(Some(&results))).await;
             for (call, r) in calls.iter().zip(&results) {
                 if let BatchResult::Err(e) = r {
-                    let endpoint = call.relative_url.split('?').next().unwrap_or_default();
-                    record_failure(svc, scope, endpoint, &GraphFailure::Graph(e.clone())).await;
+                    record_failure(svc, scope, &endpoint(call), &GraphFailure::Graph(e.clone())).await;
                 }
             }
             Ok(results)
         }
         Err(f) => {
+            // A refused request applied none of its calls; one without an answer may have.
+            let w = if f.graph_error().is_some() { Vec::new() } else { writes(None) };
+            record_mutations(svc, scope, &w).await;
             record_failure(svc, scope, "batch", &f).await;
             Err(Failure::from(f))
         }

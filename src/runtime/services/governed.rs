@@ -66,7 +66,9 @@ pub async fn batch(svc: &Services, scope: &Scope<'_>, calls: &[BatchCall]) -> Re
                 let mut use_cases: Vec<&str> = rest[..wanted as usize].iter().map(|c| crate::graph::use_case_of(&c.relative_url, &[])).collect();
                 use_cases.sort_unstable();
                 use_cases.dedup();
-                let decision = super::gate::admit_graph_calls(&svc.env, account, wanted, &use_cases).await?;
+                let decision = super::gate::admit_graph_calls(&svc.env, account, wanted, &use_cases).await;
+                super::telemetry::gate_decision(scope, account, decision.as_ref().map(|_| ()));
+                let decision = decision?;
                 decision["calls"].as_u64().unwrap_or(1).clamp(1, u64::from(wanted)) as usize
             }
             None => wanted as usize,

@@ -6,6 +6,7 @@ pub mod events;
 pub mod gate;
 pub mod governed;
 pub mod schemas;
+pub mod telemetry;
 pub mod tokens;
 
 use super::d1::{now_millis, statement};
@@ -25,6 +26,10 @@ pub struct Services {
     /// Storage round trips made so far (D1 queries and batches, Durable Object calls): what the
     /// hot path is measured in (a local gateway reports it in `X-Adgate-Storage-Trips`).
     trips: Cell<u32>,
+    /// Writes sent to Meta so far (each also a `mutation` event), for the audit rows.
+    meta_writes: Cell<u32>,
+    /// When this work started (the platform's clock, not the simulated one), for its duration.
+    started_ms: f64,
     /// Integration tokens opened during this HTTP request (`workspace/integration` -> token), so
     /// an action's several Graph calls open the sealed token once. Off for jobs and ticks, which
     /// run long enough that a quarantine in the meantime must still stop their next call.
@@ -35,7 +40,15 @@ pub struct Services {
 
 impl Services {
     pub fn new(env: Env, correlation_id: impl Into<String>) -> Services {
-        Services { env, correlation_id: correlation_id.into(), trips: Cell::new(0), tokens: None, pins: RefCell::new(Vec::new()) }
+        Services {
+            env,
+            correlation_id: correlation_id.into(),
+            trips: Cell::new(0),
+            meta_writes: Cell::new(0),
+            started_ms: worker::Date::now().as_millis() as f64,
+            tokens: None,
+            pins: RefCell::new(Vec::new()),
+        }
     }
 
     /// Services for one HTTP request: as `new`, remembering the tokens it opens.
@@ -81,6 +94,15 @@ impl Services {
         self.trips.get()
     }
 
+    pub fn count_meta_writes(&self, n: u32) {
+        self.meta_writes.set(self.meta_writes.get() + n);
+    }
+
+    /// Milliseconds since this work started.
+    pub fn elapsed_ms(&self) -> f64 {
+        worker::Date::now().as_millis() as f64 - self.started_ms
+    }
+
     /// A configured plain variable or secret, if set and non-empty.
     pub fn var(&self, name: &str) -> Option<String> {
         env_text(&self.env, name)
@@ -102,6 +124,15 @@ impl Ports for Services {
 
     fn now_millis(&self) -> i64 {
         now_millis()
+    }
+
+    fn meta_writes(&self) -> u32 {
+        self.meta_writes.get()
+    }
+
+    fn observe_action(&self, workspace: &str, action: &str, via: &str, status: u16) {
+        let class = format!("{}xx", status / 100);
+        telemetry::observe(&crate::telemetry::ACTION_DURATION, workspace, "", &[("action", action), ("via", via), ("status", &class)], self.elapsed_ms());
     }
 
     fn rows<'a>(&'a self, q: Query) -> Fut<'a, Vec<Value>> {

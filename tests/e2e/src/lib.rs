@@ -374,6 +374,11 @@ impl Gateway {
     /// Writes rows straight into D1, as a sync would have written them (for data the simulator
     /// cannot produce yet).
     pub fn plant(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) {
+        self.try_plant(sql, params).expect("plant");
+    }
+
+    /// `plant`, answering SQLite's error instead of failing (for what the schema must refuse).
+    pub fn try_plant(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<usize> {
         let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
         let file = fs::read_dir(&dir)
             .expect("D1 state folder")
@@ -382,7 +387,7 @@ impl Gateway {
             .expect("D1 database file");
         let conn = rusqlite::Connection::open(file).expect("open D1");
         conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
-        conn.execute(sql, params).expect("plant");
+        conn.execute(sql, params)
     }
 
     /// Runs a query against D1 and returns each row as a JSON object.

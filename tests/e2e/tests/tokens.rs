@@ -39,7 +39,11 @@ fn the_daily_tick_refreshes_expiring_tokens_and_marks_refused_ones_expired() {
     let run = gw.wait_for("the daily tick", Duration::from_secs(30), || {
         gw.query("SELECT * FROM cron_runs WHERE tick_kind = 'daily_maintenance' AND status != 'running'", &[]).pop()
     });
-    assert_eq!(run["detail"], "tokens refreshed: 1; marked expired: 1", "{run}");
+    assert!(run["detail"].as_str().unwrap().starts_with("tokens refreshed: 1; marked expired: 1; "), "{run}");
+    // The expired integration is a service alert of its workspace; the refreshed one is not.
+    let alerts = gw.query("SELECT kind, subject_id FROM service_alerts WHERE status = 'open'", &[]);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0]["kind"].as_str(), alerts[0]["subject_id"].as_str()), (Some("token_expiring"), Some(doomed.as_str())));
     let now = sim.control("GET", "/time", Value::Null)["now"].as_i64().unwrap();
     let fresh = &gw.query("SELECT * FROM integrations WHERE id = ?1", &[&soon])[0];
     assert_eq!(fresh["status"], "active");
