@@ -96,23 +96,20 @@ pub fn escape(v: &str) -> String {
     out
 }
 
-/// A Graph path as a label: the version and query dropped, ids replaced, so series stay few
-/// (`act_{id}/insights`, `{id}/ads`, `me/adaccounts`).
+/// A Graph path as a label: the endpoint as the schema records know it (version and query
+/// dropped, ids as `{id}`), also `{page}_{post}` ids replaced, at most four segments of plain
+/// characters, so series stay few (`act_{id}/insights`, `{id}/ads`, `me/adaccounts`).
 pub fn endpoint(path: &str) -> String {
-    let path = path.split('?').next().unwrap_or_default().trim_matches('/');
-    let mut parts = path.split('/').filter(|s| !s.is_empty()).peekable();
-    if parts.peek().is_some_and(|s| s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit() || c == '.') && s.len() > 1) {
-        parts.next();
-    }
-    let segments: Vec<String> = parts
+    let known = crate::graph::schema::endpoint_of(path);
+    let segments: Vec<String> = known
+        .split('/')
+        .filter(|s| !s.is_empty())
         .take(4)
         .map(|s| {
-            if s.starts_with("act_") {
-                "act_{id}".to_string()
-            } else if s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || c == '_') {
+            if s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || c == '_') {
                 "{id}".to_string()
             } else {
-                s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect()
+                s.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '{' | '}')).take(40).collect()
             }
         })
         .collect();

@@ -79,13 +79,13 @@ pub async fn record_failure(svc: &Services, scope: &Scope<'_>, endpoint: &str, f
     insert(svc, scope, kind, endpoint, [code, subcode, text(&class), trace, message, JsValue::NULL, JsValue::NULL]).await;
 }
 
+/// One write: method, endpoint, outcome and Meta's error code.
+pub type Write = (String, String, &'static str, Option<i64>);
+
 /// Writes sent to Meta, each a `mutation` event under the work's correlation id (what the audit
 /// completeness check matches with audit rows), counted on `svc` for the audit row's
 /// `meta_writes`; one D1 batch for all of them. `outcome` is `ok`, `refused` (Meta answered
 /// with an error) or `unknown` (no answer: it may have been applied).
-/// One write: method, endpoint, outcome and Meta's error code.
-pub type Write = (String, String, &'static str, Option<i64>);
-
 pub async fn record_mutations(svc: &Services, scope: &Scope<'_>, writes: &[Write]) {
     if writes.is_empty() {
         return;
