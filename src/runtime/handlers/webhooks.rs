@@ -77,30 +77,33 @@ async fn send_in_batches(queue: &worker::Queue, messages: Vec<WebhookMessage>) -
     Ok(())
 }
 
+/// The accounts a batch names (ad-account entries and the accounts its jobs go to), read once:
+/// `(id, workspace, syncable)`, syncable being active with an integration to sync through.
+async fn accounts_named(db: &worker::D1Database, ids: Vec<&str>) -> worker::Result<Vec<(String, String, bool)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .prepare(
+            "SELECT id, workspace_id, (status = 'active' AND integration_id IS NOT NULL) AS syncable FROM ad_accounts \
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&[text(&serde_json::to_string(&ids).unwrap_or_default())])?
+        .all()
+        .await?
+        .results::<Value>()?;
+    Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["workspace_id"].as_str()?.to_string(), r["syncable"] == 1))).collect())
+}
+
 /// Webhook delivery lag, from Meta's event time (or our receipt) to now, per field: under the
 /// workspace of the ad account an entry names, or platform-wide for other objects (pages).
-async fn lag(db: &worker::D1Database, changes: &[(crate::webhooks::Change, String)]) {
+fn lag(changes: &[(crate::webhooks::Change, String)], accounts: &[(String, String, bool)]) {
     use crate::runtime::services::telemetry;
-    let ids: Vec<&str> = changes.iter().filter(|(c, _)| c.object == "ad_account").map(|(c, _)| c.entry_id.as_str()).collect();
-    let mut owners: Vec<(String, String)> = Vec::new();
-    if !ids.is_empty() {
-        let list = serde_json::to_string(&ids).unwrap_or_default();
-        if let Ok(rows) = async {
-            db.prepare("SELECT id, workspace_id FROM ad_accounts WHERE id IN (SELECT value FROM json_each(?1))")
-                .bind(&[text(&list)])?
-                .all()
-                .await?
-                .results::<Value>()
-        }
-        .await
-        {
-            owners = rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["workspace_id"].as_str()?.to_string()))).collect();
-        }
-    }
     let now = crate::runtime::d1::now_millis();
     for (c, received_at) in changes {
         let from_ms = c.time.map(|t| t.saturating_mul(1_000)).or_else(|| crate::timefmt::millis_from_iso(received_at)).unwrap_or(now);
-        let (ws, account) = owners.iter().find(|(a, _)| *a == c.entry_id).map_or(("", ""), |(a, w)| (w.as_str(), a.as_str()));
+        let owner = accounts.iter().find(|(a, _, _)| c.object == "ad_account" && *a == c.entry_id);
+        let (ws, account) = owner.map_or(("", ""), |(a, w, _)| (w.as_str(), a.as_str()));
         telemetry::observe(&crate::telemetry::WEBHOOK_LAG, ws, account, &[("field", &c.field)], ((now - from_ms).max(0) as f64) / 1_000.0);
     }
 }
@@ -123,7 +126,6 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
         );
     }
     let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
-    lag(&db, &changes).await;
     let mut seen = std::collections::HashSet::new();
     let mut jobs: std::collections::BTreeMap<(String, &str), Vec<String>> = Default::default();
     for ((c, _), r) in changes.iter().zip(&inserted) {
@@ -149,15 +151,16 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
             }
         }
     }
+    let mut named: Vec<&str> = changes.iter().filter(|(c, _)| c.object == "ad_account").map(|(c, _)| c.entry_id.as_str()).collect();
+    named.extend(jobs.keys().map(|(account, _)| account.as_str()));
+    named.sort_unstable();
+    named.dedup();
+    let accounts = accounts_named(&db, named).await?;
+    lag(&changes, &accounts);
     let now = now_iso();
     let mut messages = Vec::new();
     for ((account, kind), objects) in jobs {
-        let bound = db
-            .prepare("SELECT workspace_id FROM ad_accounts WHERE id = ?1 AND status = 'active' AND integration_id IS NOT NULL")
-            .bind(&[text(&account)])?
-            .first::<Value>(None)
-            .await?;
-        let Some(ws) = bound.and_then(|b| b["workspace_id"].as_str().map(str::to_string)) else {
+        let Some(ws) = accounts.iter().find(|(a, _, syncable)| *a == account && *syncable).map(|(_, w, _)| w.clone()) else {
             continue;
         };
         let kind = if kind == "leads" { SyncKind::Leads } else { SyncKind::Structure };

@@ -103,8 +103,13 @@ fn telemetry_is_scraped_and_digested_as_the_simulator_saw_it_and_service_alerts_
     assert!(latency["p50"].as_f64().is_some() && latency["p99"].as_f64() >= latency["p50"].as_f64(), "{latency}");
     assert!(d.body["live"]["sync_age_seconds"].as_array().is_some_and(|a| a.len() == 1), "{}", d.body["live"]);
     assert_eq!(digest(&recruiter, json!({})).status, 403, "admins only");
-    for (body, field) in [(json!({"hours": 0}), "hours"), (json!({"hours": 721}), "hours"), (json!({"hours": "x"}), "hours"), (json!({"colour": 1}), "colour")]
-    {
+    for (body, field) in [
+        (json!({"hours": 0}), "hours"),
+        (json!({"hours": 721}), "hours"),
+        (json!({"hours": 1e300}), "hours"),
+        (json!({"hours": "x"}), "hours"),
+        (json!({"colour": 1}), "colour"),
+    ] {
         let r = digest(&admin, body.clone());
         assert_eq!(r.status, 422, "{body}: {}", r.text);
         assert!(r.text.contains(field), "{body} names {field}: {}", r.text);
@@ -193,6 +198,11 @@ fn retention_purges_in_recorded_batches_and_the_audit_check_finds_writes_without
     let audit = c.gw.query("SELECT before_json, after_json FROM audit_log WHERE workspace_id = ?1 AND action = 'set_retention_policy'", &[&ws]);
     assert!(audit[0]["after_json"].as_str().unwrap().contains("\"days\":7"), "{audit:?}");
     assert!(c.gw.query("SELECT kind FROM retention_settings WHERE workspace_id = ?1", &[&other_ws]).is_empty(), "another workspace's policy is its own");
+    // Another workspace's admin cannot name ours, and setting its own leaves ours as it was.
+    assert_eq!(set(&other_admin, json!({"workspace_id": ws, "insights_hourly": 30})).status, 403);
+    assert_eq!(set(&other_admin, json!({"insights_hourly": 30})).status, 200);
+    let hourly = |w: &str| c.gw.query("SELECT days FROM retention_settings WHERE workspace_id = ?1 AND kind = 'insights_hourly'", &[&w])[0]["days"].clone();
+    assert_eq!((hourly(ws), hourly(&other_ws)), (json!(7), json!(30)));
 
     // Old and recent rows of every kind, in both workspaces.
     let fact = "INSERT INTO insights_facts (ad_account_id, object_id, date, hour, breakdown_key, breakdown_set, workspace_id, spend_minor, updated_at) \
@@ -234,7 +244,7 @@ fn retention_purges_in_recorded_batches_and_the_audit_check_finds_writes_without
             .collect::<Vec<_>>()
     };
     c.gw.wait_for("the daily purge", Duration::from_secs(60), || (objects(ws) == ["age-new", "hourly-new", "plain-old"]).then_some(()));
-    assert_eq!(objects(&other_ws), ["age-new", "hourly-new", "hourly-old", "plain-old"], "the other workspace keeps hourly facts for its default 90 days");
+    assert_eq!(objects(&other_ws), ["age-new", "hourly-new", "hourly-old", "plain-old"], "the other workspace keeps hourly facts for its own 30 days");
     let gone = |sql: &str, id: &str| c.gw.query(sql, &[&id]).is_empty();
     assert!(gone("SELECT id FROM audit_log WHERE id = ?1", &format!("aud_old_{ws}")), "a 400-day-old audit row goes under a 365-day rule");
     assert!(!gone("SELECT id FROM audit_log WHERE id = ?1", &format!("aud_old_{other_ws}")), "the default keeps it about 7 years");
@@ -271,7 +281,10 @@ fn retention_purges_in_recorded_batches_and_the_audit_check_finds_writes_without
     c.gw.plant(mutation, &[&"mev_m4", &other_ws, &"cid-theirs"]);
     let check = |key: &str, body: Value| c.gw.act(key, GOVERN, "run_audit_completeness_check", &body);
     assert_eq!(check(&recruiter, json!({})).status, 403);
-    for (body, field) in [(json!({"hours": 0}), "hours"), (json!({"hours": 2_161}), "hours"), (json!({"since": 1}), "since")] {
+    assert_eq!(check(&other_admin, json!({"workspace_id": ws})).status, 403, "another workspace's admin cannot check ours");
+    for (body, field) in
+        [(json!({"hours": 0}), "hours"), (json!({"hours": 2_161}), "hours"), (json!({"hours": 1e300}), "hours"), (json!({"since": 1}), "since")]
+    {
         let r = check(&admin, body.clone());
         assert_eq!(r.status, 422, "{body}: {}", r.text);
         assert!(r.text.contains(field), "{body} names {field}: {}", r.text);

@@ -135,6 +135,17 @@ fn answers_are_fingerprinted_drift_recorded_and_an_upgrade_planned_then_applied_
     assert_eq!((theirs["api_version"].as_str(), theirs["drift"]["total"].as_i64()), (Some("v26.0"), Some(0)), "{theirs}");
     let r = apply(&other_admin, safe["id"].as_str().unwrap());
     assert_eq!(r.status, 422, "{}", r.text);
+    // Nor plan over our account, nor name our workspace in any of the three.
+    let r = c.gw.act(&other_admin, GOVERN, "plan_api_version_upgrade", &json!({"to_version": "v28.0", "ad_account_ids": [format!("act_{ACCOUNT}")]}));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("ad_account_ids"), "{}", r.text);
+    for (action, body) in [
+        ("get_api_version_status", json!({"workspace_id": ws})),
+        ("plan_api_version_upgrade", json!({"workspace_id": ws, "to_version": "v28.0"})),
+        ("apply_api_version_upgrade", json!({"workspace_id": ws, "plan_id": safe["id"]})),
+    ] {
+        assert_eq!(c.gw.act(&other_admin, GOVERN, action, &body).status, 403, "{action} in another workspace");
+    }
 
     // /health shows Meta's calendar for the default version.
     let health = c.gw.get("/health");
