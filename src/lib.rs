@@ -16,6 +16,7 @@ pub mod correlation;
 pub mod cron;
 pub mod db;
 pub mod domain;
+pub mod facts;
 pub mod failure;
 pub mod graph;
 pub mod ingest;

@@ -13,6 +13,14 @@ use std::pin::Pin;
 /// A port's answer: a future that is not `Send` (the worker is single-threaded).
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + 'a>>;
 
+/// What one statement run in an ad account's fact object answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactAnswer {
+    pub rows: Vec<Value>,
+    /// Rows the statement wrote (inserted, updated or deleted).
+    pub written: i64,
+}
+
 /// A value bound to a `?N` placeholder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bind {
@@ -147,6 +155,11 @@ pub trait Ports {
     /// and every call's failure is recorded. One result per call, in order; an `Err` means the
     /// request itself failed and the calls of that request and after it have no result.
     fn graph_batch<'a>(&'a self, scope: Scope<'a>, calls: &'a [BatchCall]) -> Fut<'a, Vec<BatchResult>>;
+    /// Statements run in an ad account's fact object (`crate::facts`), in order and each atomic,
+    /// each answering its rows and the rows it wrote.
+    fn fact_object<'a>(&'a self, _account: &'a str, _statements: Vec<Query>) -> Fut<'a, Vec<FactAnswer>> {
+        Box::pin(async { Err(Failure::Internal("fact objects are not reachable here".into())) })
+    }
     /// One operation on a gate object (`ws:{id}`, an account id, `int:{id}`): its JSON answer.
     fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value>;
     /// Live token health from Meta.

@@ -272,12 +272,27 @@ pub async fn daily_series(ports: &dyn Ports, ws: &str, account: &str, since: &st
     super::all(ports, Query::new(sql, binds![ws, account, since, until])).await
 }
 
+/// `q` (one of `ask`'s) answered where its rows live: whole days in D1, breakdown and hourly
+/// facts wherever the account's placement says (`crate::facts`).
+async fn answer<T: serde::de::DeserializeOwned>(ports: &dyn Ports, ask: &Ask, q: Query) -> Result<Vec<T>, Failure> {
+    let rows = match ask.source {
+        Source::Daily => ports.rows(q).await?,
+        Source::Breakdown(_) => crate::facts::rows(ports, &ask.account, q).await?,
+    };
+    rows.into_iter().map(super::decode).collect()
+}
+
 pub async fn rows(ports: &dyn Ports, ask: &Ask) -> Result<Vec<Row>, Failure> {
-    super::all(ports, ask.rows_query()).await
+    answer(ports, ask, ask.rows_query()).await
 }
 
 pub async fn totals(ports: &dyn Ports, ask: &Ask) -> Result<Sums, Failure> {
-    Ok(super::first::<Sums>(ports, ask.totals_query()).await?.unwrap_or_default())
+    Ok(answer::<Sums>(ports, ask, ask.totals_query()).await?.into_iter().next().unwrap_or_default())
+}
+
+/// `keyset_query`'s rows, from where they live.
+pub async fn keyset(ports: &dyn Ports, ask: &Ask, after: Option<&Row>, limit: i64) -> Result<Vec<Row>, Failure> {
+    answer(ports, ask, ask.keyset_query(after, limit)).await
 }
 
 /// Names of mirrored objects (`meta_campaigns`, `meta_ad_sets`, `meta_ads`, `meta_creatives`) by id.

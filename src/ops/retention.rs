@@ -29,6 +29,8 @@ pub struct Kind {
     key: &'static str,
     /// Which rows of the table are this kind's and older than `?2`; `?1` is the workspace.
     older: &'static str,
+    /// For partitioned facts: which rows of an account's fact object are older than `?1`.
+    object_older: Option<&'static str>,
 }
 
 pub const KINDS: &[Kind] = &[
@@ -40,7 +42,9 @@ pub const KINDS: &[Kind] = &[
         owner: Owner::Workspace,
         table: "insights_facts",
         key: "ad_account_id, object_id, date, hour, breakdown_key, attribution_window",
-        older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND breakdown_set != '' AND hour = -1",
+        older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND breakdown_set != '' AND hour = -1 \
+                AND ad_account_id NOT IN (SELECT ad_account_id FROM fact_placement WHERE store = 'settling')",
+        object_older: Some("date < substr(?1, 1, 10) AND breakdown_set != '' AND hour = -1"),
     },
     Kind {
         name: "insights_hourly",
@@ -50,7 +54,9 @@ pub const KINDS: &[Kind] = &[
         owner: Owner::Workspace,
         table: "insights_facts",
         key: "ad_account_id, object_id, date, hour, breakdown_key, attribution_window",
-        older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND hour >= 0",
+        older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND hour >= 0 \
+                AND ad_account_id NOT IN (SELECT ad_account_id FROM fact_placement WHERE store = 'settling')",
+        object_older: Some("date < substr(?1, 1, 10) AND hour >= 0"),
     },
     Kind {
         name: "meta_api_events",
@@ -61,6 +67,7 @@ pub const KINDS: &[Kind] = &[
         table: "meta_api_events",
         key: "id",
         older: "workspace_id = ?1 AND occurred_at < ?2",
+        object_older: None,
     },
     Kind {
         name: "sync_runs",
@@ -71,6 +78,7 @@ pub const KINDS: &[Kind] = &[
         table: "sync_runs",
         key: "id",
         older: "workspace_id = ?1 AND started_at < ?2 AND status NOT IN ('queued', 'running')",
+        object_older: None,
     },
     Kind {
         name: "telemetry_rollups",
@@ -81,6 +89,7 @@ pub const KINDS: &[Kind] = &[
         table: "ops_rollups",
         key: "bucket, workspace_id, ad_account_id, metric, labels",
         older: "workspace_id = ?1 AND bucket != '' AND bucket < ?2",
+        object_older: None,
     },
     Kind {
         name: "webhook_events",
@@ -91,6 +100,7 @@ pub const KINDS: &[Kind] = &[
         table: "webhook_events",
         key: "id",
         older: "?1 = '' AND received_at < ?2",
+        object_older: None,
     },
     Kind {
         name: "dead_letters",
@@ -101,6 +111,7 @@ pub const KINDS: &[Kind] = &[
         table: "dead_letters",
         key: "id",
         older: "?1 = '' AND received_at < ?2",
+        object_older: None,
     },
     Kind {
         name: "audit_log",
@@ -111,6 +122,7 @@ pub const KINDS: &[Kind] = &[
         table: "audit_log",
         key: "id",
         older: "workspace_id = ?1 AND occurred_at < ?2",
+        object_older: None,
     },
 ];
 
@@ -166,6 +178,21 @@ pub fn round(k: &Kind, purge_id: &str, workspace: &str, cutoff: &str, cron_run_i
     vec![open, delete, close]
 }
 
+/// One round of a purge inside an account's fact object: up to `BATCH_ROWS` of the kind's rows
+/// older than the cutoff.
+pub fn object_round(k: &Kind, cutoff: &str) -> Option<Query> {
+    let older = k.object_older?;
+    Some(Query::new(
+        format!("DELETE FROM {t} WHERE ({key}) IN (SELECT {key} FROM {t} WHERE {older} LIMIT ?2)", t = k.table, key = k.key),
+        binds![cutoff, BATCH_ROWS],
+    ))
+}
+
+/// Adds an object round's count to its purge record.
+fn object_counted(purge_id: &str, deleted: i64, more: bool) -> Query {
+    Query::new("UPDATE retention_purges SET rows_deleted = rows_deleted + ?2, more = MAX(more, ?3) WHERE id = ?1", binds![purge_id, deleted, i64::from(more)])
+}
+
 /// What one tick purged, for its ledger line.
 #[derive(Debug, Default, Serialize, PartialEq)]
 pub struct Purged {
@@ -217,6 +244,33 @@ pub async fn run(ports: &dyn Ports, cron_run_id: Option<&str>) -> Result<Purged,
             more = row.first().and_then(|r| r["more"].as_i64()).unwrap_or(0) == 1;
             if !more || rounds >= ROUNDS_PER_TICK {
                 break;
+            }
+        }
+        // Partitioned facts of accounts placed in their objects: the same cutoff, object by object.
+        if k.object_older.is_some() {
+            let accounts = ports
+                .rows(Query::new(
+                    "SELECT ad_account_id FROM fact_placement WHERE workspace_id = ?1 AND store = 'object' ORDER BY ad_account_id",
+                    binds![ws.as_str()],
+                ))
+                .await?;
+            for a in accounts.iter().filter_map(|a| a["ad_account_id"].as_str()) {
+                for _ in 0..ROUNDS_PER_TARGET {
+                    if rounds >= ROUNDS_PER_TICK {
+                        more = true;
+                        break;
+                    }
+                    rounds += 1;
+                    let q = object_round(k, &cut).expect("a kind with object rows");
+                    let n = ports.fact_object(a, vec![q]).await?.pop().map_or(0, |r| r.written);
+                    let left = n >= BATCH_ROWS;
+                    ports.batch(vec![object_counted(&id, n, left)]).await?;
+                    deleted += n;
+                    more |= left;
+                    if !left {
+                        break;
+                    }
+                }
             }
         }
         out.rows += deleted;

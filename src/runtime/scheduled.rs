@@ -151,6 +151,23 @@ async fn operations(env: &Env, run_id: &str, daily: bool) -> String {
             }
         }
     }
+    // Facts moving from D1 to their accounts' objects: a bounded step on every tick.
+    if super::env::env_text(env, "FACTS_STORE").as_deref() != Some("d1") {
+        // `FACT_MIGRATION_ROUNDS` lowers the rounds per tick (a test walks the copy tick by tick).
+        let rounds = super::env::env_text(env, "FACT_MIGRATION_ROUNDS").and_then(|v| v.parse::<usize>().ok());
+        let rounds = rounds.unwrap_or(crate::facts::migration::ROUNDS_PER_TICK).clamp(1, crate::facts::migration::ROUNDS_PER_TICK);
+        match crate::facts::migration::run(ports, rounds).await {
+            Ok(m) if m == crate::facts::migration::Moved::default() => {}
+            Ok(m) => done.push(format!(
+                "facts moved: {} accounts started, {} rows copied, {} days copied again, {} switched, {} D1 rows removed, {} unfinished",
+                m.started, m.rows_copied, m.days_recopied, m.switched, m.d1_rows_removed, m.unfinished
+            )),
+            Err(e) => {
+                console_error!("cron {run_id}: fact migration failed: {}", e.summary());
+                done.push("fact migration failed; see the logs".into());
+            }
+        }
+    }
     match crate::ops::service_alerts::evaluate(ports).await {
         Ok(e) => done.push(format!("service alerts: {} opened, {} closed, {} open", e.opened, e.closed, e.open)),
         Err(e) => {

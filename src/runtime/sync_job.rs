@@ -9,8 +9,10 @@
 
 use super::d1::{int, new_id, now_iso, now_millis, opt_text, text};
 use super::services::{governed, Services};
+use crate::facts::Write;
 use crate::failure::Failure;
 use crate::graph::ErrorClass;
+use crate::ports::Ports;
 use crate::ports::{GraphCall, Scope};
 use crate::sync::insights::{self as ins, Fact};
 use crate::sync::structure::{self, ObjectKind};
@@ -33,6 +35,8 @@ const DEFAULT_ASYNC_POLL_SECONDS: i64 = 10;
 const MAX_REPORT_POLLS: u32 = 60;
 /// Facts per upsert statement (each statement binds its rows as one JSON text).
 const FACTS_PER_STATEMENT: usize = 1_000;
+/// How long a sync of partitioned facts waits while its account's copy is being checked.
+const FACT_SETTLE_WAIT_SECONDS: i64 = 60;
 
 /// Why a job stopped before it finished.
 pub enum JobError {
@@ -45,6 +49,15 @@ pub enum JobError {
     Revoked(String),
     /// An async report run is not ready: the account's gate will send the message again.
     Waiting,
+}
+
+/// A fact object that failed: the page is retried (its write replaces itself).
+fn fact_error(e: Failure) -> JobError {
+    let reason = match e {
+        Failure::Internal(m) => m,
+        other => format!("{other:?}"),
+    };
+    JobError::Retry { reason, delay_seconds: 10 }
 }
 
 impl From<worker::Error> for JobError {
@@ -166,7 +179,15 @@ fn graph_error(e: Failure, rate_limited: &mut bool) -> JobError {
 }
 
 /// Turns one page of Graph rows into the statements that store it.
-type PageWriter<'j> = dyn Fn(&Job<'j>, &[Value]) -> worker::Result<Vec<D1PreparedStatement>> + 'j;
+type PageWriter<'j> = dyn Fn(&Job<'j>, &[Value]) -> worker::Result<PageWrite> + 'j;
+
+/// One page's writes: D1 statements (committed with the run's progress), and facts for the
+/// account's fact object (written first: a page written again on a retry replaces itself).
+#[derive(Default)]
+struct PageWrite {
+    d1: Vec<D1PreparedStatement>,
+    object: Vec<Value>,
+}
 
 struct Job<'a> {
     svc: &'a Services,
@@ -216,7 +237,11 @@ impl<'a> Job<'a> {
             let body = self.get(path, &p).await?;
             let data = body["data"].as_array().cloned().unwrap_or_default();
             let next = body["paging"]["next"].as_str().and(body["paging"]["cursors"]["after"].as_str()).map(|a| format!("{prefix}{a}"));
-            let mut stmts = write(self, &data)?;
+            let PageWrite { d1: mut stmts, object } = write(self, &data)?;
+            if !object.is_empty() {
+                let upsert = crate::ports::Query::new(ins::upsert_page_sql(), vec![Value::Array(object).to_string().into()]);
+                self.svc.fact_object(&self.account.id, vec![upsert]).await.map_err(fact_error)?;
+            }
             let (to_phase, cursor) = match &next {
                 Some(c) => (phase, Some(c.clone())),
                 None => (end.0, end.1.clone()),
@@ -278,7 +303,8 @@ impl<'a> Job<'a> {
             }
             let next = order.get(i + 1).map(|k| k.as_str()).unwrap_or("done");
             let path = format!("act_{}/{}", self.account.id, kind.edge());
-            self.pages(kind.as_str(), "", &path, params, &move |job: &Self, data: &[Value]| job.structure_page(kind, data), (next, None)).await?;
+            let write = move |job: &Self, data: &[Value]| Ok(PageWrite { d1: job.structure_page(kind, data)?, object: Vec::new() });
+            self.pages(kind.as_str(), "", &path, params, &write, (next, None)).await?;
         }
         // The next run asks only for what changed since the newest change mirrored now (less a
         // second: Graph's filter is strict and times have whole seconds).
@@ -401,24 +427,38 @@ impl<'a> Job<'a> {
             Some("rollup") | Some("validate") | Some("done") => steps.len(),
             _ => 0,
         };
+        let store = self.fact_store().await?;
         for (i, (set, (from, to))) in steps.iter().enumerate().skip(start) {
             let phase = format!("{step_name}:{i}");
             let next = if i + 1 < steps.len() { format!("{step_name}:{}", i + 1) } else { "rollup".to_string() };
             let params = ins::params(*from, *to, set, &settings.windows, self.page_limit.unwrap_or(INSIGHTS_PAGE));
             let set_name = ins::set_name(set);
+            let to_object = match (crate::facts::partitioned(&set_name), store.write()) {
+                (false, _) | (true, Write::D1) => false,
+                (true, Write::Object) => true,
+                // The account's facts are being checked after their copy: come back when moved.
+                (true, Write::Wait) => return self.resume_later(FACT_SETTLE_WAIT_SECONDS).await.map(|_| String::new()),
+            };
             let windows = settings.windows.clone();
             let set_c: Vec<String> = set.to_vec();
             let name_c = set_name.clone();
             let path = format!("act_{}/insights", self.account.id);
-            let write = move |job: &Self, rows: &[Value]| -> worker::Result<Vec<D1PreparedStatement>> {
+            let write = move |job: &Self, rows: &[Value]| -> worker::Result<PageWrite> {
                 let now = now_iso();
                 let mut facts: Vec<Value> = Vec::new();
                 for r in rows {
                     let fs: Vec<Fact> = ins::facts(r, &set_c, &windows, digits).map_err(worker::Error::RustError)?;
                     facts.extend(fs.iter().map(|f| f.row(&job.account.id, &name_c, &job.account.workspace_id, &job.run.id, &now)));
                 }
+                if to_object {
+                    return Ok(PageWrite { d1: Vec::new(), object: facts });
+                }
                 let sql = ins::upsert_page_sql();
-                facts.chunks(FACTS_PER_STATEMENT).map(|c| job.db.prepare(&sql).bind(&[text(&Value::Array(c.to_vec()).to_string())])).collect()
+                let d1 = facts
+                    .chunks(FACTS_PER_STATEMENT)
+                    .map(|c| job.db.prepare(&sql).bind(&[text(&Value::Array(c.to_vec()).to_string())]))
+                    .collect::<worker::Result<_>>()?;
+                Ok(PageWrite { d1, object: Vec::new() })
             };
             if self.run.phase.as_deref() != Some(phase.as_str()) {
                 self.run.cursor = None;
@@ -430,11 +470,15 @@ impl<'a> Job<'a> {
             }
             // Rows of this set and slice that Meta no longer reports (written by an earlier run)
             // go, so a re-synced day holds exactly what Meta says now.
-            self.db
-                .prepare("DELETE FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = ?4 AND source = 'meta' AND sync_run_id IS NOT ?5")
-                .bind(&[text(&self.account.id), text(&from.to_string()), text(&to.to_string()), text(&set_name), text(&self.run.id)])?
-                .run()
-                .await?;
+            let stale = crate::ports::Query::new(
+                "DELETE FROM insights_facts WHERE ad_account_id = ?1 AND date BETWEEN ?2 AND ?3 AND breakdown_set = ?4 AND source = 'meta' AND sync_run_id IS NOT ?5",
+                crate::binds![self.account.id.as_str(), from.to_string(), to.to_string(), set_name.as_str(), self.run.id.as_str()],
+            );
+            if to_object {
+                self.svc.fact_object(&self.account.id, vec![stale]).await.map_err(fact_error)?;
+            } else {
+                super::d1::statement(&self.db, &stale)?.run().await?;
+            }
         }
         if self.run.phase.as_deref() != Some("validate") {
             self.rollup(&since, &until).await?;
@@ -517,6 +561,25 @@ impl<'a> Job<'a> {
     /// Asks the account's gate to send this run's message again after the poll interval.
     async fn poll_later(&mut self) -> Result<(), JobError> {
         let secs = super::env::env_text(&self.svc.env, "ASYNC_POLL_SECONDS").and_then(|v| v.parse::<i64>().ok()).unwrap_or(DEFAULT_ASYNC_POLL_SECONDS).max(1);
+        self.resume_later(secs).await
+    }
+
+    /// Where the account's partitioned facts go: a new account's are placed in its object from
+    /// the start (unless `FACTS_STORE=d1` keeps every fact in D1).
+    async fn fact_store(&mut self) -> Result<crate::facts::Store, JobError> {
+        let d1_only = super::env::env_text(&self.svc.env, "FACTS_STORE").as_deref() == Some("d1");
+        let mut stmts = Vec::new();
+        if !d1_only {
+            stmts.push(super::d1::statement(&self.db, &crate::facts::claim_query(&self.account.id, &self.account.workspace_id, &now_iso()))?);
+        }
+        stmts.push(super::d1::statement(&self.db, &crate::facts::store_query(&self.account.id))?);
+        let results = self.db.batch(stmts).await?;
+        let rows = results.last().map(|r| r.results::<Value>()).transpose()?.unwrap_or_default();
+        Ok(crate::facts::Store::parse(rows.first().and_then(|r| r["store"].as_str())))
+    }
+
+    /// Asks the account's gate to send this run's message again in `secs` seconds.
+    async fn resume_later(&mut self, secs: i64) -> Result<(), JobError> {
         let message = crate::sync_message::resume(&self.run.id, &self.run.kind, &self.run.trigger, &self.account.id, &self.account.workspace_id, &now_iso())
             .map_err(JobError::Permanent)?;
         let body = json!({ "at_ms": now_millis() + secs * 1_000, "message": message });

@@ -175,7 +175,7 @@ pub async fn next_page(ports: &dyn Ports, ws: &str, account: &str, spec: &Spec, 
             None => (spec.since.clone(), spec.until.clone()),
         };
         let ask = spec.ask(ws, account, (&days.0, &days.1));
-        let rows: Vec<Row> = crate::db::all(ports, ask.keyset_query(walk.after.as_ref(), ROWS_PER_PAGE)).await?;
+        let rows: Vec<Row> = insights_read::keyset(ports, &ask, walk.after.as_ref(), ROWS_PER_PAGE).await?;
         let full = rows.len() as i64 == ROWS_PER_PAGE;
         if full {
             walk.after = rows.last().cloned();

@@ -3,6 +3,7 @@
 //! pure action code is written against; nothing here knows about HTTP.
 
 pub mod events;
+pub mod facts;
 pub mod gate;
 pub mod governed;
 pub mod schemas;
@@ -162,6 +163,14 @@ impl Ports for Services {
 
     fn graph_batch<'a>(&'a self, scope: Scope<'a>, calls: &'a [BatchCall]) -> Fut<'a, Vec<BatchResult>> {
         Box::pin(async move { governed::batch(self, &scope, calls).await })
+    }
+
+    fn fact_object<'a>(&'a self, account: &'a str, statements: Vec<Query>) -> Fut<'a, Vec<crate::ports::FactAnswer>> {
+        Box::pin(async move {
+            self.trip();
+            let body = facts::run(&self.env, account, &statements).await?;
+            crate::facts::answers(&body)
+        })
     }
 
     fn gate<'a>(&'a self, name: &'a str, op: &'a str, body: Value) -> Fut<'a, Value> {

@@ -362,13 +362,7 @@ impl Gateway {
 
     /// A read-only connection to the local D1 database file.
     pub fn d1(&self) -> rusqlite::Connection {
-        let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
-        let file = fs::read_dir(&dir)
-            .expect("D1 state folder")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
-            .expect("D1 database file");
-        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open D1")
+        rusqlite::Connection::open_with_flags(self.d1_file(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open D1")
     }
 
     /// Writes rows straight into D1, as a sync would have written them (for data the simulator
@@ -379,20 +373,74 @@ impl Gateway {
 
     /// `plant`, answering SQLite's error instead of failing (for what the schema must refuse).
     pub fn try_plant(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<usize> {
-        let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
-        let file = fs::read_dir(&dir)
-            .expect("D1 state folder")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
-            .expect("D1 database file");
-        let conn = rusqlite::Connection::open(file).expect("open D1");
+        let conn = rusqlite::Connection::open(self.d1_file()).expect("open D1");
         conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
         conn.execute(sql, params)
     }
 
     /// Runs a query against D1 and returns each row as a JSON object.
     pub fn query(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
-        let conn = self.d1();
+        rows_of(&self.d1(), sql, params)
+    }
+
+    /// Runs a query over every fact wherever it lives: an in-memory `insights_facts` holding
+    /// D1's rows and every account fact object's (`AccountFacts`), so a check sees one table.
+    pub fn facts_query(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
+        let conn = rusqlite::Connection::open_in_memory().expect("memory");
+        let d1 = self.d1();
+        let schema: String = d1.query_row("SELECT sql FROM sqlite_master WHERE name = 'insights_facts'", [], |r| r.get(0)).expect("schema");
+        conn.execute(&schema, []).expect("create");
+        let mut files = vec![self.d1_file()];
+        files.extend(self.durable_object_files("AccountFacts"));
+        for (i, f) in files.iter().enumerate() {
+            let uri = format!("file:{}?mode=ro", f.display());
+            conn.execute(&format!("ATTACH DATABASE ?1 AS s{i}"), [uri]).expect("attach");
+            let has: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM s{i}.sqlite_master WHERE name = 'insights_facts'"), [], |r| r.get(0)).expect("look");
+            if has == 1 {
+                conn.execute(&format!("INSERT INTO main.insights_facts SELECT * FROM s{i}.insights_facts"), []).expect("gather facts");
+            }
+            conn.execute(&format!("DETACH DATABASE s{i}"), []).expect("detach");
+        }
+        rows_of(&conn, sql, params)
+    }
+
+    /// The rows a query answers in one account's fact object (none if it has none yet).
+    pub fn object_facts(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
+        let mut out = Vec::new();
+        for f in self.durable_object_files("AccountFacts") {
+            let conn = rusqlite::Connection::open_with_flags(f, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open object");
+            out.extend(rows_of(&conn, sql, params));
+        }
+        out
+    }
+
+    /// Writes straight into the fact object holding `account`'s facts (for data a sync cannot
+    /// produce, such as rows older than any retention window).
+    pub fn plant_object(&self, account: &str, sql: &str, params: &[&dyn rusqlite::ToSql]) -> usize {
+        for f in self.durable_object_files("AccountFacts") {
+            let conn = rusqlite::Connection::open(f).expect("open object");
+            conn.busy_timeout(Duration::from_secs(10)).expect("busy timeout");
+            let held: i64 = conn.query_row("SELECT COUNT(*) FROM insights_facts WHERE ad_account_id = ?1", [account], |r| r.get(0)).unwrap_or(0);
+            if held > 0 {
+                return conn.execute(sql, params).expect("plant in the object");
+            }
+        }
+        panic!("no fact object holds account {account}")
+    }
+
+    fn d1_file(&self) -> PathBuf {
+        let dir = self.state_dir().join("v3/d1/miniflare-D1DatabaseObject");
+        fs::read_dir(&dir)
+            .expect("D1 state folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
+            .expect("D1 database file")
+    }
+}
+
+/// A query's rows, each a JSON object by column name.
+pub fn rows_of(conn: &rusqlite::Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<Value> {
+    {
         let mut stmt = conn.prepare(sql).expect("prepare");
         let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
         let rows = stmt
@@ -413,7 +461,9 @@ impl Gateway {
             .expect("query");
         rows.map(|r| r.expect("row")).collect()
     }
+}
 
+impl Gateway {
     /// The Durable Object SQLite files of one class, for checks that storage really persisted.
     pub fn durable_object_files(&self, class: &str) -> Vec<PathBuf> {
         let dir = self.state_dir().join(format!("v3/do/adgate-{class}"));

@@ -238,7 +238,7 @@ fn retention_purges_in_recorded_batches_and_the_audit_check_finds_writes_without
 
     assert_eq!(c.gw.get("/__scheduled?cron=17+3+*+*+*").status, 200);
     let objects = |w: &str| {
-        c.gw.query("SELECT object_id FROM insights_facts WHERE workspace_id = ?1 ORDER BY object_id", &[&w])
+        c.gw.facts_query("SELECT object_id FROM insights_facts WHERE workspace_id = ?1 ORDER BY object_id", &[&w])
             .iter()
             .map(|r| r["object_id"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()

@@ -273,6 +273,9 @@ fn audience_narrowing_drops_dear_placements_and_never_narrows_by_age_gender_or_z
     let probe = s.ok("suggest_audience_narrowing", json!({"ad_set_id": set}));
     let day = probe["until"].as_str().unwrap().to_string();
     assert_eq!(probe["never_narrowed_by"], json!(["age", "gender", "zip"]));
+    // The account's breakdown facts as this test sets them, kept in D1: without a placement row
+    // an account's facts are read from D1 (as before the partition), so the planted ones count.
+    s.c.gw.plant("DELETE FROM fact_placement", &[]);
     s.c.gw.plant("DELETE FROM insights_facts WHERE breakdown_set <> ''", &[]);
     let ad = s.c.gw.query("SELECT id, campaign_id FROM meta_ads WHERE adset_id = ?1", &[set]);
     let (ad, campaign) = (ad[0]["id"].as_str().unwrap().to_string(), ad[0]["campaign_id"].as_str().unwrap().to_string());

@@ -109,7 +109,7 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     assert!((m["cpm_minor"].as_f64().unwrap() - spend * 1000.0 / imp).abs() < 1e-3, "{m}");
 
     // A second run of the same window replaces and never adds.
-    let before = c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]);
+    let before = c.gw.facts_query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]);
     let r = sync(&c, "444000111", json!({"kind": "insights", "since": since, "until": until}));
     assert_eq!(r.status, 202, "{}", r.text);
     let run_id = r.body["runs"][0]["id"].as_str().unwrap().to_string();
@@ -117,7 +117,7 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
     let progress = c.gw.admin("GET", &format!("/v1/accounts/act_444000111/sync/{run_id}"), None);
     assert_eq!((progress.body["status"].as_str(), progress.body["trigger"].as_str()), (Some("succeeded"), Some("manual")), "{}", progress.text);
     assert!(progress.body["rows_written"].as_i64().unwrap() >= 7 * 12);
-    assert_eq!(c.gw.query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]), before);
+    assert_eq!(c.gw.facts_query("SELECT COUNT(*) AS n, SUM(spend_minor) AS s FROM insights_facts", &[]), before);
 
     // Structure runs after the first ask only for what changed.
     c.sim.control("DELETE", "/ledger", Value::Null);
@@ -185,7 +185,7 @@ fn late_attribution_changes_only_the_days_in_the_window() {
         leads_before.iter().zip(&leads_after).filter(|(b, a)| b["leads"] != a["leads"]).map(|(b, _)| b["date"].as_str().unwrap()).collect();
     assert!(!changed.is_empty(), "conversions matured");
     assert!(changed.iter().all(|d| *d >= since.as_str()), "only days in the window changed: {changed:?}");
-    let outside = c.gw.query("SELECT DISTINCT sync_run_id FROM insights_facts WHERE date < ?1", &[&since]);
+    let outside = c.gw.facts_query("SELECT DISTINCT sync_run_id FROM insights_facts WHERE date < ?1", &[&since]);
     assert_eq!(outside, vec![json!({"sync_run_id": first_run})]);
 }
 
@@ -225,7 +225,7 @@ fn faults_mid_sync_end_with_the_same_exact_totals() {
     let last = runs.last().unwrap();
     assert_eq!((last["status"].as_str(), last["rate_limited"].as_i64()), (Some("succeeded"), Some(1)), "{last}");
     assert_eq!(compare(&c, "444000333", &since, &until), (theirs.clone(), theirs.clone()));
-    let dupes = c.gw.query("SELECT COUNT(*) AS n FROM (SELECT ad_account_id, object_id, date, hour, breakdown_key, attribution_window, COUNT(*) AS k FROM insights_facts GROUP BY 1, 2, 3, 4, 5, 6 HAVING k > 1)", &[]);
+    let dupes = c.gw.facts_query("SELECT COUNT(*) AS n FROM (SELECT ad_account_id, object_id, date, hour, breakdown_key, attribution_window, COUNT(*) AS k FROM insights_facts GROUP BY 1, 2, 3, 4, 5, 6 HAVING k > 1)", &[]);
     assert_eq!(dupes[0]["n"], 0);
 }
 
@@ -416,8 +416,22 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
     let (theirs, ours) = compare(&c, "444000999", &since, &until);
     assert_eq!(ours, theirs);
 
+    // A new account's breakdown and hourly facts live in its fact object from the start; D1
+    // keeps the whole-day facts the daily aggregates are built from.
+    let placed = c.gw.query("SELECT store, rows_copied FROM fact_placement WHERE ad_account_id = '444000999'", &[]);
+    assert_eq!(placed, vec![json!({"store": "object", "rows_copied": 0})]);
+    let in_d1 = c.gw.query("SELECT breakdown_set <> '' AS partitioned, COUNT(*) AS n FROM insights_facts WHERE ad_account_id = '444000999' GROUP BY 1", &[]);
+    assert_eq!(in_d1.len(), 1, "{in_d1:?}");
+    assert_eq!(in_d1[0]["partitioned"], 0, "{in_d1:?}");
+    let in_object = c.gw.object_facts(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT breakdown_set) AS sets, SUM(breakdown_set = '') AS plain FROM insights_facts WHERE ad_account_id = '444000999'",
+        &[],
+    );
+    let in_object = in_object.iter().find(|r| r["n"].as_i64().unwrap_or(0) > 0).expect("the account's object holds its facts");
+    assert_eq!((in_object["sets"].as_i64(), in_object["plain"].as_i64()), (Some(4), Some(0)), "{in_object}");
+
     // Every breakdown set splits each day exactly: its sums equal the unbroken totals.
-    let sums = c.gw.query(
+    let sums = c.gw.facts_query(
         "SELECT breakdown_set, date, SUM(spend_minor) AS spend, SUM(impressions) AS imp, SUM(leads) AS leads, COUNT(*) AS n FROM insights_facts \
          WHERE ad_account_id = '444000999' AND attribution_window = 'default' GROUP BY breakdown_set, date ORDER BY breakdown_set, date",
         &[],
@@ -428,7 +442,7 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
         let base = sums.iter().find(|b| b["breakdown_set"] == "" && b["date"] == r["date"]).unwrap();
         assert_eq!((&r["spend"], &r["imp"], &r["leads"]), (&base["spend"], &base["imp"], &base["leads"]), "{r} vs {base}");
     }
-    let hours = c.gw.query("SELECT MIN(hour) AS lo, MAX(hour) AS hi, COUNT(DISTINCT hour) AS n FROM insights_facts WHERE breakdown_set = 'hourly'", &[]);
+    let hours = c.gw.facts_query("SELECT MIN(hour) AS lo, MAX(hour) AS hi, COUNT(DISTINCT hour) AS n FROM insights_facts WHERE breakdown_set = 'hourly'", &[]);
     assert_eq!((hours[0]["lo"].as_i64(), hours[0]["hi"].as_i64(), hours[0]["n"].as_i64()), (Some(0), Some(23), Some(24)));
     let insights_run = runs.iter().find(|r| r["kind"] == "insights_resync").unwrap();
     assert!(insights_run["pages"].as_i64().unwrap() > 5, "the hourly pull takes several pages: {insights_run}");

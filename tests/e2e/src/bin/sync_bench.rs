@@ -72,7 +72,7 @@ fn mirror(campaigns: usize, days: i64) {
     let get = |kind: &str, k: &str| runs.iter().find(|r| r["kind"] == kind).unwrap()[k].as_i64().unwrap();
     let (s_calls, i_calls, i_rows) = (get("structure", "graph_calls"), get("insights_resync", "graph_calls"), get("insights_resync", "rows_written"));
     let ledger_calls = c.sim.ledger().iter().filter(|e| e["path"].as_str().is_some_and(|p| p.starts_with(&format!("/act_{account}")))).count();
-    let facts = c.gw.query("SELECT COUNT(*) AS n FROM insights_facts", &[])[0]["n"].as_i64().unwrap();
+    let facts = c.gw.facts_query("SELECT COUNT(*) AS n FROM insights_facts", &[])[0]["n"].as_i64().unwrap();
     let lb_structure = [campaigns, campaigns * 10, ads, 1].iter().map(|n| n.div_ceil(500)).sum::<usize>();
     let lb_insights = (ads * days as usize).div_ceil(2_000);
     // Per-parent walk (seed 004): campaigns, each campaign's ad sets, each set's ads, each ad's insights.
