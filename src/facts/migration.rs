@@ -25,35 +25,16 @@ pub const STARTS_PER_TICK: i64 = 50;
 
 const KEY: &str = "object_id, date, hour, breakdown_key, attribution_window";
 
-/// Every column the copy carries, as one JSON array per row (the object's upsert spreads it).
-const COPY_COLUMNS: &[&str] = &[
-    "ad_account_id",
-    "object_id",
-    "date",
-    "hour",
-    "breakdown_key",
-    "attribution_window",
-    "breakdown_set",
-    "workspace_id",
-    "campaign_id",
-    "adset_id",
-    "source",
-    "impressions",
-    "reach",
-    "clicks",
-    "link_clicks",
-    "spend_minor",
-    "leads",
-    "purchases",
-    "purchase_value_minor",
-    "actions_json",
-    "sync_run_id",
-    "updated_at",
-];
+/// Every column the copy carries, as one JSON array per row (the object's upsert spreads it):
+/// what a page upsert fills, and the source.
+fn copy_columns() -> Vec<&'static str> {
+    crate::sync::insights::FACT_COLUMNS.iter().copied().chain(["source"]).collect()
+}
 
 /// The object's upsert of copied rows: the copy is what D1 holds, so it replaces.
 pub fn copy_upsert() -> String {
-    crate::json_rows::upsert_sql("insights_facts", COPY_COLUMNS, &COPY_COLUMNS[..6], None)
+    let columns = copy_columns();
+    crate::json_rows::upsert_sql("insights_facts", &columns, &columns[..6], None)
 }
 
 /// The next `limit` partitioned rows of an account after `after` (a key as a JSON array), in
@@ -66,7 +47,7 @@ pub fn chunk_query(account: &str, after: &Value, day: Option<&str>, limit: i64) 
         format!(
             "SELECT json_array({}) AS r, {KEY} FROM insights_facts WHERE ad_account_id = ?1 AND breakdown_set <> ''{day_clause} \
              AND ({KEY}) > (?2, ?3, ?4, ?5, ?6) ORDER BY {KEY} LIMIT ?7",
-            COPY_COLUMNS.join(", ")
+            copy_columns().join(", ")
         ),
         binds![account, text(a(0)), text(a(1)), a(2).as_i64().unwrap_or(-2), text(a(3)), text(a(4)), limit, day],
     )
@@ -89,13 +70,24 @@ pub fn day_totals_query(account: &str) -> Query {
     )
 }
 
-/// Days whose totals differ between D1 and the object (either side may lack the day).
+/// Days whose totals differ between D1 and the object (either side may lack the day). Numbers
+/// are compared as numbers: one store may answer a sum as `12` and the other as `12.0`.
 pub fn differing_days(d1: &[Value], object: &[Value]) -> Vec<String> {
     let day = |r: &Value| r["date"].as_str().unwrap_or_default().to_string();
+    let same = |a: Option<&Value>, b: Option<&Value>| match (a, b) {
+        (Some(a), Some(b)) => {
+            let keys = a.as_object().into_iter().chain(b.as_object()).flat_map(|m| m.keys());
+            keys.into_iter().all(|k| match (&a[k], &b[k]) {
+                (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+                (x, y) => x == y,
+            })
+        }
+        (a, b) => a.is_none() && b.is_none(),
+    };
     let mut days: Vec<String> = d1.iter().chain(object).map(day).collect();
     days.sort();
     days.dedup();
-    days.into_iter().filter(|d| d1.iter().find(|r| day(r) == *d) != object.iter().find(|r| day(r) == *d)).collect()
+    days.into_iter().filter(|d| !same(d1.iter().find(|r| day(r) == *d), object.iter().find(|r| day(r) == *d))).collect()
 }
 
 /// What both stores hold in all, for the placement's record of the switch.
@@ -283,9 +275,7 @@ mod tests {
         let next = chunk_query("1", &key_of(&row), Some("2026-11-01"), 10);
         assert_eq!(next.binds[1..8], binds!["9", "2026-11-01", -1, "country=DE", "default", 10, "2026-11-01"][..]);
         assert!(next.sql.contains("AND date = ?8"));
-        for c in crate::sync::insights::FACT_COLUMNS {
-            assert!(COPY_COLUMNS.contains(c), "{c}");
-        }
+        assert!(copy_columns().starts_with(crate::sync::insights::FACT_COLUMNS) && copy_columns().contains(&"source"));
         assert!(copy_upsert().contains("ON CONFLICT (ad_account_id, object_id, date, hour, breakdown_key, attribution_window)"));
     }
 
@@ -296,6 +286,9 @@ mod tests {
         let object = vec![d("2026-11-01", 2, 100), d("2026-11-02", 1, 6), d("2026-11-04", 1, 1)];
         assert_eq!(differing_days(&d1, &object), vec!["2026-11-02", "2026-11-03", "2026-11-04"]);
         assert!(differing_days(&d1, &d1).is_empty());
+        let whole = vec![json!({ "date": "2026-11-01", "n": 2, "actions": 12.0 })];
+        assert!(differing_days(&whole, &[json!({ "date": "2026-11-01", "n": 2.0, "actions": 12 })]).is_empty(), "12 and 12.0 agree");
+        assert_eq!(differing_days(&whole, &[json!({ "date": "2026-11-01", "n": 2 })]), vec!["2026-11-01"], "a missing total differs");
         assert_eq!(summary(&d1)["rows"], 7);
         assert_eq!(summary(&d1)["spend_minor"], 112);
     }

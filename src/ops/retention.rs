@@ -29,7 +29,8 @@ pub struct Kind {
     key: &'static str,
     /// Which rows of the table are this kind's and older than `?2`; `?1` is the workspace.
     older: &'static str,
-    /// For partitioned facts: which rows of an account's fact object are older than `?1`.
+    /// For partitioned facts: which rows of an account's fact object are older than `?1`; `?3`
+    /// is the workspace.
     object_older: Option<&'static str>,
 }
 
@@ -44,7 +45,7 @@ pub const KINDS: &[Kind] = &[
         key: "ad_account_id, object_id, date, hour, breakdown_key, attribution_window",
         older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND breakdown_set != '' AND hour = -1 \
                 AND ad_account_id NOT IN (SELECT ad_account_id FROM fact_placement WHERE store = 'settling')",
-        object_older: Some("date < substr(?1, 1, 10) AND breakdown_set != '' AND hour = -1"),
+        object_older: Some("workspace_id = ?3 AND date < substr(?1, 1, 10) AND breakdown_set != '' AND hour = -1"),
     },
     Kind {
         name: "insights_hourly",
@@ -56,7 +57,7 @@ pub const KINDS: &[Kind] = &[
         key: "ad_account_id, object_id, date, hour, breakdown_key, attribution_window",
         older: "ad_account_id IN (SELECT id FROM ad_accounts WHERE workspace_id = ?1) AND date < substr(?2, 1, 10) AND hour >= 0 \
                 AND ad_account_id NOT IN (SELECT ad_account_id FROM fact_placement WHERE store = 'settling')",
-        object_older: Some("date < substr(?1, 1, 10) AND hour >= 0"),
+        object_older: Some("workspace_id = ?3 AND date < substr(?1, 1, 10) AND hour >= 0"),
     },
     Kind {
         name: "meta_api_events",
@@ -178,13 +179,13 @@ pub fn round(k: &Kind, purge_id: &str, workspace: &str, cutoff: &str, cron_run_i
     vec![open, delete, close]
 }
 
-/// One round of a purge inside an account's fact object: up to `BATCH_ROWS` of the kind's rows
-/// older than the cutoff.
-pub fn object_round(k: &Kind, cutoff: &str) -> Option<Query> {
+/// One round of a purge inside an account's fact object: up to `BATCH_ROWS` of the workspace's
+/// rows of the kind older than the cutoff.
+pub fn object_round(k: &Kind, workspace: &str, cutoff: &str) -> Option<Query> {
     let older = k.object_older?;
     Some(Query::new(
         format!("DELETE FROM {t} WHERE ({key}) IN (SELECT {key} FROM {t} WHERE {older} LIMIT ?2)", t = k.table, key = k.key),
-        binds![cutoff, BATCH_ROWS],
+        binds![cutoff, BATCH_ROWS, workspace],
     ))
 }
 
@@ -261,7 +262,7 @@ pub async fn run(ports: &dyn Ports, cron_run_id: Option<&str>) -> Result<Purged,
                         break;
                     }
                     rounds += 1;
-                    let q = object_round(k, &cut).expect("a kind with object rows");
+                    let q = object_round(k, &ws, &cut).expect("a kind with object rows");
                     let n = ports.fact_object(a, vec![q]).await?.pop().map_or(0, |r| r.written);
                     let left = n >= BATCH_ROWS;
                     ports.batch(vec![object_counted(&id, n, left)]).await?;
@@ -318,6 +319,21 @@ mod tests {
         let audit = kind("audit_log").unwrap();
         assert!(KINDS.iter().all(|k| k.min_days <= audit.min_days));
         assert!(audit.min_days >= 365);
+    }
+
+    #[test]
+    fn only_partitioned_facts_are_purged_in_objects_and_only_the_workspaces_rows() {
+        let in_objects: Vec<&str> = KINDS.iter().filter(|k| object_round(k, "ws", "2026-01-01T00:00:00Z").is_some()).map(|k| k.name).collect();
+        assert_eq!(in_objects, ["insights_breakdowns", "insights_hourly"]);
+        let q = object_round(kind("insights_hourly").unwrap(), "ws", "2026-01-01T00:00:00Z").unwrap();
+        assert!(q.sql.contains("workspace_id = ?3") && q.sql.contains("LIMIT ?2"), "{}", q.sql);
+        assert_eq!(q.binds, binds!["2026-01-01T00:00:00Z", BATCH_ROWS, "ws"]);
+        for k in in_objects {
+            assert!(
+                kind(k).unwrap().older.contains("fact_placement WHERE store = 'settling'"),
+                "D1's purge leaves a settling account's facts as the check reads them"
+            );
+        }
     }
 
     #[test]
