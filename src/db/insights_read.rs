@@ -272,22 +272,36 @@ pub async fn daily_series(ports: &dyn Ports, ws: &str, account: &str, since: &st
     super::all(ports, Query::new(sql, binds![ws, account, since, until])).await
 }
 
-/// `q` (one of `ask`'s) answered where its rows live: whole days in D1, breakdown and hourly
-/// facts wherever the account's placement says (`crate::facts`).
+/// Statements of `ask` answered where their rows live: whole days in D1, breakdown and hourly
+/// facts wherever the account's placement says (`crate::facts`), each statement's rows in order.
+async fn answer_each(ports: &dyn Ports, ask: &Ask, queries: Vec<Query>) -> Result<Vec<Vec<Value>>, Failure> {
+    match ask.source {
+        Source::Daily => {
+            let mut out = Vec::with_capacity(queries.len());
+            for q in queries {
+                out.push(ports.rows(q).await?);
+            }
+            Ok(out)
+        }
+        Source::Breakdown(_) => crate::facts::rows_of_each(ports, &ask.account, queries).await,
+    }
+}
+
 async fn answer<T: serde::de::DeserializeOwned>(ports: &dyn Ports, ask: &Ask, q: Query) -> Result<Vec<T>, Failure> {
-    let rows = match ask.source {
-        Source::Daily => ports.rows(q).await?,
-        Source::Breakdown(_) => crate::facts::rows(ports, &ask.account, q).await?,
-    };
-    rows.into_iter().map(super::decode).collect()
+    answer_each(ports, ask, vec![q]).await?.pop().unwrap_or_default().into_iter().map(super::decode).collect()
 }
 
 pub async fn rows(ports: &dyn Ports, ask: &Ask) -> Result<Vec<Row>, Failure> {
     answer(ports, ask, ask.rows_query()).await
 }
 
-pub async fn totals(ports: &dyn Ports, ask: &Ask) -> Result<Sums, Failure> {
-    Ok(answer::<Sums>(ports, ask, ask.totals_query()).await?.into_iter().next().unwrap_or_default())
+/// The page of rows and the totals together: for partitioned facts one placement read and one
+/// request to the account's object, not two of each.
+pub async fn page_and_totals(ports: &dyn Ports, ask: &Ask) -> Result<(Vec<Row>, Sums), Failure> {
+    let mut both = answer_each(ports, ask, vec![ask.rows_query(), ask.totals_query()]).await?.into_iter();
+    let rows = both.next().unwrap_or_default().into_iter().map(super::decode).collect::<Result<Vec<Row>, _>>()?;
+    let totals = both.next().unwrap_or_default().into_iter().next().map(super::decode).transpose()?.unwrap_or_default();
+    Ok((rows, totals))
 }
 
 /// `keyset_query`'s rows, from where they live.

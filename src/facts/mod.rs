@@ -105,11 +105,20 @@ pub async fn store_of(ports: &dyn Ports, account: &str) -> Result<Store, Failure
 /// The query layer: `q` (over `insights_facts`, naming `account`) answered where the account's
 /// partitioned facts live now. Callers build the same statement either way.
 pub async fn rows(ports: &dyn Ports, account: &str, q: Query) -> Result<Vec<Value>, Failure> {
+    Ok(rows_of_each(ports, account, vec![q]).await?.pop().unwrap_or_default())
+}
+
+/// `rows` for several statements about one account: one placement read, and one request to the
+/// object when the facts are there.
+pub async fn rows_of_each(ports: &dyn Ports, account: &str, queries: Vec<Query>) -> Result<Vec<Vec<Value>>, Failure> {
     if store_of(ports, account).await?.reads_object() {
-        let mut answers = ports.fact_object(account, vec![q]).await?;
-        return Ok(answers.pop().map(|a| a.rows).unwrap_or_default());
+        return Ok(ports.fact_object(account, queries).await?.into_iter().map(|a| a.rows).collect());
     }
-    ports.rows(q).await
+    let mut out = Vec::with_capacity(queries.len());
+    for q in queries {
+        out.push(ports.rows(q).await?);
+    }
+    Ok(out)
 }
 
 /// The request body an object runs: its statements, in order.

@@ -375,10 +375,9 @@ pub async fn answer(cx: &Cx<'_>, q: &Question<'_>, shape: Shape) -> Result<Value
     let Resolved { account, ask, metrics, window, settings } = resolve(cx, q, &shape).await?;
     let limit = ask.limit - 1;
     let offset = ask.offset;
-    let mut rows = insights_read::rows(cx.ports, &ask).await?;
+    let (mut rows, totals) = insights_read::page_and_totals(cx.ports, &ask).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let totals = insights_read::totals(cx.ports, &ask).await?;
     let ids: Vec<String> = rows.iter().filter_map(|r| r.object_id.clone()).collect();
     let names = insights_read::names(cx.ports, cx.workspace, shape.level.table(), &ids).await?;
     let (synced_at, tz) = insights_read::freshness(cx.ports, cx.workspace, &account.id).await?;

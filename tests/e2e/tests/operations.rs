@@ -185,6 +185,7 @@ fn retention_purges_in_recorded_batches_and_the_audit_check_finds_writes_without
         (json!({"insights_breakdowns": 29}), "insights_breakdowns"),
         (json!({"webhook_events": 0}), "webhook_events"),
         (json!({"sync_runs": 9_223_372_036_854_775_807_i64}), "sync_runs"),
+        (json!({"meta_api_events": 1e300}), "meta_api_events"),
         (json!({"dead_letters": "7"}), "dead_letters"),
         (json!({"forever": 1}), "forever"),
     ] {
