@@ -151,6 +151,15 @@ async fn operations(env: &Env, run_id: &str, daily: bool) -> String {
             }
         }
     }
+    // Webhook events whose batches failed past their retries: dispatched again, never lost.
+    match super::handlers::webhooks::redispatch_stranded(env).await {
+        Ok(0) => {}
+        Ok(n) => done.push(format!("webhooks: {n} stranded runs queued")),
+        Err(e) => {
+            console_error!("cron {run_id}: webhook sweep failed: {e}");
+            done.push("webhook sweep failed; see the logs".into());
+        }
+    }
     // Facts moving from D1 to their accounts' objects: a bounded step on every tick.
     if super::env::env_text(env, "FACTS_STORE").as_deref() != Some("d1") {
         // `FACT_MIGRATION_ROUNDS` lowers the rounds per tick (a test walks the copy tick by tick).

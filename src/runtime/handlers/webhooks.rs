@@ -108,9 +108,16 @@ fn lag(changes: &[(crate::webhooks::Change, String)], accounts: &[(String, Strin
     }
 }
 
-/// The webhook consumer: every change of the batch is stored once (Meta delivers at least once;
-/// RETURNING names the new ones, in one round trip); one targeted structure run is queued per
-/// bound account named, with all its objects, and one leads run per account whose ads got leads.
+/// How long a batch may hold its events before a redelivery may take them over (a consumer that
+/// stopped between its claim and its release).
+const CLAIM_SECONDS: i64 = 60;
+
+/// The webhook consumer: every change of the batch is stored once (Meta delivers at least once),
+/// and the events not yet dispatched are claimed in the same transaction; one targeted structure
+/// run is queued per bound account named, with all its objects, and one leads run per account
+/// whose ads got leads; only then are the events marked dispatched. A batch that fails after its
+/// claim releases it and is redelivered by the queue, so an event stored but never dispatched
+/// is taken up again and no webhook is lost; a duplicate arriving meanwhile finds it claimed.
 pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Result<usize> {
     let db = env.d1("DB")?;
     let mut changes = Vec::new();
@@ -118,19 +125,124 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
         let parsed: Value = serde_json::from_str(&m.webhook).unwrap_or(Value::Null);
         changes.extend(crate::webhooks::changes(&parsed).unwrap_or_default().into_iter().map(|c| (c, m.received_at.clone())));
     }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let now_ms = crate::runtime::d1::now_millis();
     let mut stmts = Vec::new();
     for (c, at) in &changes {
         stmts.push(
-            db.prepare("INSERT INTO webhook_events (id, dedupe_key, object, entry_id, field, value_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key")
+            db.prepare("INSERT INTO webhook_events (id, dedupe_key, object, entry_id, field, value_json, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (dedupe_key) DO NOTHING")
                 .bind(&[text(&new_id("whe")), text(&c.dedupe_key), text(&c.object), text(&c.entry_id), text(&c.field), text(&c.value.to_string()), text(at)])?,
         );
     }
-    let inserted = if stmts.is_empty() { vec![] } else { db.batch(stmts).await? };
+    stmts.push(claim_statement(&db, &changes, now_ms)?);
+    let results = db.batch(stmts).await?;
+    let claimed = claimed_keys(results.last());
+    finish(env, &db, &changes, claimed).await
+}
+
+/// Events stored but still undispatched this long after receipt were stranded by batches that
+/// failed past their retries; the cron tick dispatches them (at most `SWEEP_MAX` a tick).
+const STRANDED_AFTER_SECONDS: i64 = 600;
+const SWEEP_MAX: u32 = 500;
+
+/// The cron tick's sweep of stranded events; answers how many runs it queued.
+pub async fn redispatch_stranded(env: &worker::Env) -> worker::Result<usize> {
+    let db = env.d1("DB")?;
+    let now_ms = crate::runtime::d1::now_millis();
+    let rows = db
+        .prepare(
+            "SELECT dedupe_key, object, entry_id, field, value_json, received_at FROM webhook_events WHERE status = 'received' AND received_at < ?1 \
+             ORDER BY received_at LIMIT ?2",
+        )
+        .bind(&[text(&crate::timefmt::iso_from_millis(now_ms - STRANDED_AFTER_SECONDS * 1_000)), SWEEP_MAX.into()])?
+        .all()
+        .await?
+        .results::<Value>()?;
+    let changes: Vec<(crate::webhooks::Change, String)> = rows
+        .iter()
+        .filter_map(|r| {
+            let t = |k: &str| r[k].as_str().map(str::to_string);
+            let change = crate::webhooks::Change {
+                object: t("object")?,
+                entry_id: t("entry_id")?,
+                field: t("field")?,
+                value: serde_json::from_str(r["value_json"].as_str()?).ok()?,
+                dedupe_key: t("dedupe_key")?,
+                time: None,
+            };
+            Some((change, t("received_at")?))
+        })
+        .collect();
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let claimed = claimed_keys(db.batch(vec![claim_statement(&db, &changes, now_ms)?]).await?.first());
+    finish(env, &db, &changes, claimed).await
+}
+
+/// Claims the changes' events that are stored, undispatched and not claimed by a live batch.
+fn claim_statement(db: &worker::D1Database, changes: &[(crate::webhooks::Change, String)], now_ms: i64) -> worker::Result<worker::D1PreparedStatement> {
+    let keys: Vec<&str> = changes.iter().map(|(c, _)| c.dedupe_key.as_str()).collect();
+    db.prepare(
+        "UPDATE webhook_events SET claimed_at = ?2 WHERE dedupe_key IN (SELECT value FROM json_each(?1)) AND status = 'received' \
+         AND (claimed_at IS NULL OR claimed_at < ?3) RETURNING dedupe_key",
+    )
+    .bind(&[
+        text(&serde_json::to_string(&keys).unwrap_or_default()),
+        text(&crate::timefmt::iso_from_millis(now_ms)),
+        text(&crate::timefmt::iso_from_millis(now_ms - CLAIM_SECONDS * 1_000)),
+    ])
+}
+
+fn claimed_keys(result: Option<&worker::D1Result>) -> std::collections::HashSet<String> {
+    result.and_then(|r| r.results::<Value>().ok()).unwrap_or_default().iter().filter_map(|r| r["dedupe_key"].as_str().map(str::to_string)).collect()
+}
+
+/// Dispatches the claimed events and marks them dispatched; on failure releases the claim (so
+/// the redelivery takes them at once; if the release fails too, the claim expires).
+async fn finish(
+    env: &worker::Env,
+    db: &worker::D1Database,
+    changes: &[(crate::webhooks::Change, String)],
+    claimed: std::collections::HashSet<String>,
+) -> worker::Result<usize> {
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let claimed_json = text(&serde_json::to_string(&claimed).unwrap_or_default());
+    match dispatch(env, db, changes, &claimed).await {
+        Ok(queued) => {
+            db.prepare("UPDATE webhook_events SET status = 'dispatched' WHERE dedupe_key IN (SELECT value FROM json_each(?1))")
+                .bind(&[claimed_json])?
+                .run()
+                .await?;
+            Ok(queued)
+        }
+        Err(e) => {
+            let release =
+                db.prepare("UPDATE webhook_events SET claimed_at = NULL WHERE dedupe_key IN (SELECT value FROM json_each(?1)) AND status = 'received'");
+            if let Ok(stmt) = release.bind(&[claimed_json]) {
+                let _ = stmt.run().await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Queues the runs the claimed changes ask for; answers how many messages went.
+async fn dispatch(
+    env: &worker::Env,
+    db: &worker::D1Database,
+    changes: &[(crate::webhooks::Change, String)],
+    claimed: &std::collections::HashSet<String>,
+) -> worker::Result<usize> {
     let mut seen = std::collections::HashSet::new();
     let mut jobs: std::collections::BTreeMap<(String, &str), Vec<String>> = Default::default();
-    for ((c, _), r) in changes.iter().zip(&inserted) {
-        // A redelivery inside one batch is caught by `seen`; across batches, by the table.
-        if !(r.results::<Value>().map(|v| !v.is_empty()).unwrap_or(false) && seen.insert(c.dedupe_key.clone())) {
+    for (c, _) in changes {
+        // A change twice in one batch is caught by `seen`; one already dispatched was not claimed.
+        if !(claimed.contains(&c.dedupe_key) && seen.insert(c.dedupe_key.clone())) {
             continue;
         }
         let target = match (c.resync_target(), c.lead()) {
@@ -155,8 +267,8 @@ pub async fn process(env: &worker::Env, bodies: &[WebhookMessage]) -> worker::Re
     named.extend(jobs.keys().map(|(account, _)| account.as_str()));
     named.sort_unstable();
     named.dedup();
-    let accounts = accounts_named(&db, named).await?;
-    lag(&changes, &accounts);
+    let accounts = accounts_named(db, named).await?;
+    lag(changes, &accounts);
     let now = now_iso();
     let mut messages = Vec::new();
     for ((account, kind), objects) in jobs {

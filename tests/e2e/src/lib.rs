@@ -283,6 +283,30 @@ impl Gateway {
         }
     }
 
+    /// The resident memory of the gateway's runtime (`workerd`) in KiB, for a soak's memory check.
+    pub fn runtime_rss_kib(&self) -> Option<u64> {
+        let group = self.child.as_ref()?.id().to_string();
+        let out = Command::new("ps").args(["-eo", "pgid=,rss=,comm="]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rss = text
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() >= 3 && f[0] == group && f[2].contains("workerd")).then(|| f[1].parse::<u64>().ok()).flatten()
+            })
+            .sum::<u64>();
+        (rss > 0).then_some(rss)
+    }
+
+    /// Kills the runtime at once (SIGKILL: no shutdown, whatever is mid-call stops there), as a
+    /// host failure or a Durable Object reset would; `restart` starts it again on the same state.
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
+            let _ = child.wait();
+        }
+    }
+
     /// Restarts with some settings changed (later values win).
     pub fn restart_with(&mut self, vars: &[(&str, &str)]) {
         self.vars.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
