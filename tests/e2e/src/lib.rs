@@ -540,6 +540,14 @@ impl Drop for Gateway {
     }
 }
 
+/// The `X-Hub-Signature-256` Meta puts on a notification, with the simulator's app secret.
+pub fn sign_webhook(body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// A gateway pointed at its own simulator (demo account act_100200300 seen by `demo_token`),
 /// with one USD workspace.
 pub struct Connected {
@@ -559,6 +567,32 @@ impl Connected {
         assert_eq!(r.status, 201, "{}", r.text);
         let ws = r.body["id"].as_str().unwrap().to_string();
         Connected { sim, gw, ws }
+    }
+
+    /// Meta's truth per day (the simulator's) and D1's account-level daily aggregates, each row
+    /// `[date, impressions, cents, clicks, leads]`, for an exact comparison.
+    pub fn days_against_truth(&self, account: &str, since: &str, until: &str) -> (Vec<Value>, Vec<Value>) {
+        let truth = self.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
+        let theirs =
+            truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
+        let ours = self
+            .gw
+            .query(
+                "SELECT date, impressions, spend_minor, clicks, leads FROM insights_daily WHERE ad_account_id = ?1 AND level = 'account' \
+                 AND attribution_window = 'default' AND date BETWEEN ?2 AND ?3 ORDER BY date",
+                &[&account, &since, &until],
+            )
+            .iter()
+            .map(|r| json!([r["date"], r["impressions"], r["spend_minor"], r["clicks"], r["leads"]]))
+            .collect();
+        (theirs, ours)
+    }
+
+    /// Sets the workspace's insights settings as a new admin (breakdown sets, backfill days...).
+    pub fn set_insights(&self, settings: Value) {
+        let admin = self.key("admin");
+        let r = self.gw.act(&admin, "admin_meta_ads_governance", "set_insights_settings", &settings);
+        assert_eq!(r.status, 200, "{}", r.text);
     }
 
     /// The key of a new member (a person of its own) with this role.

@@ -45,14 +45,7 @@ fn facts_kept_in_d1_move_to_the_account_object_checked_by_totals_with_answers_un
         "/accounts",
         json!({"account_id": A, "campaigns": 2, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 20, "access_token": TOKEN}),
     );
-    let admin = c.key("admin");
-    let set = c.gw.request(
-        "POST",
-        "/v1/actions/admin_meta_ads_governance/set_insights_settings",
-        &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "facts-settings")],
-        Some(&json!({"breakdown_sets": ["country", "hourly_stats_aggregated_by_advertiser_time_zone"], "backfill_days": 14}).to_string()),
-    );
-    assert_eq!(set.status, 200, "{}", set.text);
+    c.set_insights(json!({"breakdown_sets": ["country", "hourly_stats_aggregated_by_advertiser_time_zone"], "backfill_days": 14}));
     c.bind_and_backfill(TOKEN, A);
     assert_eq!(placement(&c), Value::Null, "FACTS_STORE=d1 places nothing");
     let (d1_rows, d1_spend) = totals(c.gw.query(PARTITIONED, &[&A]));

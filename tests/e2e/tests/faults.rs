@@ -3,7 +3,7 @@
 //! dispatch, and the simulator failing every call across syncs, retries, dead letters and cron
 //! ticks. Each ends with the facts equal to Meta's to the cent and nothing written twice.
 
-use adgate_e2e::{json, Connected, Resp, Value};
+use adgate_e2e::{json, sign_webhook, Connected, Resp, Value};
 use std::time::Duration;
 
 const TOKEN: &str = "e2e-faults-token-5d2a";
@@ -39,23 +39,6 @@ fn succeeded(c: &Connected, id: &str, within: Duration) -> Value {
 fn today(c: &Connected, account: &str) -> chrono::NaiveDate {
     let t = c.sim.control("GET", &format!("/truth?account_id={account}&since=2026-01-01&until=2026-01-01"), Value::Null);
     chrono::NaiveDate::parse_from_str(t["today"].as_str().unwrap(), "%Y-%m-%d").unwrap()
-}
-
-/// Meta's truth per day against D1's account-level daily aggregates: date, impressions, cents,
-/// clicks, leads.
-fn compare(c: &Connected, account: &str, since: &str, until: &str) -> (Vec<Value>, Vec<Value>) {
-    let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
-    let theirs = truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
-    let ours =
-        c.gw.query(
-            "SELECT date, impressions, spend_minor, clicks, leads FROM insights_daily WHERE ad_account_id = ?1 AND level = 'account' \
-             AND attribution_window = 'default' AND date BETWEEN ?2 AND ?3 ORDER BY date",
-            &[&account, &since, &until],
-        )
-        .iter()
-        .map(|r| json!([r["date"], r["impressions"], r["spend_minor"], r["clicks"], r["leads"]]))
-        .collect();
-    (theirs, ours)
 }
 
 /// Insights page reads of the account in the simulator's ledger.
@@ -95,7 +78,7 @@ fn a_d1_error_on_a_page_batch_writes_none_of_the_page_and_the_retry_resumes_from
     c.gw.plant("DROP TRIGGER injected_fault", &[]);
     let done = succeeded(&c, &id, Duration::from_secs(120));
     assert!(done["retries"].as_i64() >= Some(1), "{done}");
-    let (theirs, ours) = compare(&c, A, &since, &until);
+    let (theirs, ours) = c.days_against_truth(A, &since, &until);
     assert_eq!(ours.len(), 21);
     assert_eq!(ours, theirs, "exact to the cent after the fault");
     // Each page was committed once; a page read again is only the failed one, never an earlier one.
@@ -122,14 +105,7 @@ fn an_account_fact_object_reset_mid_write_loses_nothing_and_doubles_nothing() {
         "/accounts",
         json!({"account_id": A, "campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 2, "days": 30, "access_token": TOKEN}),
     );
-    let admin = c.key("admin");
-    let set = c.gw.request(
-        "POST",
-        "/v1/actions/admin_meta_ads_governance/set_insights_settings",
-        &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "faults-settings")],
-        Some(&json!({"breakdown_sets": ["country"], "backfill_days": 2}).to_string()),
-    );
-    assert_eq!(set.status, 200, "{}", set.text);
+    c.set_insights(json!({"breakdown_sets": ["country"], "backfill_days": 2}));
     c.bind_and_backfill(TOKEN, A);
     assert_eq!(c.gw.query("SELECT store FROM fact_placement WHERE ad_account_id = ?1", &[&A])[0]["store"], "object");
 
@@ -187,15 +163,8 @@ fn an_account_fact_object_reset_mid_write_loses_nothing_and_doubles_nothing() {
     assert_eq!(parts, whole, "no country row lost or doubled");
     let in_d1 = c.gw.query("SELECT COUNT(*) AS n FROM insights_facts WHERE ad_account_id = ?1 AND breakdown_set <> ''", &[&A]);
     assert_eq!(in_d1[0]["n"], 0, "the partitioned facts stayed in the object");
-    let (theirs, ours) = compare(&c, A, &since, &until);
+    let (theirs, ours) = c.days_against_truth(A, &since, &until);
     assert_eq!(ours, theirs);
-}
-
-fn sign(body: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 #[test]
@@ -211,7 +180,7 @@ fn webhook_events_stranded_between_their_store_and_their_dispatch_are_dispatched
     }
     // A notification delivered through the queue: stored, dispatched and marked.
     let body = json!({"object": "ad_account", "entry": [{"id": A, "time": 1795428000, "changes": [{"field": "in_process_ad_objects", "value": {"id": sets[0], "level": "AD_SET"}}]}]}).to_string();
-    let r = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign(&body))], Some(&body));
+    let r = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign_webhook(&body))], Some(&body));
     assert_eq!(r.status, 200, "{}", r.text);
     c.gw.wait_for("the event dispatched", Duration::from_secs(60), || {
         (c.gw.query("SELECT status FROM webhook_events", &[]).first().map(|r| r["status"] == "dispatched") == Some(true)).then_some(())
@@ -314,7 +283,7 @@ fn the_simulator_failing_every_call_across_retries_dead_letters_and_ticks_ends_w
         None
     });
     for account in [A, B] {
-        let (theirs, ours) = compare(&c, account, &since, &until);
+        let (theirs, ours) = c.days_against_truth(account, &since, &until);
         assert_eq!(ours.len(), 10);
         assert_eq!(ours, theirs, "account {account} exact to the cent after the outage");
     }

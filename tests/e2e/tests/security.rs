@@ -3,7 +3,7 @@
 //! people, bounded input, no secret in D1, logs, responses, URLs or the simulator's ledger).
 //! SECURITY.md maps each promise to the test here that keeps it.
 
-use adgate_e2e::{json, Connected, Gateway, Resp, Simulator, Value, BOOTSTRAP_KEY, VAULT_KEYS};
+use adgate_e2e::{json, sign_webhook, Connected, Gateway, Resp, Simulator, Value, BOOTSTRAP_KEY, VAULT_KEYS};
 use std::time::Duration;
 
 const TOKEN: &str = "e2e-security-token-a-7f3c";
@@ -223,26 +223,19 @@ fn signed_webhooks_of_any_size_up_to_the_limit_are_kept_whole() {
         .collect();
     let body = json!({"object": "ad_account", "entry": [{"id": DEMO, "time": 1_795_428_000, "changes": changes}]}).to_string();
     assert!(body.len() > 300_000, "{}", body.len());
-    let r = gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign(&body))], Some(&body));
+    let r = gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign_webhook(&body))], Some(&body));
     assert_eq!((r.status, r.body["received"].as_i64()), (200, Some(1_000)), "{}", r.text);
     gw.wait_for("all 1,000 changes stored", Duration::from_secs(60), || {
         (gw.query("SELECT COUNT(*) AS n FROM webhook_events", &[])[0]["n"] == 1_000).then_some(())
     });
     // Redelivered (Meta retries): still 1,000.
-    assert_eq!(gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign(&body))], Some(&body)).status, 200);
+    assert_eq!(gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign_webhook(&body))], Some(&body)).status, 200);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(gw.query("SELECT COUNT(*) AS n FROM webhook_events", &[])[0]["n"], 1_000);
     // Past the documented maximum (4 MiB): 413, nothing stored.
     let huge = format!("{{\"object\":\"ad_account\",\"entry\":[],\"pad\":\"{}\"}}", "x".repeat(4 * 1024 * 1024));
-    let r = gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign(&huge))], Some(&huge));
+    let r = gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign_webhook(&huge))], Some(&huge));
     assert_eq!((r.status, r.content_type.as_str()), (413, "application/problem+json"), "{}", r.text);
-}
-
-fn sign(body: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 // 6. Huge values crash actions and jam their idempotency key.

@@ -3,7 +3,7 @@
 //! instead of adding, faults mid-sync end with the same totals, webhooks are verified,
 //! deduplicated and re-sync just the objects they name, and dates follow each account's zone.
 
-use adgate_e2e::{json, Connected, Resp, Value, WEBHOOK_VERIFY_TOKEN};
+use adgate_e2e::{json, sign_webhook, Connected, Resp, Value, WEBHOOK_VERIFY_TOKEN};
 use std::time::Duration;
 
 const TOKEN: &str = "e2e-sync-token-3c8f";
@@ -33,23 +33,6 @@ fn settled(c: &Connected, account: &str, expected: usize) -> Vec<Value> {
 
 fn sync(c: &Connected, account: &str, body: Value) -> Resp {
     c.gw.admin("POST", &format!("/v1/accounts/act_{account}/sync"), Some(&body))
-}
-
-/// The simulator's ad-level truth per day, and D1's account-level daily aggregates.
-fn compare(c: &Connected, account: &str, since: &str, until: &str) -> (Vec<Value>, Vec<Value>) {
-    let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
-    let theirs: Vec<Value> =
-        truth["days"].as_array().unwrap().iter().map(|d| json!([d["date"], d["impressions"], d["spend_cents"], d["clicks"], d["leads"]])).collect();
-    let ours: Vec<Value> = c
-        .gw
-        .query(
-            "SELECT date, impressions, spend_minor, clicks, leads FROM insights_daily WHERE ad_account_id = ?1 AND level = 'account' AND attribution_window = 'default' AND date BETWEEN ?2 AND ?3 ORDER BY date",
-            &[&account, &since, &until],
-        )
-        .iter()
-        .map(|r| json!([r["date"], r["impressions"], r["spend_minor"], r["clicks"], r["leads"]]))
-        .collect();
-    (theirs, ours)
 }
 
 fn window(c: &Connected, account: &str) -> (String, String) {
@@ -89,7 +72,7 @@ fn binding_mirrors_the_structure_and_backfills_insights_exactly() {
 
     // Insights: the last 7 days in the account's zone, equal to the simulator's truth per day.
     let (since, until) = window(&c, "444000111");
-    let (theirs, ours) = compare(&c, "444000111", &since, &until);
+    let (theirs, ours) = c.days_against_truth("444000111", &since, &until);
     assert_eq!(ours.len(), 7, "{ours:?}");
     assert_eq!(ours, theirs);
     // Every level adds up to the account.
@@ -172,7 +155,7 @@ fn late_attribution_changes_only_the_days_in_the_window() {
         "the fresh window is the last 7 days"
     );
     settled(&c, "444000222", 4);
-    let (theirs, ours) = compare(&c, "444000222", &old_since.to_string(), &until);
+    let (theirs, ours) = c.days_against_truth("444000222", &old_since.to_string(), &until);
     assert_eq!(ours.len(), 14);
     // Inside the window D1 equals Meta now; outside it, the first run's rows stand untouched.
     let (inside_t, inside_o): (Vec<_>, Vec<_>) = (
@@ -213,7 +196,7 @@ fn faults_mid_sync_end_with_the_same_exact_totals() {
     assert!(c.sim.control("GET", "/faults", Value::Null).to_string().contains("[]"), "every fault was hit");
     c.gw.assert_nowhere(TOKEN);
     let (since, until) = window(&c, "444000333");
-    let (theirs, ours) = compare(&c, "444000333", &since, &until);
+    let (theirs, ours) = c.days_against_truth("444000333", &since, &until);
     assert_eq!(ours, theirs);
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM meta_ads", &[])[0]["n"], 20);
 
@@ -224,7 +207,7 @@ fn faults_mid_sync_end_with_the_same_exact_totals() {
     let runs = settled(&c, "444000333", 3);
     let last = runs.last().unwrap();
     assert_eq!((last["status"].as_str(), last["rate_limited"].as_i64()), (Some("succeeded"), Some(1)), "{last}");
-    assert_eq!(compare(&c, "444000333", &since, &until), (theirs.clone(), theirs.clone()));
+    assert_eq!(c.days_against_truth("444000333", &since, &until), (theirs.clone(), theirs.clone()));
     let dupes = c.gw.facts_query("SELECT COUNT(*) AS n FROM (SELECT ad_account_id, object_id, date, hour, breakdown_key, attribution_window, COUNT(*) AS k FROM insights_facts GROUP BY 1, 2, 3, 4, 5, 6 HAVING k > 1)", &[]);
     assert_eq!(dupes[0]["n"], 0);
 }
@@ -242,16 +225,9 @@ fn dates_follow_each_accounts_time_zone() {
         let (since, until) = window(&c, account);
         let truth = c.sim.control("GET", &format!("/truth?account_id={account}&since={since}&until={until}"), Value::Null);
         assert_eq!(until, truth["today"].as_str().unwrap(), "{account}: the window ends on the account's today");
-        let (theirs, ours) = compare(&c, account, &since, &until);
+        let (theirs, ours) = c.days_against_truth(account, &since, &until);
         assert_eq!(ours, theirs, "{account}");
     }
-}
-
-fn sign(body: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 #[test]
@@ -276,11 +252,11 @@ fn webhooks_are_verified_deduplicated_and_resync_just_the_objects_named() {
 
     let unsigned = c.gw.request("POST", "/webhooks/meta", &[("Content-Type", "application/json")], Some(&body));
     assert_eq!(unsigned.status, 401);
-    let forged = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign("{}"))], Some(&body));
+    let forged = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sign_webhook("{}"))], Some(&body));
     assert_eq!(forged.status, 401);
     assert_eq!(c.gw.query("SELECT COUNT(*) AS n FROM webhook_events", &[])[0]["n"], 0, "nothing stored without a valid signature");
 
-    let sig = sign(&body);
+    let sig = sign_webhook(&body);
     let first = c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sig)], Some(&body));
     assert_eq!((first.status, first.body["received"].as_i64()), (200, Some(1)), "{}", first.text);
     c.gw.wait_for("the stored notification", Duration::from_secs(30), || {
@@ -366,7 +342,7 @@ fn a_run_interrupted_by_a_restart_resumes_from_its_last_committed_page() {
         })
         .count();
     assert_eq!(first_page, 1, "the committed page was not read again: the run resumed from its cursor");
-    let (theirs, ours) = compare(&c, "444000777", &since, &today);
+    let (theirs, ours) = c.days_against_truth("444000777", &since, &today);
     assert_eq!(ours.len(), 30);
     assert_eq!(ours, theirs);
 }
@@ -413,7 +389,7 @@ fn breakdowns_and_attribution_windows_are_checked_when_configured_and_add_up() {
         chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap() - chrono::NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap(),
         chrono::Duration::days(2)
     );
-    let (theirs, ours) = compare(&c, "444000999", &since, &until);
+    let (theirs, ours) = c.days_against_truth("444000999", &since, &until);
     assert_eq!(ours, theirs);
 
     // A new account's breakdown and hourly facts live in its fact object from the start; D1
@@ -570,7 +546,7 @@ fn large_pulls_go_through_async_report_runs_polled_by_the_gate_and_split_when_on
     bind(&c, &iid, "444000321");
     settled(&c, "444000321", 2);
     let (since, until) = window(&c, "444000321");
-    let (theirs, ours) = compare(&c, "444000321", &since, &until);
+    let (theirs, ours) = c.days_against_truth("444000321", &since, &until);
     assert_eq!(ours, theirs);
     let ledger = c.sim.ledger();
     let created: Vec<&Value> = ledger.iter().filter(|e| e["method"] == "POST" && e["path"] == "/act_444000321/insights").collect();
@@ -596,5 +572,5 @@ fn large_pulls_go_through_async_report_runs_polled_by_the_gate_and_split_when_on
         .collect();
     assert_eq!(split.len(), 3, "one pull per campaign: {split:?}");
     assert!(split.iter().all(|f| f.contains("campaign.id")));
-    assert_eq!(compare(&c, "444000321", &since, &until), (theirs.clone(), theirs));
+    assert_eq!(c.days_against_truth("444000321", &since, &until), (theirs.clone(), theirs));
 }

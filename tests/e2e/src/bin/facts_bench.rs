@@ -38,14 +38,7 @@ fn run(store: &str, accounts: usize, ads: usize, days: i64, queries: usize) -> R
             json!({"account_id": id, "campaigns": ads.div_ceil(10), "adsets_per_campaign": 1, "ads_per_adset": 10.min(ads), "days": days + 2, "access_token": TOKEN, "call_budget": 1_000_000_000}),
         );
     }
-    let admin = c.key("admin");
-    let set = c.gw.request(
-        "POST",
-        "/v1/actions/admin_meta_ads_governance/set_insights_settings",
-        &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "bench-facts")],
-        Some(&json!({"breakdown_sets": ["country", "hourly_stats_aggregated_by_advertiser_time_zone"], "backfill_days": days}).to_string()),
-    );
-    assert_eq!(set.status, 200, "{}", set.text);
+    c.set_insights(json!({"breakdown_sets": ["country", "hourly_stats_aggregated_by_advertiser_time_zone"], "backfill_days": days}));
     let iid = c.connect(TOKEN);
     let t = Instant::now();
     for id in &ids {

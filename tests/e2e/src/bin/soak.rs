@@ -83,13 +83,6 @@ impl Lcg {
     }
 }
 
-fn sign(body: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sim-app-secret").unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 fn actions(s: &Soak, accounts: &[String], ads: &BTreeMap<String, Vec<String>>, keys: &[String], window: &(String, String), seed: u64) {
     let mut rng = Lcg(seed);
     let mut n = 0u64;
@@ -148,7 +141,7 @@ fn webhooks(s: &Soak, sets: &[(String, String)]) {
         }
         let time = 1_795_000_000 + n;
         let body = json!({"object": "ad_account", "entry": [{"id": account, "time": time, "changes": [{"field": "in_process_ad_objects", "value": {"id": set, "level": "AD_SET"}}]}]}).to_string();
-        let sig = sign(&body);
+        let sig = adgate_e2e::sign_webhook(&body);
         let deliveries = if rng.next(10) == 0 { 2 } else { 1 };
         for _ in 0..deliveries {
             s.call("webhook", set, || s.c.gw.request("POST", "/webhooks/meta", &[("X-Hub-Signature-256", &sig)], Some(&body)));
@@ -209,14 +202,7 @@ fn main() {
             json!({"account_id": id, "campaigns": 2, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 30, "access_token": TOKEN, "call_budget": 1_000_000_000}),
         );
     }
-    let admin = c.key("admin");
-    let set = c.gw.request(
-        "POST",
-        "/v1/actions/admin_meta_ads_governance/set_insights_settings",
-        &[("Authorization", &format!("Bearer {admin}")), ("Idempotency-Key", "soak-settings")],
-        Some(&json!({"breakdown_sets": ["country"], "backfill_days": 14}).to_string()),
-    );
-    assert_eq!(set.status, 200, "{}", set.text);
+    c.set_insights(json!({"breakdown_sets": ["country"], "backfill_days": 14}));
     let iid = c.connect(TOKEN);
     for id in &accounts {
         let r = c.gw.admin("POST", &format!("/v1/workspaces/{}/integrations/{iid}/bind", c.ws), Some(&json!({"account_id": format!("act_{id}")})));
@@ -236,7 +222,7 @@ fn main() {
     // The dashboard question: the last 14 days of the account, by country and day.
     let w = c.gw.query("SELECT MIN(date) AS lo, MAX(date) AS hi FROM insights_daily", &[]);
     let window = (w[0]["lo"].as_str().unwrap().to_string(), w[0]["hi"].as_str().unwrap().to_string());
-    let keys = vec![admin, c.key("recruiter"), c.key("recruiter"), c.key("admin")];
+    let keys = vec![c.key("admin"), c.key("recruiter"), c.key("recruiter"), c.key("admin")];
     c.sim.control("DELETE", "/ledger", Value::Null);
     println!("   {} accounts bound and backfilled; traffic starts", accounts_n);
 
