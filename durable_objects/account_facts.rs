@@ -6,7 +6,7 @@
 //! wrote. The statements run in order and each is atomic; a failing one ends the request with an
 //! error and the ones after it do not run (writers send one writing statement per request).
 
-use crate::facts::{unwire, OBJECT_SCHEMA};
+use crate::facts::{object_schema, unwire};
 use crate::ports::Bind;
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State};
@@ -19,8 +19,8 @@ pub struct AccountFacts {
 impl DurableObject for AccountFacts {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        for schema in OBJECT_SCHEMA {
-            if let Err(e) = sql.exec(schema, None) {
+        for schema in object_schema() {
+            if let Err(e) = sql.exec(&schema, None) {
                 worker::console_error!("AccountFacts schema: {e}");
             }
         }

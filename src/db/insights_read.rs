@@ -276,13 +276,7 @@ pub async fn daily_series(ports: &dyn Ports, ws: &str, account: &str, since: &st
 /// facts wherever the account's placement says (`crate::facts`), each statement's rows in order.
 async fn answer_each(ports: &dyn Ports, ask: &Ask, queries: Vec<Query>) -> Result<Vec<Vec<Value>>, Failure> {
     match ask.source {
-        Source::Daily => {
-            let mut out = Vec::with_capacity(queries.len());
-            for q in queries {
-                out.push(ports.rows(q).await?);
-            }
-            Ok(out)
-        }
+        Source::Daily => crate::facts::in_d1(ports, queries).await,
         Source::Breakdown(_) => crate::facts::rows_of_each(ports, &ask.account, queries).await,
     }
 }

@@ -23,7 +23,10 @@ pub const ROUNDS_PER_TICK: usize = 100;
 /// Accounts whose move a tick starts at most.
 pub const STARTS_PER_TICK: i64 = 50;
 
-const KEY: &str = "object_id, date, hour, breakdown_key, attribution_window";
+/// The key within one account (its `ad_account_id` is the same on every row).
+fn key() -> String {
+    crate::sync::insights::FACT_KEY[1..].join(", ")
+}
 
 /// Every column the copy carries, as one JSON array per row (the object's upsert spreads it):
 /// what a page upsert fills, and the source.
@@ -34,7 +37,7 @@ fn copy_columns() -> Vec<&'static str> {
 /// The object's upsert of copied rows: the copy is what D1 holds, so it replaces.
 pub fn copy_upsert() -> String {
     let columns = copy_columns();
-    crate::json_rows::upsert_sql("insights_facts", &columns, &columns[..6], None)
+    crate::json_rows::upsert_sql("insights_facts", &columns, crate::sync::insights::FACT_KEY, None)
 }
 
 /// The next `limit` partitioned rows of an account after `after` (a key as a JSON array), in
@@ -43,10 +46,11 @@ pub fn chunk_query(account: &str, after: &Value, day: Option<&str>, limit: i64) 
     let a = |i: usize| after.get(i).cloned().unwrap_or(Value::Null);
     let text = |v: Value| v.as_str().unwrap_or_default().to_string();
     let day_clause = if day.is_some() { " AND date = ?8" } else { " AND ?8 IS NULL" };
+    let key = key();
     Query::new(
         format!(
-            "SELECT json_array({}) AS r, {KEY} FROM insights_facts WHERE ad_account_id = ?1 AND breakdown_set <> ''{day_clause} \
-             AND ({KEY}) > (?2, ?3, ?4, ?5, ?6) ORDER BY {KEY} LIMIT ?7",
+            "SELECT json_array({}) AS r, {key} FROM insights_facts WHERE ad_account_id = ?1 AND breakdown_set <> ''{day_clause} \
+             AND ({key}) > (?2, ?3, ?4, ?5, ?6) ORDER BY {key} LIMIT ?7",
             copy_columns().join(", ")
         ),
         binds![account, text(a(0)), text(a(1)), a(2).as_i64().unwrap_or(-2), text(a(3)), text(a(4)), limit, day],
@@ -122,16 +126,10 @@ pub async fn run(ports: &dyn Ports, rounds_per_tick: usize) -> Result<Moved, Fai
     let start = Query::new(
         "INSERT INTO fact_placement (ad_account_id, workspace_id, store, started_at, updated_at) \
          SELECT a.id, a.workspace_id, 'copying', ?1, ?1 FROM ad_accounts a WHERE NOT EXISTS (SELECT 1 FROM fact_placement p WHERE p.ad_account_id = a.id) \
-         AND EXISTS (SELECT 1 FROM insights_facts f WHERE f.ad_account_id = a.id AND f.breakdown_set <> '') LIMIT ?2",
+         AND EXISTS (SELECT 1 FROM insights_facts f WHERE f.ad_account_id = a.id AND f.breakdown_set <> '') LIMIT ?2 RETURNING ad_account_id",
         binds![now.as_str(), STARTS_PER_TICK],
     );
-    ports.batch(vec![start]).await?;
-    out.started = ports
-        .rows(Query::new("SELECT COUNT(*) AS n FROM fact_placement WHERE store = 'copying' AND started_at = ?1", binds![now.as_str()]))
-        .await?
-        .first()
-        .and_then(|r| r["n"].as_i64())
-        .unwrap_or(0);
+    out.started = ports.rows(start).await?.len() as i64;
     let pending = ports
         .rows(Query::new(
             "SELECT ad_account_id, store, cursor, d1_rows_left FROM fact_placement WHERE store IN ('copying', 'settling') OR d1_rows_left > 0 ORDER BY updated_at LIMIT 100",
@@ -226,7 +224,7 @@ async fn step(ports: &dyn Ports, p: &mut Placement, out: &mut Moved) -> Result<b
             Ok(left > 0)
         }
         super::Store::Object if p.d1_rows_left > 0 => {
-            let key = format!("ad_account_id, {KEY}");
+            let key = crate::sync::insights::FACT_KEY.join(", ");
             ports
                 .batch(vec![
                     Query::new(

@@ -14,23 +14,21 @@ use crate::failure::Failure;
 use crate::ports::{Bind, FactAnswer as Answer, Ports, Query};
 use serde_json::{json, Value};
 
-/// The object's schema: D1's `insights_facts` columns and key, and an index for its reads (the
-/// account is the object, so the index starts at the breakdown set).
-pub const OBJECT_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS insights_facts (
-      ad_account_id TEXT NOT NULL, object_id TEXT NOT NULL, date TEXT NOT NULL,
-      hour INTEGER NOT NULL DEFAULT -1, breakdown_key TEXT NOT NULL DEFAULT '',
-      attribution_window TEXT NOT NULL DEFAULT 'default',
-      breakdown_set TEXT NOT NULL DEFAULT '', workspace_id TEXT NOT NULL, campaign_id TEXT, adset_id TEXT,
-      source TEXT NOT NULL DEFAULT 'meta',
-      impressions INTEGER NOT NULL DEFAULT 0, reach INTEGER NOT NULL DEFAULT 0, clicks INTEGER NOT NULL DEFAULT 0,
-      link_clicks INTEGER NOT NULL DEFAULT 0, spend_minor INTEGER NOT NULL DEFAULT 0, leads INTEGER NOT NULL DEFAULT 0,
-      purchases INTEGER NOT NULL DEFAULT 0, purchase_value_minor INTEGER NOT NULL DEFAULT 0,
-      actions_json TEXT NOT NULL DEFAULT '{}', sync_run_id TEXT, updated_at TEXT NOT NULL,
-      PRIMARY KEY (ad_account_id, object_id, date, hour, breakdown_key, attribution_window)
-    ) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS insights_facts_by_set_day ON insights_facts (breakdown_set, date, attribution_window, breakdown_key, hour)",
-];
+/// The migration that creates D1's `insights_facts` (no later one alters it; a test checks).
+const D1_FACTS_MIGRATION: &str = include_str!("../../migrations/0006_mirrors_insights.sql");
+
+/// The object's schema: D1's `insights_facts` exactly as its migration creates it (one source for
+/// both), and an index for the object's reads (the account is the object, so it starts at the
+/// breakdown set).
+pub fn object_schema() -> [String; 2] {
+    const END: &str = ") WITHOUT ROWID";
+    let start = D1_FACTS_MIGRATION.find("CREATE TABLE insights_facts (").expect("the facts migration creates insights_facts");
+    let end = start + D1_FACTS_MIGRATION[start..].find(END).expect("insights_facts is a WITHOUT ROWID table") + END.len();
+    [
+        D1_FACTS_MIGRATION[start..end].replacen("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1),
+        "CREATE INDEX IF NOT EXISTS insights_facts_by_set_day ON insights_facts (breakdown_set, date, attribution_window, breakdown_key, hour)".into(),
+    ]
+}
 
 /// Statements one call to an object runs at most (in order, each atomic).
 pub const MAX_STATEMENTS: usize = 16;
@@ -114,6 +112,11 @@ pub async fn rows_of_each(ports: &dyn Ports, account: &str, queries: Vec<Query>)
     if store_of(ports, account).await?.reads_object() {
         return Ok(ports.fact_object(account, queries).await?.into_iter().map(|a| a.rows).collect());
     }
+    in_d1(ports, queries).await
+}
+
+/// Each statement's rows from D1, in order.
+pub async fn in_d1(ports: &dyn Ports, queries: Vec<Query>) -> Result<Vec<Vec<Value>>, Failure> {
     let mut out = Vec::with_capacity(queries.len());
     for q in queries {
         out.push(ports.rows(q).await?);
@@ -207,10 +210,27 @@ mod tests {
     }
 
     #[test]
-    fn the_object_table_has_every_column_a_page_upsert_fills() {
+    fn the_object_table_is_d1s_and_has_every_column_a_page_upsert_fills() {
+        let [table, index] = object_schema();
+        assert!(table.starts_with("CREATE TABLE IF NOT EXISTS insights_facts (") && table.ends_with(") WITHOUT ROWID"), "{table}");
+        assert!(table.contains("PRIMARY KEY (ad_account_id, object_id, date, hour, breakdown_key, attribution_window)"));
+        assert!(index.starts_with("CREATE INDEX IF NOT EXISTS"));
         for c in crate::sync::insights::FACT_COLUMNS.iter().chain(["source"].iter()) {
-            assert!(OBJECT_SCHEMA[0].contains(&format!("{c} ")), "{c}");
+            assert!(table.contains(&format!("{c} ")), "{c}");
         }
         assert!(claim_query("1", "ws", "t").sql.contains("NOT EXISTS (SELECT 1 FROM insights_facts WHERE ad_account_id = ?1 AND breakdown_set <> '')"));
+    }
+
+    /// The object's table is taken from the migration that creates D1's: a later migration
+    /// altering it would have to change the object's too.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn no_later_migration_alters_the_facts_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let sql = std::fs::read_to_string(&path).unwrap().to_ascii_lowercase();
+            assert!(!sql.contains("alter table insights_facts"), "{} alters insights_facts", path.display());
+        }
     }
 }

@@ -226,6 +226,13 @@ pub async fn run(ports: &dyn Ports, cron_run_id: Option<&str>) -> Result<Purged,
         let all: Vec<i64> = settings.iter().filter(|s| s["kind"] == k.name).filter_map(|s| s["days"].as_i64()).collect();
         targets.push((k, String::new(), shared_days(k, &all)));
     }
+    // Accounts whose partitioned facts are in their objects, with their workspaces: read once.
+    let placed: Vec<(String, String)> = ports
+        .rows(Query::new("SELECT ad_account_id, workspace_id FROM fact_placement WHERE store = 'object' ORDER BY ad_account_id", vec![]))
+        .await?
+        .iter()
+        .filter_map(|r| Some((r["ad_account_id"].as_str()?.to_string(), r["workspace_id"].as_str()?.to_string())))
+        .collect();
     let mut out = Purged::default();
     let mut rounds = 0;
     for (k, ws, days) in targets {
@@ -248,36 +255,37 @@ pub async fn run(ports: &dyn Ports, cron_run_id: Option<&str>) -> Result<Purged,
             }
         }
         // Partitioned facts of accounts placed in their objects: the same cutoff, object by object.
-        if k.object_older.is_some() {
-            let accounts = ports
-                .rows(Query::new(
-                    "SELECT ad_account_id FROM fact_placement WHERE workspace_id = ?1 AND store = 'object' ORDER BY ad_account_id",
-                    binds![ws.as_str()],
-                ))
-                .await?;
-            for a in accounts.iter().filter_map(|a| a["ad_account_id"].as_str()) {
-                for _ in 0..ROUNDS_PER_TARGET {
-                    if rounds >= ROUNDS_PER_TICK {
-                        more = true;
-                        break;
-                    }
-                    rounds += 1;
-                    let q = object_round(k, &ws, &cut).expect("a kind with object rows");
-                    let n = ports.fact_object(a, vec![q]).await?.pop().map_or(0, |r| r.written);
-                    let left = n >= BATCH_ROWS;
-                    ports.batch(vec![object_counted(&id, n, left)]).await?;
-                    deleted += n;
-                    more |= left;
-                    if !left {
-                        break;
-                    }
-                }
+        if let Some(q) = object_round(k, &ws, &cut) {
+            for account in placed.iter().filter(|(_, w)| *w == ws).map(|(a, _)| a.as_str()) {
+                let (n, left) = purge_object(ports, account, &q, &id, &mut rounds).await?;
+                deleted += n;
+                more |= left;
             }
         }
         out.rows += deleted;
         out.unfinished += usize::from(more);
     }
     Ok(out)
+}
+
+/// Rounds of one object purge (`q`) in one account's object, counted on purge `id`, within the
+/// tick's rounds: the rows deleted, and whether some are left.
+async fn purge_object(ports: &dyn Ports, account: &str, q: &Query, id: &str, rounds: &mut usize) -> Result<(i64, bool), Failure> {
+    let mut deleted = 0;
+    for _ in 0..ROUNDS_PER_TARGET {
+        if *rounds >= ROUNDS_PER_TICK {
+            return Ok((deleted, true));
+        }
+        *rounds += 1;
+        let n = ports.fact_object(account, vec![q.clone()]).await?.pop().map_or(0, |r| r.written);
+        let left = n >= BATCH_ROWS;
+        ports.batch(vec![object_counted(id, n, left)]).await?;
+        deleted += n;
+        if !left {
+            return Ok((deleted, false));
+        }
+    }
+    Ok((deleted, true))
 }
 
 /// A workspace's policy as the digest and the settings action show it.

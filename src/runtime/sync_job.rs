@@ -53,11 +53,7 @@ pub enum JobError {
 
 /// A fact object that failed: the page is retried (its write replaces itself).
 fn fact_error(e: Failure) -> JobError {
-    let reason = match e {
-        Failure::Internal(m) => m,
-        other => format!("{other:?}"),
-    };
-    JobError::Retry { reason, delay_seconds: 10 }
+    JobError::Retry { reason: e.summary(), delay_seconds: 10 }
 }
 
 impl From<worker::Error> for JobError {

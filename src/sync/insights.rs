@@ -209,6 +209,9 @@ pub fn facts(row: &Value, breakdowns: &[String], windows: &[String], digits: u32
     Ok(out)
 }
 
+/// The key of `insights_facts` (in D1 and in the account's fact object).
+pub const FACT_KEY: &[&str] = &["ad_account_id", "object_id", "date", "hour", "breakdown_key", "attribution_window"];
+
 /// Columns of `insights_facts` that a page upsert fills, in `Fact::row` order.
 pub const FACT_COLUMNS: &[&str] = &[
     "ad_account_id",
@@ -266,7 +269,7 @@ impl Fact {
 /// Upserts a page of facts (a JSON array of `Fact::row`s bound as ?1): the natural key decides,
 /// so a re-synced day replaces its rows.
 pub fn upsert_page_sql() -> String {
-    crate::json_rows::upsert_sql("insights_facts", FACT_COLUMNS, &["ad_account_id", "object_id", "date", "hour", "breakdown_key", "attribution_window"], None)
+    crate::json_rows::upsert_sql("insights_facts", FACT_COLUMNS, FACT_KEY, None)
 }
 
 /// A breakdown set's name in `insights_facts.breakdown_set`: `''`, `country`, `age,gender`, `hourly`.

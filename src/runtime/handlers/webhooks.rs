@@ -178,7 +178,7 @@ pub async fn redispatch_stranded(env: &worker::Env) -> worker::Result<usize> {
     if changes.is_empty() {
         return Ok(0);
     }
-    let claimed = claimed_keys(db.batch(vec![claim_statement(&db, &changes, now_ms)?]).await?.first());
+    let claimed = claimed_keys(Some(&claim_statement(&db, &changes, now_ms)?.all().await?));
     finish(env, &db, &changes, claimed).await
 }
 

@@ -588,6 +588,23 @@ impl Connected {
         (theirs, ours)
     }
 
+    /// `count` ad accounts in the simulator, ids `{prefix}00000` on, that `token` sees, each of
+    /// `shape` (campaigns, ad sets, ads, days: the simulator's account fields), with Graph budgets
+    /// no benchmark or soak exhausts; their ids.
+    pub fn seed_fleet(&self, prefix: &str, count: usize, token: &str, shape: Value) -> Vec<String> {
+        self.sim.control("POST", "/config", json!({"app_call_budget": 1_000_000_000}));
+        let ids: Vec<String> = (0..count).map(|i| format!("{prefix}{i:05}")).collect();
+        for id in &ids {
+            let mut spec = shape.clone();
+            spec["account_id"] = json!(id);
+            spec["access_token"] = json!(token);
+            spec["call_budget"] = json!(1_000_000_000);
+            let r = self.sim.control("POST", "/accounts", spec);
+            assert_eq!(r["account_id"], json!(id), "{r}");
+        }
+        ids
+    }
+
     /// Sets the workspace's insights settings as a new admin (breakdown sets, backfill days...).
     pub fn set_insights(&self, settings: Value) {
         let admin = self.key("admin");

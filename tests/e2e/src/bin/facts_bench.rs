@@ -29,15 +29,8 @@ struct Run {
 fn run(store: &str, accounts: usize, ads: usize, days: i64, queries: usize) -> Run {
     let name = format!("bench-facts-{store}");
     let c = Connected::start(&name, TOKEN, &[("BACKFILL_ON_BIND", "true"), ("GATE_MAX_CALLS", "1000000"), ("ASYNC_POLL_SECONDS", "1"), ("FACTS_STORE", store)]);
-    c.sim.control("POST", "/config", json!({"app_call_budget": 1_000_000_000}));
-    let ids: Vec<String> = (0..accounts).map(|i| format!("7700{i:05}")).collect();
-    for id in &ids {
-        c.sim.control(
-            "POST",
-            "/accounts",
-            json!({"account_id": id, "campaigns": ads.div_ceil(10), "adsets_per_campaign": 1, "ads_per_adset": 10.min(ads), "days": days + 2, "access_token": TOKEN, "call_budget": 1_000_000_000}),
-        );
-    }
+    let ids =
+        c.seed_fleet("7700", accounts, TOKEN, json!({"campaigns": ads.div_ceil(10), "adsets_per_campaign": 1, "ads_per_adset": 10.min(ads), "days": days + 2}));
     c.set_insights(json!({"breakdown_sets": ["country", "hourly_stats_aggregated_by_advertiser_time_zone"], "backfill_days": days}));
     let iid = c.connect(TOKEN);
     let t = Instant::now();

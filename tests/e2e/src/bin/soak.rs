@@ -193,15 +193,7 @@ fn main() {
         TOKEN,
         &[("BACKFILL_ON_BIND", "true"), ("SYNC_STALE_SECONDS", "120"), ("SYNC_COOLDOWN_SECONDS", "240"), ("GATE_MAX_CALLS", "1000000")],
     );
-    c.sim.control("POST", "/config", json!({"app_call_budget": 1_000_000_000}));
-    let accounts: Vec<String> = (0..accounts_n).map(|i| format!("8800{i:05}")).collect();
-    for id in &accounts {
-        c.sim.control(
-            "POST",
-            "/accounts",
-            json!({"account_id": id, "campaigns": 2, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 30, "access_token": TOKEN, "call_budget": 1_000_000_000}),
-        );
-    }
+    let accounts = c.seed_fleet("8800", accounts_n, TOKEN, json!({"campaigns": 2, "adsets_per_campaign": 2, "ads_per_adset": 2, "days": 30}));
     c.set_insights(json!({"breakdown_sets": ["country"], "backfill_days": 14}));
     let iid = c.connect(TOKEN);
     for id in &accounts {
