@@ -63,18 +63,6 @@ pub async fn consume(batch: MessageBatch<Value>, env: &Env) -> worker::Result<()
     Ok(())
 }
 
-/// The worker's linear memory now: its high-water mark, since wasm memory never shrinks.
-fn memory_bytes() -> Option<i64> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        Some(core::arch::wasm32::memory_size(0) as i64 * 65_536)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        None
-    }
-}
-
 /// Writes a report's CSV to the bucket a page at a time: at most one page and one part in memory.
 async fn write_csv(svc: &Services, job: &reports::Job, spec: &Spec, key: &str) -> Result<(u64, u64, String), Failure> {
     let bucket = svc.env.bucket("REPORTS")?;
@@ -135,7 +123,13 @@ async fn produce(svc: &Services, id: &str) -> Result<Next, Failure> {
     match write_csv(svc, &job, &spec, &key).await {
         Ok((rows, bytes, sha)) => {
             let now = ports.now_iso();
-            let produced = reports::Produced { rows: rows as i64, bytes: bytes as i64, sha256: &sha, object_key: &key, peak_memory_bytes: memory_bytes() };
+            let produced = reports::Produced {
+                rows: rows as i64,
+                bytes: bytes as i64,
+                sha256: &sha,
+                object_key: &key,
+                peak_memory_bytes: crate::telemetry::instance_memory_bytes().map(|b| b as i64),
+            };
             let mut writes = vec![reports::succeed(id, &produced, &now)];
             let mut send = None;
             if let Some(schedule) = &job.schedule_id {

@@ -70,6 +70,23 @@ pub fn recorded(name: &str) -> Option<&'static Metric> {
     RECORDED.iter().find(|m| m.name == name)
 }
 
+/// The gauge of the serving instance's linear memory (served with every scrape).
+pub const INSTANCE_MEMORY_HELP: &str =
+    "Bytes of linear memory of the wasm instance that answered this scrape; it never shrinks, so a rise across scrapes is memory the worker keeps.";
+
+/// Bytes of linear memory this wasm instance holds (`None` outside wasm). The heap only grows,
+/// so this is its high-water mark: flat over a soak means the worker holds nothing per request.
+pub fn instance_memory_bytes() -> Option<u64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Some(core::arch::wasm32::memory_size(0) as u64 * 65_536)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
 /// Label values are bounded and printable: at most this many characters.
 pub const LABEL_VALUE_MAX: usize = 100;
 

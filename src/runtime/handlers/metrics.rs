@@ -30,7 +30,11 @@ pub async fn scrape(req: &Request, ctx: &RequestContext) -> HandlerResult {
         ))
         .await?;
     let rows: Vec<Row> = rows.into_iter().filter_map(|r| serde_json::from_value(r).ok()).collect();
-    let gauges = crate::ops::digest::gauges(ports, None).await?;
+    let mut gauges = crate::ops::digest::gauges(ports, None).await?;
+    if let Some(bytes) = crate::telemetry::instance_memory_bytes() {
+        let help = crate::telemetry::INSTANCE_MEMORY_HELP;
+        gauges.push(openmetrics::Gauge { name: "adgate_instance_memory_bytes", help, samples: vec![(String::new(), bytes as f64)] });
+    }
     let body = openmetrics::render(&rows, &gauges);
     let mut resp = Response::ok(body)?;
     resp.headers_mut().set("Content-Type", openmetrics::CONTENT_TYPE)?;

@@ -84,6 +84,8 @@ fn telemetry_is_scraped_and_digested_as_the_simulator_saw_it_and_service_alerts_
     assert!(sample(&text, "adgate_sync_age_seconds", &[&ws_label, &account_label]).is_some(), "sync freshness per account");
     assert!(sample(&text, "adgate_action_duration_milliseconds_bucket", &[&ws_label, "le=\"+Inf\""]).is_some());
     assert!(text.contains("# TYPE adgate_queue_depth gauge"));
+    let memory = sample(&text, "adgate_instance_memory_bytes", &[]).expect("the serving instance's memory");
+    assert!(memory >= 65_536.0 && memory % 65_536.0 == 0.0, "whole wasm pages: {memory}");
     assert!(!text.contains(TOKEN) && !text.contains(adgate_e2e::BOOTSTRAP_KEY), "no secret in the exposition");
     // Counters survive in D1 as rollups by the hour, not a row per call.
     let rollups = c.gw.query("SELECT COUNT(*) AS n FROM ops_rollups WHERE workspace_id = ?1", &[&ws])[0]["n"].as_i64().unwrap();
