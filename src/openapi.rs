@@ -155,6 +155,7 @@ const DOCS: &[Doc] = &[
         body: Some(member_body),
     },
     Doc { route: Route::ListMembers, path: "/v1/workspaces/{workspace_id}/members", summary: "The workspace's members", ok: 200, auth: true, body: None },
+    Doc { route: Route::Me, path: "/v1/me", summary: "The presented key: its workspace, member and role", ok: 200, auth: true, body: None },
     Doc {
         route: Route::AccountFromMeta,
         path: "/v1/ad-accounts/{account_id}/meta",

@@ -16,6 +16,8 @@ pub enum Route {
     RevokeApiKey,
     CreateMember,
     ListMembers,
+    /// Who the presented key is: workspace, member and role (what a console shows and hides).
+    Me,
     AccountFromMeta,
     GateState,
     GateAdmit,
@@ -73,6 +75,7 @@ const TABLE: &[(&str, &str, Route)] = &[
     ("POST", "/v1/workspaces/{}/api-keys/{}/revoke", Route::RevokeApiKey),
     ("POST", "/v1/workspaces/{}/members", Route::CreateMember),
     ("GET", "/v1/workspaces/{}/members", Route::ListMembers),
+    ("GET", "/v1/me", Route::Me),
     ("GET", "/v1/ad-accounts/{}/meta", Route::AccountFromMeta),
     ("GET", "/v1/ad-accounts/{}/gate", Route::GateState),
     ("POST", "/v1/ad-accounts/{}/gate/admit", Route::GateAdmit),

@@ -68,3 +68,21 @@ pub async fn list(ctx: &RequestContext, workspace_id: &str) -> HandlerResult {
         .results::<Value>()?;
     json_response(200, &json!({ "data": rows }))
 }
+
+/// `GET /v1/me`: the presented key's workspace, member and role, so a console shows what the
+/// role may do (the server still decides every call). Never the key itself.
+pub async fn me(ctx: &RequestContext, p: &Principal) -> HandlerResult {
+    match p {
+        Principal::Bootstrap => json_response(200, &json!({ "role": "bootstrap", "workspace_id": null, "member_id": null, "key_id": null })),
+        Principal::Key { key_id, member_id, workspace_id, role } => {
+            let name = ctx
+                .env
+                .d1("DB")?
+                .prepare("SELECT name FROM members WHERE id = ?1 AND workspace_id = ?2")
+                .bind(&[text(member_id), text(workspace_id)])?
+                .first::<Value>(Some("name"))
+                .await?;
+            json_response(200, &json!({ "role": role.as_str(), "workspace_id": workspace_id, "member_id": member_id, "member_name": name, "key_id": key_id }))
+        }
+    }
+}

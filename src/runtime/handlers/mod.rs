@@ -134,6 +134,7 @@ async fn dispatch(route: Route, params: &[String], req: Request, ctx: &RequestCo
             need(Need::Admin(param(0)))?;
             members::list(ctx, param(0)).await
         }
+        Route::Me => members::me(ctx, p).await,
         Route::RevokeApiKey => {
             need(Need::Admin(param(0)))?;
             api_keys::revoke(ctx, p, param(0), param(1)).await
