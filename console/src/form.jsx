@@ -147,7 +147,7 @@ const pathsOf = (schema, path = '') =>
  * One catalogue action as a form. A mutation carries one idempotency key per intended change:
  * the same key until the input changes, so a double click or a retry acts once.
  */
-export function ActionForm({ entry, initial, fixed, submitLabel, onDone, hidden = [] }) {
+export function ActionForm({ entry, initial, fixed, submitLabel, onDone, onChange, hidden = [] }) {
   const [value, setValue] = useState(initial || {});
   const [errors, setErrors] = useState({});
   const [top, setTop] = useState(null);
@@ -159,6 +159,7 @@ export function ActionForm({ entry, initial, fixed, submitLabel, onDone, hidden 
   const edit = (v) => {
     intent.current = newIntent();
     setValue(v);
+    onChange?.(v);
   };
   const setError = (p, e) => setErrors((old) => ({ ...old, [p]: e }));
   const submit = async (ev) => {

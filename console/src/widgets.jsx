@@ -1,4 +1,7 @@
-// Pieces every page uses: the catalogue's actions as collapsible forms, and a table of rows.
+// Pieces every page uses: the catalogue's actions as collapsible forms, a table of rows, and the
+// ad account picker.
+import { useEffect, useState } from 'preact/hooks';
+import { act, plain } from './api.js';
 import { ActionForm } from './form.jsx';
 
 /** Every action of a page the role may call, each as its own form (`data-action` names it). */
@@ -41,3 +44,31 @@ export function Table({ rows, columns, actions, testid }) {
 
 /** Dates as the recruiter reads them. */
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : 'never');
+
+/** The workspace's bound ad accounts and the one chosen (the first until the person picks). */
+export function useAccounts() {
+  const [accounts, setAccounts] = useState(null);
+  const [error, setError] = useState(null);
+  const [account, setAccount] = useState('');
+  useEffect(() => {
+    act('recruiter_paid_media', 'list_ad_accounts', {}).then(
+      (r) => {
+        setAccounts(r.body.data || []);
+        setAccount((chosen) => chosen || r.body.data?.[0]?.id || '');
+      },
+      (e) => setError(plain(e)),
+    );
+  }, []);
+  return { accounts, error, account, setAccount };
+}
+
+export function AccountPicker({ accounts, value, set }) {
+  return (
+    <label class="field inline">
+      <span>Ad account</span>
+      <select data-field="ad_account_id" value={value} onChange={(e) => set(e.target.value)}>
+        {(accounts || []).map((a) => <option value={a.id}>{a.name || a.id} ({a.currency})</option>)}
+      </select>
+    </label>
+  );
+}

@@ -1,7 +1,7 @@
 // Admin Platform: the approvals queue (another person decides), the audit timeline with each
 // row's before and after, members and keys (a key shown once), and the governance actions.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { act, call, newIntent, plain } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { act, call, plain } from '../api.js';
 import { ActionList, Table, when } from '../widgets.jsx';
 
 const G = 'admin_meta_ads_governance';
@@ -101,18 +101,22 @@ export function Keys({ s }) {
   const [shown, setShown] = useState(null);
   const [error, setError] = useState(null);
   const [form, setForm] = useState({ name: '', email: '', role: 'recruiter' });
-  const intent = useRef(newIntent());
+  // Adding a member is not idempotent on the server: one call at a time, the button held.
+  const [busy, setBusy] = useState(false);
   const load = () => Promise.all([call('GET', `/v1/workspaces/${ws}/api-keys`), call('GET', `/v1/workspaces/${ws}/members`)]).then(([k, m]) => { setKeys(k.body.data); setMembers(m.body.data); }, (e) => setError(plain(e)));
   useEffect(() => { load(); }, []);
   const add = async (e) => {
     e.preventDefault();
+    if (busy) return;
+    setBusy(true);
     try {
-      const r = await call('POST', `/v1/workspaces/${ws}/members`, form, intent.current);
+      const r = await call('POST', `/v1/workspaces/${ws}/members`, form);
       setShown(r.body.key?.key || null);
-      intent.current = newIntent();
       load();
     } catch (err) {
       setError(plain(err));
+    } finally {
+      setBusy(false);
     }
   };
   const revoke = async (id) => {
@@ -131,7 +135,7 @@ export function Keys({ s }) {
         <label class="field inline"><span>Name</span><input data-field="name" value={form.name} onInput={(e) => setForm({ ...form, name: e.target.value })} /></label>
         <label class="field inline"><span>Email</span><input data-field="email" value={form.email} onInput={(e) => setForm({ ...form, email: e.target.value })} /></label>
         <label class="field inline"><span>Role</span><select data-field="role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}><option>recruiter</option><option>admin</option></select></label>
-        <button type="submit" class="primary">Add member with a key</button>
+        <button type="submit" class="primary" disabled={busy}>Add member with a key</button>
       </form>
       <h3>Members</h3>
       <Table testid="members" rows={members} columns={['id', 'name', 'email', 'role', 'live_keys']} />

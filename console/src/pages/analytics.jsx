@@ -5,8 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { act, plain } from '../api.js';
 import { Freshness } from '../form.jsx';
-import { ActionList, Table } from '../widgets.jsx';
-import { AccountPicker, useAccounts } from './outreach.jsx';
+import { AccountPicker, ActionList, Table, useAccounts } from '../widgets.jsx';
 
 const A = 'recruiter_paid_media_analytics';
 const LEVELS = { campaign: 'get_insights_campaign_level', adset: 'get_insights_adset_level', ad: 'get_insights_ad_level' };
@@ -34,17 +33,13 @@ function Chart({ rows }) {
 }
 
 export function Dashboard({ s, names }) {
-  const { accounts, error: accountsError } = useAccounts(s);
-  const [account, setAccount] = useState('');
+  const { accounts, error: accountsError, account, setAccount } = useAccounts();
   const [level, setLevel] = useState('campaign');
   const [since, setSince] = useState(day(new Date(Date.now() - 13 * 86400000)));
   const [until, setUntil] = useState(day(new Date()));
   const [days, setDays] = useState(null);
   const [totals, setTotals] = useState(null);
   const [error, setError] = useState(null);
-  useEffect(() => {
-    if (accounts?.length && !account) setAccount(accounts[0].id);
-  }, [accounts]);
   const currency = accounts?.find((a) => a.id === account)?.currency;
   const load = async () => {
     if (!account) return;
@@ -61,9 +56,9 @@ export function Dashboard({ s, names }) {
       setError(plain(e));
     }
   };
-  useEffect(() => { load(); }, [account, level, since, until]);
-  // While a sync may be writing, the figures are read again every 15 seconds.
+  // Read now, then every 15 seconds while a sync may be writing.
   useEffect(() => {
+    load();
     const t = setInterval(load, 15000);
     return () => clearInterval(t);
   }, [account, level, since, until]);

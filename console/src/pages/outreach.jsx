@@ -3,29 +3,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { act, plain } from '../api.js';
 import { ActionForm, Result } from '../form.jsx';
-import { ActionList, Table } from '../widgets.jsx';
+import { AccountPicker, ActionList, Table, useAccounts } from '../widgets.jsx';
 
 const R = 'recruiter_paid_media';
-
-export function useAccounts(s) {
-  const [accounts, setAccounts] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    act(R, 'list_ad_accounts', {}).then((r) => setAccounts(r.body.data || []), (e) => setError(plain(e)));
-  }, []);
-  return { accounts, error };
-}
-
-export function AccountPicker({ accounts, value, set }) {
-  return (
-    <label class="field inline">
-      <span>Ad account</span>
-      <select data-field="ad_account_id" value={value} onChange={(e) => set(e.target.value)}>
-        {(accounts || []).map((a) => <option value={a.id}>{a.name || a.id} ({a.currency})</option>)}
-      </select>
-    </label>
-  );
-}
 
 const EMPLOYMENT_LIMITS = [
   'Ages stay 18 to 65+: a job ad may not narrow by age.',
@@ -35,15 +15,12 @@ const EMPLOYMENT_LIMITS = [
 ];
 
 export function Wizard({ s }) {
-  const { accounts, error } = useAccounts(s);
-  const [account, setAccount] = useState('');
+  const { accounts, error, account, setAccount } = useAccounts();
   const [draft, setDraft] = useState(null); // { id, revision }
+  const [creative, setCreative] = useState({});
   const [done, setDone] = useState({});
   const [check, setCheck] = useState(null);
   const [launch, setLaunch] = useState(null);
-  useEffect(() => {
-    if (accounts?.length && !account) setAccount(accounts[0].id);
-  }, [accounts]);
   const entry = (a) => s.byName.get(`${R}/${a}`);
   const next = (what) => (r) => {
     setDraft({ id: r.body.draft_id, revision: r.body.revision });
@@ -73,8 +50,8 @@ export function Wizard({ s }) {
         <section data-step="creative">
           <h3>2. Creative</h3>
           <details data-action={`${R}/upload_ad_image`}><summary>Upload an image (its hash goes in the creative)</summary><ActionForm entry={entry('upload_ad_image')} fixed={{ ad_account_id: account }} /></details>
-          <ActionForm entry={entry('create_creative_draft')} fixed={fixed} initial={{ key: 'main', creative: { call_to_action: 'APPLY_NOW' } }} submitLabel="Save creative" onDone={next('creative')} />
-          <Preview />
+          <ActionForm entry={entry('create_creative_draft')} fixed={fixed} initial={{ key: 'main', creative: { call_to_action: 'APPLY_NOW' } }} submitLabel="Save creative" onDone={next('creative')} onChange={(v) => setCreative(v.creative || {})} />
+          <Preview creative={creative} />
         </section>
       )}
       {done.creative && (
@@ -107,33 +84,20 @@ export function Wizard({ s }) {
 }
 
 /** How the ad reads, from the creative form's fields as typed. */
-function Preview() {
-  const [c, setC] = useState({});
-  useEffect(() => {
-    const read = () => {
-      const v = (f) => document.querySelector(`[data-form="${R}/create_creative_draft"] [data-field="creative.${f}"]`)?.value || '';
-      setC({ message: v('message'), headline: v('headline'), link: v('link'), cta: v('call_to_action') });
-    };
-    const t = setInterval(read, 500);
-    return () => clearInterval(t);
-  }, []);
+function Preview({ creative: c }) {
   return (
     <figure class="preview" aria-label="Preview">
       <p>{c.message || 'Primary text'}</p>
       <div class="image">image</div>
-      <figcaption><small>{c.link}</small><strong>{c.headline || 'Headline'}</strong><span class="cta">{(c.cta || 'APPLY_NOW').replace(/_/g, ' ')}</span></figcaption>
+      <figcaption><small>{c.link}</small><strong>{c.headline || 'Headline'}</strong><span class="cta">{(c.call_to_action || 'APPLY_NOW').replace(/_/g, ' ')}</span></figcaption>
     </figure>
   );
 }
 
 export function Campaigns({ s, names }) {
-  const { accounts } = useAccounts(s);
-  const [account, setAccount] = useState('');
+  const { accounts, account, setAccount } = useAccounts();
   const [rows, setRows] = useState(null);
   const [error, setError] = useState(null);
-  useEffect(() => {
-    if (accounts?.length && !account) setAccount(accounts[0].id);
-  }, [accounts]);
   const load = () => account && act(R, 'list_campaigns', { ad_account_id: account }).then((r) => setRows(r.body.data), (e) => setError(plain(e)));
   useEffect(() => { load(); }, [account]);
   const flip = async (row, what) => {

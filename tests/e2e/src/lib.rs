@@ -78,6 +78,25 @@ impl Simulator {
         self.control("GET", "/ledger", Value::Null)["entries"].as_array().cloned().unwrap_or_default()
     }
 
+    /// An ad account `token` sees, of `shape` (the simulator's account fields: campaigns, ad sets
+    /// per campaign, ads per ad set, days...).
+    pub fn seed_account(&self, account: &str, token: &str, shape: Value) -> Value {
+        let mut spec = shape;
+        spec["account_id"] = json!(account);
+        spec["access_token"] = json!(token);
+        self.control("POST", "/accounts", spec)
+    }
+
+    /// The objects Meta created (`validate_only` checks left out), by edge: `/campaigns`,
+    /// `/adsets`, `/ads`, `/adcreatives`, one entry per create.
+    pub fn creates(&self) -> Vec<String> {
+        self.ledger()
+            .iter()
+            .filter(|e| e["method"] == "POST" && e["status"] == 200 && !e["params"].to_string().contains("validate_only"))
+            .filter_map(|e| ["/campaigns", "/adsets", "/ads", "/adcreatives"].iter().find(|p| e["path"].as_str().unwrap().ends_with(*p)).map(|p| p.to_string()))
+            .collect()
+    }
+
     /// A Graph read straight from the simulator (not through adgate), as `token` sees it.
     pub fn graph_get(&self, path: &str, token: &str) -> Value {
         let url = format!("{}/v26.0/{}", self.base, path.trim_start_matches('/'));
@@ -596,10 +615,8 @@ impl Connected {
         let ids: Vec<String> = (0..count).map(|i| format!("{prefix}{i:05}")).collect();
         for id in &ids {
             let mut spec = shape.clone();
-            spec["account_id"] = json!(id);
-            spec["access_token"] = json!(token);
             spec["call_budget"] = json!(1_000_000_000);
-            let r = self.sim.control("POST", "/accounts", spec);
+            let r = self.sim.seed_account(id, token, spec);
             assert_eq!(r["account_id"], json!(id), "{r}");
         }
         ids

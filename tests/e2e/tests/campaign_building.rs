@@ -355,17 +355,6 @@ fn envelopes(entries: &[Value]) -> usize {
     entries.iter().filter(|e| e["method"] == "POST" && e["path"] == "/" && e["batch"] == false).count()
 }
 
-/// Creates that Meta carried out (not `validate_only` checks), by edge.
-fn creates(s: &Setup) -> Vec<String> {
-    let edges = ["/campaigns", "/adsets", "/ads", "/adcreatives"];
-    s.c.sim
-        .ledger()
-        .iter()
-        .filter(|e| e["method"] == "POST" && e["status"] == 200 && !e["params"].to_string().contains("validate_only"))
-        .filter_map(|e| edges.iter().find(|p| e["path"].as_str().unwrap().ends_with(*p)).map(|p| p.to_string()))
-        .collect()
-}
-
 fn draft_tree(s: &Setup) -> (String, i64) {
     let d = s.ok("create_campaign_draft", json!({"ad_account_id": format!("act_{A}"), "campaign": campaign_body("Drivers draft 2026-12")["campaign"]}));
     let (id, mut rev) = (d["draft_id"].as_str().unwrap().to_string(), d["revision"].as_i64().unwrap());
@@ -442,7 +431,7 @@ fn a_draft_is_checked_by_meta_then_launched_once_even_after_a_failure_half_way()
     assert_eq!(s.meta(&cid, "status")["status"], "ACTIVE");
     assert!(count("ads").iter().all(|a| a["status"] == "ACTIVE"));
     assert_eq!((count("campaigns").len(), count("adsets").len(), count("ads").len()), (1, 3, 6), "nothing created twice");
-    assert_eq!(creates(&s).len(), 1 + 3 + 6 + 2, "one create per object");
+    assert_eq!(s.c.sim.creates().len(), 1 + 3 + 6 + 2, "one create per object");
     assert_eq!(s.c.gw.query("SELECT status FROM campaign_drafts WHERE id = ?1", &[&id])[0]["status"], "launched");
 }
 
@@ -460,7 +449,7 @@ fn a_launch_cut_off_by_a_worker_restart_resumes_without_creating_anything_twice(
         let _ = ureq::post(&url).set("Authorization", &auth).set("Idempotency-Key", "cut-off").set("Content-Type", "application/json").send_string(&body);
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while creates(&s).len() < 1 + 3 + 6 + 2 {
+    while s.c.sim.creates().len() < 1 + 3 + 6 + 2 {
         assert!(std::time::Instant::now() < deadline, "the launch never reached Meta");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -480,7 +469,7 @@ fn a_launch_cut_off_by_a_worker_restart_resumes_without_creating_anything_twice(
     let lookups = after.iter().filter(|e| e["method"] == "GET" && e["batch"] == true && e["params"]["filtering"].to_string().contains("EQUAL")).count();
     assert_eq!(lookups, 12, "one lookup per object");
     assert_eq!(envelopes(&after), 3 + 1, "a batch per level, then the mirror's read-back");
-    assert_eq!(creates(&s).len(), 12, "nothing created twice");
+    assert_eq!(s.c.sim.creates().len(), 12, "nothing created twice");
     let count = |edge: &str| s.c.sim.graph_get(&format!("act_{A}/{edge}?fields=id&limit=100"), TOKEN)["data"].as_array().unwrap().len();
     assert_eq!((count("campaigns"), count("adsets"), count("ads")), (1, 3, 6));
     let rows = s.c.gw.query("SELECT key, meta_id FROM campaign_draft_objects WHERE draft_id = ?1 AND status = 'created'", &[&id]);

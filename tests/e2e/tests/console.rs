@@ -32,24 +32,10 @@ fn journey(gw: &Gateway, phase: &str, env: &[(&str, &str)]) -> Value {
     v
 }
 
-/// Creates on Meta (not `validate_only` checks), by edge.
-fn creates(c: &Connected) -> Vec<String> {
-    c.sim
-        .ledger()
-        .iter()
-        .filter(|e| e["method"] == "POST" && e["status"] == 200 && !e["params"].to_string().contains("validate_only"))
-        .filter_map(|e| ["/campaigns", "/adsets", "/ads", "/adcreatives"].iter().find(|p| e["path"].as_str().unwrap().ends_with(*p)).map(|p| p.to_string()))
-        .collect()
-}
-
 #[test]
 fn people_build_approve_read_and_are_refused_in_the_console_as_the_catalogue_allows() {
     let c = Connected::start("console", TOKEN, &[("BACKFILL_ON_BIND", "true")]);
-    c.sim.control(
-        "POST",
-        "/accounts",
-        json!({"account_id": ACCOUNT, "campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 1, "days": 10, "access_token": TOKEN}),
-    );
+    c.sim.seed_account(ACCOUNT, TOKEN, json!({"campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 1, "days": 10}));
     c.bind_and_backfill(TOKEN, ACCOUNT);
     let (recruiter, admin) = (c.key("recruiter"), c.key("admin"));
     let keys = [("RECRUITER_KEY", recruiter.as_str()), ("ADMIN_KEY", admin.as_str())];
@@ -72,7 +58,7 @@ fn people_build_approve_read_and_are_refused_in_the_console_as_the_catalogue_all
     let pending = c.gw.query("SELECT id, status, requested_by FROM approvals WHERE action = 'launch_campaign_draft'", &[]);
     assert_eq!(pending.len(), 1, "the double click asked once: {pending:?}");
     assert_eq!(pending[0]["status"], "pending");
-    assert!(creates(&c).is_empty(), "nothing is created on Meta before the approval");
+    assert!(c.sim.creates().is_empty(), "nothing is created on Meta before the approval");
     let drafts = c.gw.query("SELECT id, status, revision FROM campaign_drafts WHERE workspace_id = ?1", &[&c.ws]);
     assert_eq!((drafts.len(), drafts[0]["revision"].as_i64()), (1, Some(3)), "campaign, creative and ad set saved as revisions: {drafts:?}");
     requests.extend(built["requests"].as_array().unwrap().iter().cloned());
@@ -81,7 +67,7 @@ fn people_build_approve_read_and_are_refused_in_the_console_as_the_catalogue_all
     let approved = journey(&c.gw, "approve", &keys);
     assert_eq!(approved["shown"]["approval"], pending[0]["id"]);
     assert_eq!(c.gw.query("SELECT status FROM approvals WHERE id = ?1", &[&pending[0]["id"].as_str().unwrap()])[0]["status"], "executed");
-    let mut made = creates(&c);
+    let mut made = c.sim.creates();
     made.sort();
     assert_eq!(made, ["/adcreatives", "/ads", "/adsets", "/campaigns"], "each object created once");
     let campaign = c.gw.query("SELECT meta_id FROM campaign_draft_objects WHERE key = 'campaign'", &[])[0]["meta_id"].as_str().unwrap().to_string();

@@ -36,11 +36,7 @@ fn second_workspace(gw: &Gateway) -> (String, String) {
 #[test]
 fn telemetry_is_scraped_and_digested_as_the_simulator_saw_it_and_service_alerts_are_delivered() {
     let c = Connected::start("operations", TOKEN, &[("BACKFILL_ON_BIND", "true"), ("ADGATE_METRICS_KEY", SCRAPE_KEY)]);
-    c.sim.control(
-        "POST",
-        "/accounts",
-        json!({"account_id": ACCOUNT, "campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 1, "days": 3, "access_token": TOKEN}),
-    );
+    c.sim.seed_account(ACCOUNT, TOKEN, json!({"campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 1, "days": 3}));
     c.bind_and_backfill(TOKEN, ACCOUNT);
     let ws = c.ws.as_str();
     let (admin, recruiter) = (c.key("admin"), c.key("recruiter"));

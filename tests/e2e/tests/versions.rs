@@ -31,11 +31,7 @@ fn served_at(c: &Connected, version: &str, path_end: &str) -> usize {
 #[test]
 fn answers_are_fingerprinted_drift_recorded_and_an_upgrade_planned_then_applied_after_approval() {
     let c = Connected::start("versions", TOKEN, &[("BACKFILL_ON_BIND", "true")]);
-    c.sim.control(
-        "POST",
-        "/accounts",
-        json!({"account_id": ACCOUNT, "campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 2, "days": 5, "access_token": TOKEN}),
-    );
+    c.sim.seed_account(ACCOUNT, TOKEN, json!({"campaigns": 2, "adsets_per_campaign": 1, "ads_per_adset": 2, "days": 5}));
     c.bind_and_backfill(TOKEN, ACCOUNT);
     let ws = c.ws.as_str();
 

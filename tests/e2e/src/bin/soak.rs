@@ -161,8 +161,8 @@ fn instance_kib(s: &Soak) -> Option<u64> {
     line.rsplit(' ').next()?.parse::<f64>().ok().map(|b| b as u64 / 1024)
 }
 
-/// Memory samples by minute: the runtime's resident set and the worker's linear memory, in KiB.
-type Samples = Mutex<Vec<(u64, u64, u64)>>;
+/// Memory samples: [minute, the runtime's resident set, the worker's linear memory], in KiB.
+type Samples = Mutex<Vec<[u64; 3]>>;
 
 fn ticks(s: &Soak, started: Instant, minutes: u64, outage_minutes: u64, memory: &Samples) {
     let outage_from = Duration::from_secs(minutes * 60 / 2 - outage_minutes * 30);
@@ -184,7 +184,7 @@ fn ticks(s: &Soak, started: Instant, minutes: u64, outage_minutes: u64, memory: 
             let cron = if minute > 0 && minute % 10 == 0 { "17+3+*+*+*" } else { "*/15+*+*+*+*" };
             s.call("cron", cron, || s.c.gw.get(&format!("/__scheduled?cron={cron}")));
             if let (Some(rss), Some(instance)) = (s.c.gw.runtime_rss_kib(), instance_kib(s)) {
-                memory.lock().unwrap().push((minute, rss, instance));
+                memory.lock().unwrap().push([minute, rss, instance]);
             }
             minute += 1;
         }
@@ -346,9 +346,9 @@ fn main() {
     let letters = c.gw.query("SELECT COUNT(*) AS n FROM dead_letters", &[])[0]["n"].clone();
     let memory = memory.lock().unwrap();
     // From minute 3 (after warm-up) to the end, and the peak, of one column of the samples.
-    let span = |col: fn(&(u64, u64, u64)) -> u64| {
-        let warm = memory.iter().find(|m| m.0 >= 3).or(memory.first()).map(col).unwrap_or(0);
-        (warm, memory.last().map(col).unwrap_or(0), memory.iter().map(col).max().unwrap_or(0))
+    let span = |col: usize| {
+        let warm = memory.iter().find(|m| m[0] >= 3).or(memory.first()).map_or(0, |m| m[col]);
+        (warm, memory.last().map_or(0, |m| m[col]), memory.iter().map(|m| m[col]).max().unwrap_or(0))
     };
 
     println!("   requests by kind and status: {}", serde_json::to_string(&t.statuses).unwrap());
@@ -364,7 +364,7 @@ fn main() {
         "   facts: {} accounts exact to the cent ({cents} cents over their last windows)",
         accounts.len() - failed.iter().filter(|f| f.starts_with("account")).count()
     );
-    for (what, col) in [("runtime memory (RSS)", (|m: &(u64, u64, u64)| m.1) as fn(&(u64, u64, u64)) -> u64), ("worker memory (wasm)", |m| m.2)] {
+    for (what, col) in [("runtime memory (RSS)", 1), ("worker memory (wasm)", 2)] {
         let (warm, end, peak) = span(col);
         println!(
             "   {what}: after warm-up {:.1} MiB, end {:.1} MiB, peak {:.1} MiB; end/warm {:.2}x",
@@ -376,7 +376,7 @@ fn main() {
     }
     // The runtime's resident set grows per request under `wrangler dev` whatever the worker does
     // (see scripts/bench-baseline); the worker's own memory is what must stay flat.
-    let (warm, end, _) = span(|m| m.2);
+    let (warm, end, _) = span(2);
     if end > warm + warm / 4 {
         failed.push(format!("the worker's memory grew from {warm} KiB to {end} KiB after warm-up"));
     }
